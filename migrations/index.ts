@@ -1,0 +1,11 @@
+import type { Migration } from "kysely";
+import { initial } from "./0001_initial";
+
+/**
+ * Every migration, in order. A static list (not a folder scan) so the same set runs from the CLI, from
+ * `npm run dev` and from tests, with no bundler or loader in the way. Never rename or edit a shipped entry:
+ * add a new one.
+ */
+export const migrations: Record<string, Migration> = {
+  "0001_initial": initial,
+};

@@ -1,0 +1,51 @@
+import { defineConfig } from "@playwright/test";
+import { chromiumPath, E2E_BASE_URL, E2E_PORT, e2eServerEnv } from "./tests/e2e/env";
+
+const executablePath = chromiumPath();
+if (!executablePath) {
+  console.warn(
+    "\n!!! E2E SKIPPED: no Chromium found (CHROMIUM_PATH or /usr/bin/chromium). Install it with: apt-get install -y chromium\n",
+  );
+}
+
+export default defineConfig({
+  testDir: "tests/e2e",
+  outputDir: "test-results/e2e",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [["list"]] : [["list"]],
+  use: {
+    baseURL: E2E_BASE_URL,
+    screenshot: "only-on-failure",
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: executablePath ?? undefined,
+      // Offline machine: keep Chromium from reaching for Google's services at start.
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [{ name: "chromium", use: { browserName: "chromium" } }],
+  webServer: executablePath
+    ? {
+        // The build comes first (`npm run test:e2e` runs it): the specs read its server-action manifest.
+        command: `npx tsx scripts/e2e-server.ts -p ${E2E_PORT} -H 127.0.0.1`,
+        url: `${E2E_BASE_URL}/login`,
+        timeout: 120_000,
+        reuseExistingServer: false,
+        env: e2eServerEnv,
+        stdout: "ignore",
+        stderr: "pipe",
+      }
+    : undefined,
+});

@@ -1,0 +1,11 @@
+import { fail, loadScriptEnv } from "./lib/context";
+import { prepareRuntime } from "./lib/prepare-runtime";
+import { runNext } from "./lib/run-next";
+
+async function main() {
+  const env = loadScriptEnv(false);
+  await prepareRuntime(env);
+  runNext(["start", ...process.argv.slice(2)]);
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

@@ -1,0 +1,28 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { z } from "zod";
+import { createProjectInputSchema } from "@/server/projects/create-project";
+import { deleteProject } from "@/server/projects/project-queries";
+import { startProject } from "@/server/projects/start-project";
+import { authedAction } from "./safe-action";
+
+export const createProjectAction = authedAction(
+  "createProject",
+  createProjectInputSchema,
+  async (input, { operator, db }) => {
+    const created = await startProject(db, operator.id, input);
+    revalidatePath("/projects");
+    return { projectId: created.project.id };
+  },
+);
+
+export const deleteProjectAction = authedAction(
+  "deleteProject",
+  z.object({ projectId: z.string().min(1).max(40) }),
+  async ({ projectId }, { operator, db }) => {
+    await deleteProject(db, operator.id, projectId);
+    revalidatePath("/projects");
+    return null;
+  },
+);

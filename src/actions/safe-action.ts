@@ -1,0 +1,53 @@
+import "server-only";
+import { unstable_rethrow } from "next/navigation";
+import type { z } from "zod";
+import { type Operator, requireOperator } from "@/server/auth/current-user";
+import { getDb } from "@/server/context";
+import type { Database } from "@/server/db/connection";
+import { type PublicError, toPublicError } from "@/server/errors";
+import { logError } from "@/server/http/log";
+import { parseOrThrow } from "@/server/http/parse-input";
+
+// Every "use server" export is a public POST endpoint. They are all built here, so none can skip the session
+// check or input parsing, and none can throw a raw error (or a 500) at the browser.
+
+export type ActionResult<T> = { ok: true; data: T } | { ok: false; error: PublicError };
+
+function formToObject(input: unknown): unknown {
+  return input instanceof FormData ? Object.fromEntries(input.entries()) : input;
+}
+
+async function run<T>(name: string, work: () => Promise<T>): Promise<ActionResult<T>> {
+  try {
+    return { ok: true, data: await work() };
+  } catch (error) {
+    // Next.js signals redirect()/notFound() by throwing; those must reach the framework.
+    unstable_rethrow(error);
+    logError(`action ${name}`, error);
+    return { ok: false, error: toPublicError(error).body };
+  }
+}
+
+/** An action for signed-in operators. */
+export function authedAction<S extends z.ZodType, T>(
+  name: string,
+  schema: S,
+  work: (input: z.output<S>, ctx: { operator: Operator; db: Database }) => Promise<T>,
+): (input: z.input<S> | FormData) => Promise<ActionResult<T>> {
+  return (input) =>
+    run(name, async () => {
+      const operator = await requireOperator();
+      const parsed = parseOrThrow(schema, formToObject(input));
+      return work(parsed, { operator, db: await getDb() });
+    });
+}
+
+/** An action anyone may call (sign-in). Input is still parsed; nothing else is assumed. */
+export function publicAction<S extends z.ZodType, T>(
+  name: string,
+  schema: S,
+  work: (input: z.output<S>, ctx: { db: Database }) => Promise<T>,
+): (input: z.input<S> | FormData) => Promise<ActionResult<T>> {
+  return (input) =>
+    run(name, async () => work(parseOrThrow(schema, formToObject(input)), { db: await getDb() }));
+}

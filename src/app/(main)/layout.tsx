@@ -1,0 +1,28 @@
+import Link from "next/link";
+import { KilnMark } from "@/components/layout/kiln-mark";
+import { MainNav } from "@/components/layout/main-nav";
+import { UserMenu } from "@/components/layout/user-menu";
+import { ThemeToggle } from "@/components/theme-toggle";
+import { requireOperatorOrRedirect } from "@/server/auth/current-user";
+
+export default async function MainLayout({ children }: { children: React.ReactNode }) {
+  // Each page checks the session itself too; the layout needs the operator for the header.
+  const operator = await requireOperatorOrRedirect("/projects");
+  return (
+    <div className="flex min-h-dvh flex-col">
+      <header className="sticky top-0 z-30 border-b bg-background/90 backdrop-blur">
+        <div className="mx-auto flex h-14 max-w-6xl items-center gap-4 px-4">
+          <Link href="/projects" className="rounded-md focus-visible:outline-2 focus-visible:outline-ring">
+            <KilnMark />
+          </Link>
+          <MainNav />
+          <div className="ml-auto flex items-center gap-1">
+            <ThemeToggle />
+            <UserMenu email={operator.email} />
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto w-full max-w-6xl flex-1 px-4 py-8">{children}</main>
+    </div>
+  );
+}

@@ -1,0 +1,171 @@
+import { CloudIcon, DatabaseIcon, GitBranchIcon, type LucideIcon, ServerIcon } from "lucide-react";
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { DeleteProjectButton } from "@/components/projects/delete-project-button";
+import { StatusBadge } from "@/components/projects/status-badge";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { timeAgo } from "@/lib/format";
+import { requireOperatorOrRedirect } from "@/server/auth/current-user";
+import { getDb } from "@/server/context";
+import { isAppError } from "@/server/errors";
+import type { ProjectDto } from "@/server/projects/project-dto";
+import { getProjectOrThrow } from "@/server/projects/project-queries";
+
+export const metadata: Metadata = { title: "Project" };
+
+const providerNames: Record<string, string> = {
+  github: "GitHub",
+  local: "Local",
+  tidbcloud: "TiDB Cloud",
+  mysql: "MySQL server",
+  libsql: "Embedded libSQL",
+  vercel: "Vercel",
+};
+
+async function loadProject(userId: string, projectId: string) {
+  try {
+    return await getProjectOrThrow(await getDb(), userId, projectId);
+  } catch (error) {
+    if (isAppError(error) && error.code === "not_found:project") notFound();
+    throw error;
+  }
+}
+
+function ResourceCard(props: {
+  icon: LucideIcon;
+  title: string;
+  provider: string;
+  value: string | null;
+  empty: string;
+}) {
+  const Icon = props.icon;
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle className="flex items-center gap-2 text-sm">
+          <Icon className="size-4 text-muted-foreground" aria-hidden />
+          {props.title}
+        </CardTitle>
+        <CardDescription>{providerNames[props.provider] ?? props.provider}</CardDescription>
+      </CardHeader>
+      <CardContent className="text-sm">
+        {props.value ? (
+          <span className="break-all font-mono">{props.value}</span>
+        ) : (
+          <span className="text-muted-foreground">{props.empty}</span>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
+
+function resources(project: ProjectDto) {
+  return [
+    {
+      icon: GitBranchIcon,
+      title: "Repository",
+      provider: project.providers.git,
+      value: project.repo?.fullName ?? null,
+      empty: "Created when the first build starts",
+    },
+    {
+      icon: DatabaseIcon,
+      title: "Database",
+      provider: project.providers.database,
+      value: project.database?.rootName ?? project.database?.rootId ?? null,
+      empty: "Provisioned with the first build",
+    },
+    {
+      icon: ServerIcon,
+      title: "Sandbox",
+      provider: project.providers.sandbox,
+      value: null,
+      empty: "Starts for each build and preview",
+    },
+    {
+      icon: CloudIcon,
+      title: "Deployment",
+      provider: project.providers.deploy,
+      value: project.deployUrl,
+      empty: "Not deployed yet",
+    },
+  ];
+}
+
+export default async function ProjectPage({ params }: { params: Promise<{ projectId: string }> }) {
+  const { projectId } = await params;
+  const operator = await requireOperatorOrRedirect(`/projects/${encodeURIComponent(projectId)}`);
+  const { project, tasks } = await loadProject(operator.id, projectId);
+  const now = Date.now();
+
+  return (
+    <div className="space-y-8">
+      <div className="flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0 space-y-1">
+          <nav aria-label="Breadcrumb" className="text-muted-foreground text-sm">
+            <Link href="/projects" className="hover:text-foreground">
+              Projects
+            </Link>
+          </nav>
+          <h1 className="flex flex-wrap items-center gap-3 font-semibold text-2xl tracking-tight">
+            <span className="break-words">{project.name}</span>
+            <StatusBadge status={project.status} />
+          </h1>
+          <p className="text-muted-foreground text-sm">
+            Created {timeAgo(project.createdAt, now)} · slug <span className="font-mono">{project.slug}</span>
+          </p>
+        </div>
+        <DeleteProjectButton projectId={project.id} projectName={project.name} />
+      </div>
+
+      <section aria-label="Resources" className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+        {resources(project).map((resource) => (
+          <ResourceCard key={resource.title} {...resource} />
+        ))}
+      </section>
+
+      <section aria-labelledby="tasks-title" className="space-y-3">
+        <h2 id="tasks-title" className="font-semibold text-lg">
+          Tasks
+        </h2>
+        <Card className="py-0">
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Task</TableHead>
+                <TableHead>Status</TableHead>
+                <TableHead className="hidden sm:table-cell">Branch</TableHead>
+                <TableHead className="text-right">Checkpoints</TableHead>
+                <TableHead className="hidden text-right md:table-cell">Updated</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {tasks.map((task) => (
+                <TableRow key={task.id}>
+                  <TableCell className="max-w-md">
+                    <span className="line-clamp-2 whitespace-normal">{task.title}</span>
+                    {task.latestError ? (
+                      <span className="mt-1 block whitespace-normal text-destructive text-xs">
+                        {task.latestError}
+                      </span>
+                    ) : null}
+                  </TableCell>
+                  <TableCell>
+                    <StatusBadge status={task.status} />
+                  </TableCell>
+                  <TableCell className="hidden font-mono text-xs sm:table-cell">{task.branch}</TableCell>
+                  <TableCell className="text-right tabular-nums">{task.revisionCount}</TableCell>
+                  <TableCell className="hidden text-right text-muted-foreground md:table-cell">
+                    {timeAgo(task.updatedAt, now)}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Card>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,53 @@
+import type { Metadata } from "next";
+import { ApiTokensPanel } from "@/components/settings/api-tokens-panel";
+import { CredentialCard } from "@/components/settings/credential-card";
+import { timeAgo } from "@/lib/format";
+import { listApiTokens } from "@/server/auth/api-tokens";
+import { requireOperatorOrRedirect } from "@/server/auth/current-user";
+import { getCredentialContext, getDb } from "@/server/context";
+import { listCredentialStatuses } from "@/server/credentials/credential-store";
+
+export const metadata: Metadata = { title: "Settings" };
+
+export default async function SettingsPage() {
+  const operator = await requireOperatorOrRedirect("/settings");
+  const db = await getDb();
+  const [credentials, tokens] = await Promise.all([
+    listCredentialStatuses(db, getCredentialContext(), operator.id),
+    listApiTokens(db, operator.id),
+  ]);
+  const now = Date.now();
+
+  return (
+    <div className="space-y-10">
+      <div>
+        <h1 className="font-semibold text-2xl tracking-tight">Settings</h1>
+        <p className="text-muted-foreground text-sm">
+          Credentials are encrypted at rest and never sent back to the browser. Kiln checks each one with its
+          service when you save it.
+        </p>
+      </div>
+      <section aria-labelledby="credentials-title" className="space-y-4">
+        <h2 id="credentials-title" className="font-semibold text-lg">
+          Credentials
+        </h2>
+        <div className="grid gap-4 lg:grid-cols-2">
+          {credentials.map((status) => (
+            <CredentialCard key={status.kind} status={status} />
+          ))}
+        </div>
+      </section>
+      <section aria-label="API tokens">
+        <ApiTokensPanel
+          tokens={tokens.map((token) => ({
+            id: token.id,
+            name: token.name,
+            displayPrefix: token.displayPrefix,
+            createdAt: timeAgo(token.createdAt, now),
+            lastUsed: token.lastUsedAt ? timeAgo(token.lastUsedAt, now) : "Never",
+          }))}
+        />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,5 @@
+import { apiRoute, noBody, noParams } from "@/server/http/api-route";
+
+export const GET = apiRoute({ params: noParams, body: noBody }, async ({ operator }) =>
+  Response.json({ user: { id: operator.id, email: operator.email, name: operator.name } }),
+);

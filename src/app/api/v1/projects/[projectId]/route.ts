@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { apiRoute, noBody } from "@/server/http/api-route";
+import { deleteProject, getProjectOrThrow } from "@/server/projects/project-queries";
+
+const params = z.object({ projectId: z.string().min(1).max(40) });
+
+export const GET = apiRoute({ params, body: noBody }, async ({ operator, db, params }) =>
+  Response.json(await getProjectOrThrow(db, operator.id, params.projectId)),
+);
+
+export const DELETE = apiRoute({ params, body: noBody }, async ({ operator, db, params }) => {
+  await deleteProject(db, operator.id, params.projectId);
+  return new Response(null, { status: 204 });
+});

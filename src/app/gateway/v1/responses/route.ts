@@ -1,0 +1,9 @@
+import { serveGateway } from "@/server/gateway/serve-gateway";
+
+// OpenAI Responses API for Codex. Authenticated by the run token, not by a session (see docs/pipeline.md).
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+export async function POST(request: Request): Promise<Response> {
+  return serveGateway("openai-responses", request);
+}

@@ -1,0 +1,122 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useId, useState, useTransition } from "react";
+import { toast } from "sonner";
+import { createProjectAction } from "@/actions/projects";
+import { Button } from "@/components/ui/button";
+import { Label } from "@/components/ui/label";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { Spinner } from "@/components/ui/spinner";
+import { Textarea } from "@/components/ui/textarea";
+import { cn } from "@/lib/utils";
+import type { ProviderAvailability } from "@/server/projects/providers";
+import { type ProviderOverrides, ProviderPicker } from "./provider-picker";
+
+type Agent = "codex" | "claude-code";
+
+export function NewProjectForm({
+  size = "default",
+  availability,
+  onCreated,
+}: {
+  size?: "default" | "hero";
+  availability: ProviderAvailability;
+  onCreated?: () => void;
+}) {
+  const router = useRouter();
+  const promptId = useId();
+  const agentId = useId();
+  const [prompt, setPrompt] = useState("");
+  const [agent, setAgent] = useState<Agent>("codex");
+  const [error, setError] = useState<string | null>(null);
+  const [providers, setProviders] = useState<ProviderOverrides>({});
+  const [providerErrors, setProviderErrors] = useState<Record<string, string[] | undefined>>({});
+  const [pending, startTransition] = useTransition();
+
+  function onSubmit(event: React.FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    startTransition(async () => {
+      const result = await createProjectAction({ prompt, agent, providers });
+      if (!result.ok) {
+        const fields = result.error.fields ?? {};
+        setProviderErrors(fields);
+        const providerTrouble = Object.keys(fields).some((field) => field.startsWith("providers."));
+        setError(
+          fields.prompt?.[0] ??
+            (providerTrouble ? "A provider choice cannot work: see below." : result.error.message),
+        );
+        return;
+      }
+      setError(null);
+      setProviderErrors({});
+      toast.success("Project created and queued");
+      onCreated?.();
+      router.push(`/projects/${result.data.projectId}`);
+    });
+  }
+
+  return (
+    <form onSubmit={onSubmit} className="grid gap-3" aria-label="New project">
+      <Label htmlFor={promptId} className={cn(size === "hero" && "sr-only")}>
+        What should Kiln build?
+      </Label>
+      <Textarea
+        id={promptId}
+        name="prompt"
+        value={prompt}
+        onChange={(event) => setPrompt(event.target.value)}
+        onKeyDown={(event) => {
+          if (event.key === "Enter" && (event.metaKey || event.ctrlKey))
+            event.currentTarget.form?.requestSubmit();
+        }}
+        placeholder="A todo app with due dates and a dark mode…"
+        className={cn("resize-y", size === "hero" ? "min-h-36 text-base" : "min-h-28")}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? `${promptId}-error` : undefined}
+        maxLength={20_000}
+        required
+      />
+      {error ? (
+        <p id={`${promptId}-error`} role="alert" className="text-destructive text-sm">
+          {error}
+        </p>
+      ) : null}
+      <div className="flex flex-wrap items-center gap-3">
+        <Label htmlFor={agentId} className="text-muted-foreground">
+          Agent
+        </Label>
+        <Select
+          value={agent}
+          onValueChange={(value) => setAgent(value === "claude-code" ? "claude-code" : "codex")}
+        >
+          <SelectTrigger id={agentId} className="w-44" aria-label="Coding agent">
+            <SelectValue />
+          </SelectTrigger>
+          <SelectContent>
+            <SelectItem value="codex">OpenAI Codex</SelectItem>
+            <SelectItem value="claude-code">Claude Code</SelectItem>
+          </SelectContent>
+        </Select>
+        <details
+          className="group order-last w-full rounded-md border px-3 py-2 text-sm"
+          open={Object.keys(providerErrors).some((f) => f.startsWith("providers."))}
+        >
+          <summary className="cursor-pointer select-none text-muted-foreground">Providers</summary>
+          <div className="pt-3">
+            <ProviderPicker
+              availability={availability}
+              value={providers}
+              onChange={setProviders}
+              errors={providerErrors}
+            />
+          </div>
+        </details>
+        <Button type="submit" className="ml-auto" disabled={pending}>
+          {pending ? <Spinner label="Creating project" /> : null}
+          Create project
+        </Button>
+      </div>
+    </form>
+  );
+}

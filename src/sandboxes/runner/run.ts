@@ -1,0 +1,257 @@
+import type { StepName } from "../../server/events/schema";
+import { type AgentTurn, runAgentTurn, writeAgentConfig } from "./agent";
+import { commitBase, commitWork } from "./git";
+import type { TokenUsage } from "./normalize";
+import { StepOutput } from "./output";
+import type { EventPoster } from "./poster";
+import { type Preview, startPreview } from "./preview";
+import { describeExit, runProcess } from "./process";
+import { agentSessionDir, codexUsageBaseline, restoreSessions, saveSessions } from "./sessions";
+import type { RunSpec } from "./spec";
+import { capShort } from "./text";
+
+/**
+ * One run inside the sandbox: the agent's turn, then migrations and the build (with one fix turn for the agent
+ * if either fails), the commit and bundle, the preview. Every step is reported as `runner.step` events; the run
+ * ends with exactly one `runner.finished` or `runner.failed`.
+ */
+
+export type RunnerContext = {
+  spec: RunSpec;
+  poster: EventPoster;
+  /** The minimal environment every child starts from (PATH, HOME, locale, the sandbox marker). */
+  baseEnv: Record<string, string>;
+  log: (message: string) => void;
+  /** The step in progress, for a runner stopped from outside. */
+  state: { step: StepName };
+};
+
+export type RunOutcome = { ok: true; preview?: Preview } | { ok: false };
+
+const defaults = { agentTurnMs: 40 * 60_000, stepMs: 15 * 60_000, previewReadyMs: 3 * 60_000 };
+
+type Check = { step: "migrate" | "verify"; label: string; args: string[] };
+type CheckFailure = { check: Check; reason: string; output: string };
+
+const checks: Record<"migrate" | "build", Check> = {
+  migrate: {
+    step: "migrate",
+    label: "The database migration (`npm run migrate up`)",
+    args: ["run", "migrate", "--", "up"],
+  },
+  build: { step: "verify", label: "The build (`npm run build`)", args: ["run", "build"] },
+};
+
+function limits(spec: RunSpec) {
+  return {
+    agentTurnMs: spec.limits.agentTurnMs ?? defaults.agentTurnMs,
+    stepMs: spec.limits.stepMs ?? defaults.stepMs,
+    previewReadyMs: spec.limits.previewReadyMs ?? defaults.previewReadyMs,
+  };
+}
+
+/** The app's own commands (migrate, build, dev): the database URL, no model or webhook credential. */
+function appEnv(context: RunnerContext): Record<string, string> {
+  return {
+    ...context.baseEnv,
+    DATABASE_URL: context.spec.databaseUrl,
+    NEXT_TELEMETRY_DISABLED: "1",
+    npm_config_update_notifier: "false",
+    npm_config_fund: "false",
+    npm_config_audit: "false",
+  };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal colour codes are what this removes.
+const ansi = /\u001b\[[0-9;?]*[A-Za-z]/g;
+
+/** Output fit for a prompt: no colour codes, no NUL or other control characters (newlines and tabs kept). */
+function plainText(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes.
+  return text.replace(ansi, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "");
+}
+
+export function fixPrompt(failure: CheckFailure): string {
+  return [
+    `${failure.check.label} failed with this error:`,
+    "",
+    "```",
+    plainText(failure.output).trim().slice(-8_000),
+    "```",
+    "",
+    "Fix it, then run the build again to check that it passes.",
+  ].join("\n");
+}
+
+export async function runRun(context: RunnerContext): Promise<RunOutcome> {
+  const { spec, poster } = context;
+  const bounds = limits(spec);
+  const step = (
+    name: StepName,
+    status: "started" | "finished" | "failed",
+    attempt: number,
+    reason?: string,
+  ) => {
+    context.state.step = name;
+    poster.post({
+      type: "runner.step",
+      payload: { step: name, status, attempt, ...(reason ? { reason: capShort(reason) } : {}) },
+    });
+  };
+  const fail = (name: StepName, reason: string): RunOutcome => {
+    poster.post({ type: "runner.failed", payload: { step: name, reason: capShort(reason) } });
+    return { ok: false };
+  };
+  const gitContext = { workdir: spec.workdir, env: context.baseEnv };
+
+  step("generate", "started", 1);
+  let agentEnv: Record<string, string>;
+  let sessionDir: string;
+  try {
+    const config = await writeAgentConfig(spec);
+    agentEnv = { ...context.baseEnv, ...config.env, DATABASE_URL: spec.databaseUrl };
+    sessionDir = agentSessionDir(spec.agent, config.env, spec.agentHome);
+    await restoreSessions(spec.agent, sessionDir, spec.workdir);
+    if (spec.steps.commit) await commitBase(gitContext);
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    step("generate", "failed", 1, error.message);
+    return fail("generate", `preparing the run failed: ${error.message}`);
+  }
+
+  const agentTurn = async (prompt: string, resume: string | undefined, baseline: TokenUsage | undefined) => {
+    const turn = await runAgentTurn({
+      spec,
+      prompt,
+      resumeSessionId: resume,
+      usageBaseline: baseline,
+      env: agentEnv,
+      poster,
+      timeoutMs: bounds.agentTurnMs,
+    });
+    await saveSessions(sessionDir, spec.workdir).catch((error: unknown) => {
+      if (!(error instanceof Error)) throw error;
+      // The run can still succeed; only the next revision loses its conversation history.
+      context.log(`could not save the agent's session files: ${error.message}`);
+    });
+    return turn;
+  };
+
+  const baseline =
+    spec.agent === "codex" && spec.resumeSessionId
+      ? await codexUsageBaseline(sessionDir, spec.resumeSessionId).catch((error: unknown) => {
+          if (!(error instanceof Error)) throw error;
+          // Only the usage shown for this run is affected (it would include earlier runs').
+          context.log(`could not read the resumed thread's token total: ${error.message}`);
+          return undefined;
+        })
+      : undefined;
+  let turn: AgentTurn = await agentTurn(spec.prompt, spec.resumeSessionId, baseline);
+  if (!turn.ok) {
+    step("generate", "failed", 1, turn.reason);
+    return fail("generate", turn.reason ?? "the agent failed");
+  }
+  step("generate", "finished", 1);
+
+  for (let attempt = 1; ; attempt++) {
+    const failure = await runChecks(context, attempt, bounds.stepMs, step);
+    if (!failure) break;
+    if (attempt >= 2) return fail(failure.check.step, failure.reason);
+    step("generate", "started", attempt + 1);
+    const prompt = fixPrompt(failure);
+    turn = turn.sessionId
+      ? await agentTurn(prompt, turn.sessionId, turn.usageTotal)
+      : await agentTurn(`${spec.prompt}\n\n${prompt}`, undefined, undefined);
+    if (!turn.ok) {
+      step("generate", "failed", attempt + 1, turn.reason);
+      return fail("generate", turn.reason ?? "the agent failed");
+    }
+    step("generate", "finished", attempt + 1);
+  }
+
+  if (spec.steps.commit) {
+    step("commit", "started", 1);
+    try {
+      const committed = await commitWork(gitContext, spec.prompt);
+      poster.post({
+        type: "runner.committed",
+        payload: {
+          bundleFile: committed.bundleFile,
+          message: capShort(spec.prompt),
+          treeSha: committed.treeSha,
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      step("commit", "failed", 1, error.message);
+      return fail("commit", error.message);
+    }
+    step("commit", "finished", 1);
+  }
+
+  let preview: Preview | undefined;
+  if (spec.steps.preview && spec.previewPort !== undefined) {
+    step("preview", "started", 1);
+    const output = new StepOutput(poster, "preview", { maxChars: 64_000 });
+    let forward = true;
+    try {
+      preview = await startPreview({
+        workdir: spec.workdir,
+        env: appEnv(context),
+        port: spec.previewPort,
+        host: spec.previewHost,
+        readyTimeoutMs: bounds.previewReadyMs,
+        onOutput: (stream, text) => {
+          if (forward) output.write(stream, text);
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      output.flush();
+      step("preview", "failed", 1, error.message);
+      return fail("preview", error.message);
+    } finally {
+      forward = false;
+      output.flush();
+    }
+    poster.post({ type: "runner.preview", payload: { port: spec.previewPort } });
+    step("preview", "finished", 1);
+  }
+
+  poster.post({ type: "runner.finished", payload: {} });
+  return { ok: true, preview };
+}
+
+/** Migrations then the build (whichever the spec enables); the first failure, or undefined when both pass. */
+async function runChecks(
+  context: RunnerContext,
+  attempt: number,
+  timeoutMs: number,
+  step: (name: StepName, status: "started" | "finished" | "failed", attempt: number, reason?: string) => void,
+): Promise<CheckFailure | undefined> {
+  const enabled = [
+    ...(context.spec.steps.migrate ? [checks.migrate] : []),
+    ...(context.spec.steps.build ? [checks.build] : []),
+  ];
+  for (const check of enabled) {
+    step(check.step, "started", attempt);
+    const output = new StepOutput(context.poster, check.step);
+    const exit = await runProcess("npm", check.args, {
+      cwd: context.spec.workdir,
+      env: appEnv(context),
+      timeoutMs,
+      onStdout: (text) => output.write("stdout", text),
+      onStderr: (text) => output.write("stderr", text),
+    });
+    output.flush();
+    if (exit.code === 0 && !exit.timedOut) {
+      step(check.step, "finished", attempt);
+      continue;
+    }
+    const lastLines = output.tail().trim().split("\n").slice(-3).join("\n");
+    const reason = `npm ${check.args.join(" ")} failed (${describeExit(exit)})${lastLines ? `: ${lastLines}` : ""}`;
+    step(check.step, "failed", attempt, reason);
+    return { check, reason, output: output.tail() || describeExit(exit) };
+  }
+  return undefined;
+}

@@ -1,0 +1,79 @@
+import type { Executor } from "../connection";
+import { projectOwnedBy } from "../predicates";
+import type { NewProject, Project } from "../schema";
+
+export type ProjectListRow = Project & {
+  latest_revision_status: string | null;
+  task_count: number;
+};
+
+export async function insertProject(db: Executor, project: NewProject): Promise<void> {
+  await db.insertInto("project").values(project).execute();
+}
+
+export async function isProjectSlugTaken(db: Executor, userId: string, slug: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("project")
+    .select("id")
+    .where("user_id", "=", userId)
+    .where("slug", "=", slug)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function listProjectsOfUser(db: Executor, userId: string): Promise<ProjectListRow[]> {
+  const rows = await db
+    .selectFrom("project")
+    .selectAll("project")
+    .select((eb) => [
+      eb
+        .selectFrom("revision")
+        .select("revision.status")
+        .whereRef("revision.project_id", "=", "project.id")
+        .orderBy("revision.created_at", "desc")
+        .orderBy("revision.ordinal", "desc")
+        .limit(1)
+        .as("latest_revision_status"),
+      eb
+        .selectFrom("task")
+        .select((inner) => inner.fn.countAll<number>().as("n"))
+        .whereRef("task.project_id", "=", "project.id")
+        .as("task_count"),
+    ])
+    .where((eb) => projectOwnedBy(eb, userId))
+    .orderBy("project.last_activity_at", "desc")
+    .orderBy("project.id")
+    .execute();
+  return rows.map((row) => ({ ...row, task_count: Number(row.task_count ?? 0) }));
+}
+
+export async function findProjectOfUser(
+  db: Executor,
+  userId: string,
+  projectId: string,
+): Promise<Project | undefined> {
+  return db
+    .selectFrom("project")
+    .selectAll("project")
+    .where("project.id", "=", projectId)
+    .where((eb) => projectOwnedBy(eb, userId))
+    .executeTakeFirst();
+}
+
+/**
+ * Deletes the operator's project and every row that hangs off it, children first so no foreign key is
+ * ever violated. Call inside a transaction. Returns false when the project is not theirs (or does not exist).
+ */
+export async function deleteProjectOfUser(db: Executor, userId: string, projectId: string): Promise<boolean> {
+  const project = await findProjectOfUser(db, userId, projectId);
+  if (!project) return false;
+  await db.deleteFrom("usage").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("event").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("session").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("revision").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("sandbox").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("db_branch").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("task").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("project").where("id", "=", projectId).where("user_id", "=", userId).execute();
+  return true;
+}

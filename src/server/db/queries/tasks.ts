@@ -1,0 +1,58 @@
+import type { Executor } from "../connection";
+import { projectOwnedBy } from "../predicates";
+import type { Task } from "../schema";
+
+export type TaskListRow = Task & {
+  revision_count: number;
+  latest_revision_status: string | null;
+  latest_prompt: string | null;
+  latest_error: string | null;
+};
+
+export async function insertTask(db: Executor, task: Task): Promise<void> {
+  await db.insertInto("task").values(task).execute();
+}
+
+export async function listTasksOfProject(
+  db: Executor,
+  userId: string,
+  projectId: string,
+): Promise<TaskListRow[]> {
+  const rows = await db
+    .selectFrom("task")
+    .innerJoin("project", "project.id", "task.project_id")
+    .selectAll("task")
+    .select((eb) => [
+      eb
+        .selectFrom("revision")
+        .select((inner) => inner.fn.countAll<number>().as("n"))
+        .whereRef("revision.task_id", "=", "task.id")
+        .as("revision_count"),
+      eb
+        .selectFrom("revision")
+        .select("revision.status")
+        .whereRef("revision.task_id", "=", "task.id")
+        .orderBy("revision.ordinal", "desc")
+        .limit(1)
+        .as("latest_revision_status"),
+      eb
+        .selectFrom("revision")
+        .select("revision.prompt")
+        .whereRef("revision.task_id", "=", "task.id")
+        .orderBy("revision.ordinal", "desc")
+        .limit(1)
+        .as("latest_prompt"),
+      eb
+        .selectFrom("revision")
+        .select("revision.error_message")
+        .whereRef("revision.task_id", "=", "task.id")
+        .orderBy("revision.ordinal", "desc")
+        .limit(1)
+        .as("latest_error"),
+    ])
+    .where("task.project_id", "=", projectId)
+    .where((eb) => projectOwnedBy(eb, userId))
+    .orderBy("task.created_at", "desc")
+    .execute();
+  return rows.map((row) => ({ ...row, revision_count: Number(row.revision_count ?? 0) }));
+}

@@ -1,0 +1,370 @@
+import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+
+// The typed schema of the control-plane database. Must stay in sync with migrations/: the integration test
+// "schema matches migrations" introspects a migrated database and compares it with `schemaColumns` below.
+// Timestamps are epoch milliseconds (see migrations/helpers.ts).
+
+export interface UserTable {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  password_changed_at: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface AuthSessionTable {
+  id: string;
+  user_id: string;
+  created_at: number;
+  expires_at: number;
+  last_seen_at: number;
+  revoked_at: number | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface RateLimitTable {
+  bucket: string;
+  hits: number;
+  window_started_at: number;
+}
+
+export interface ApiTokenTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  display_prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface CredentialTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  ciphertext: string;
+  hint: string;
+  verify_status: string;
+  verify_message: string | null;
+  verified_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ProjectTable {
+  id: string;
+  user_id: string;
+  name: string;
+  slug: string;
+  agent: string;
+  model: string | null;
+  status: string;
+  git_provider: string;
+  db_provider: string;
+  sandbox_provider: string;
+  blob_provider: string;
+  deploy_provider: string;
+  repo_full_name: string | null;
+  repo_url: string | null;
+  default_branch: string | null;
+  db_root_id: string | null;
+  db_root_name: string | null;
+  deploy_url: string | null;
+  budget_tokens: number | null;
+  budget_usd_micros: number | null;
+  created_at: number;
+  updated_at: number;
+  last_activity_at: number;
+}
+
+export interface TaskTable {
+  id: string;
+  project_id: string;
+  title: string;
+  branch: string;
+  status: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface RevisionTable {
+  id: string;
+  project_id: string;
+  task_id: string;
+  ordinal: number;
+  kind: string;
+  prompt: string;
+  agent: string;
+  model: string | null;
+  parent_revision_id: string | null;
+  restored_from_revision_id: string | null;
+  status: string;
+  step: string | null;
+  error_code: string | null;
+  error_message: string | null;
+  plan: string | null;
+  commit_sha: string | null;
+  db_branch_id: string | null;
+  sandbox_id: string | null;
+  preview_url: string | null;
+  deploy_url: string | null;
+  screenshot_key: string | null;
+  input_tokens: Generated<number>;
+  output_tokens: Generated<number>;
+  cached_tokens: Generated<number>;
+  cost_usd_micros: Generated<number>;
+  created_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  heartbeat_at: number | null;
+}
+
+export interface DbBranchTable {
+  id: string;
+  project_id: string;
+  provider: string;
+  external_id: string;
+  name: string;
+  parent_branch_id: string | null;
+  status: string;
+  connection_ciphertext: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface SandboxTable {
+  id: string;
+  project_id: string;
+  provider: string;
+  external_id: string | null;
+  status: string;
+  webhook_secret_ciphertext: string;
+  preview_url: string | null;
+  last_event_at: number | null;
+  created_at: number;
+  updated_at: number;
+  stopped_at: number | null;
+}
+
+export interface SessionTable {
+  id: string;
+  slug: string;
+  project_id: string;
+  task_id: string;
+  revoked_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface EventTable {
+  id: Generated<number>;
+  project_id: string;
+  task_id: string;
+  revision_id: string | null;
+  sandbox_id: string | null;
+  event_id: string;
+  seq: number;
+  type: string;
+  payload: string;
+  created_at: number;
+}
+
+export interface UsageTable {
+  id: string;
+  project_id: string;
+  revision_id: string;
+  provider: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cached_tokens: number;
+  cost_usd_micros: number;
+  created_at: number;
+}
+
+export interface DB {
+  user: UserTable;
+  auth_session: AuthSessionTable;
+  rate_limit: RateLimitTable;
+  api_token: ApiTokenTable;
+  credential: CredentialTable;
+  project: ProjectTable;
+  task: TaskTable;
+  revision: RevisionTable;
+  db_branch: DbBranchTable;
+  sandbox: SandboxTable;
+  session: SessionTable;
+  event: EventTable;
+  usage: UsageTable;
+}
+
+/** Column names per table, for the schema/migration consistency test. `satisfies` ties it to `DB`. */
+export const schemaColumns = {
+  user: ["id", "email", "name", "password_hash", "password_changed_at", "created_at", "updated_at"],
+  auth_session: [
+    "id",
+    "user_id",
+    "created_at",
+    "expires_at",
+    "last_seen_at",
+    "revoked_at",
+    "ip",
+    "user_agent",
+  ],
+  rate_limit: ["bucket", "hits", "window_started_at"],
+  api_token: [
+    "id",
+    "user_id",
+    "name",
+    "token_hash",
+    "display_prefix",
+    "created_at",
+    "last_used_at",
+    "revoked_at",
+  ],
+  credential: [
+    "id",
+    "user_id",
+    "kind",
+    "ciphertext",
+    "hint",
+    "verify_status",
+    "verify_message",
+    "verified_at",
+    "created_at",
+    "updated_at",
+  ],
+  project: [
+    "id",
+    "user_id",
+    "name",
+    "slug",
+    "agent",
+    "model",
+    "status",
+    "git_provider",
+    "db_provider",
+    "sandbox_provider",
+    "blob_provider",
+    "deploy_provider",
+    "repo_full_name",
+    "repo_url",
+    "default_branch",
+    "db_root_id",
+    "db_root_name",
+    "deploy_url",
+    "budget_tokens",
+    "budget_usd_micros",
+    "created_at",
+    "updated_at",
+    "last_activity_at",
+  ],
+  task: ["id", "project_id", "title", "branch", "status", "created_at", "updated_at"],
+  revision: [
+    "id",
+    "project_id",
+    "task_id",
+    "ordinal",
+    "kind",
+    "prompt",
+    "agent",
+    "model",
+    "parent_revision_id",
+    "restored_from_revision_id",
+    "status",
+    "step",
+    "error_code",
+    "error_message",
+    "plan",
+    "commit_sha",
+    "db_branch_id",
+    "sandbox_id",
+    "preview_url",
+    "deploy_url",
+    "screenshot_key",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cost_usd_micros",
+    "created_at",
+    "updated_at",
+    "started_at",
+    "finished_at",
+    "heartbeat_at",
+  ],
+  db_branch: [
+    "id",
+    "project_id",
+    "provider",
+    "external_id",
+    "name",
+    "parent_branch_id",
+    "status",
+    "connection_ciphertext",
+    "created_at",
+    "updated_at",
+    "deleted_at",
+  ],
+  sandbox: [
+    "id",
+    "project_id",
+    "provider",
+    "external_id",
+    "status",
+    "webhook_secret_ciphertext",
+    "preview_url",
+    "last_event_at",
+    "created_at",
+    "updated_at",
+    "stopped_at",
+  ],
+  session: ["id", "slug", "project_id", "task_id", "revoked_at", "created_at", "updated_at"],
+  event: [
+    "id",
+    "project_id",
+    "task_id",
+    "revision_id",
+    "sandbox_id",
+    "event_id",
+    "seq",
+    "type",
+    "payload",
+    "created_at",
+  ],
+  usage: [
+    "id",
+    "project_id",
+    "revision_id",
+    "provider",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cost_usd_micros",
+    "created_at",
+  ],
+} satisfies { [T in keyof DB]: ReadonlyArray<keyof DB[T] & string> };
+
+export type User = Selectable<UserTable>;
+export type NewUser = Insertable<UserTable>;
+export type Project = Selectable<ProjectTable>;
+export type NewProject = Insertable<ProjectTable>;
+export type ProjectUpdate = Updateable<ProjectTable>;
+export type Task = Selectable<TaskTable>;
+export type Revision = Selectable<RevisionTable>;
+export type NewRevision = Insertable<RevisionTable>;
+export type Credential = Selectable<CredentialTable>;
+export type ApiToken = Selectable<ApiTokenTable>;
+export type Session = Selectable<SessionTable>;
+
+// Compile-time guard: every column of every table is listed in `schemaColumns`.
+type UnlistedColumns = {
+  [T in keyof DB]: Exclude<keyof DB[T], (typeof schemaColumns)[T][number]>;
+}[keyof DB];
+export const everyColumnListed: [UnlistedColumns] extends [never] ? true : UnlistedColumns = true;

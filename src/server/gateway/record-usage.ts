@@ -1,0 +1,34 @@
+import type { Database } from "@/server/db/connection";
+import { addRevisionUsage, insertUsage, type UsageWrite } from "@/server/db/queries/usage";
+import { newId } from "@/server/ids";
+import { costUsdMicros, type TokenUsage } from "./prices";
+import type { GatewayProvider } from "./protocols";
+
+export type UsageRecord = {
+  projectId: string;
+  revisionId: string;
+  provider: GatewayProvider;
+  model: string;
+  usage: TokenUsage;
+};
+
+/** One `usage` row per upstream call and the revision's totals, together or not at all. */
+export async function recordUsage(db: Database, record: UsageRecord, now = Date.now()): Promise<UsageWrite> {
+  const write: UsageWrite = {
+    id: newId("usage"),
+    projectId: record.projectId,
+    revisionId: record.revisionId,
+    provider: record.provider,
+    // The column is varchar(100); a longer name is not a model we price anyway.
+    model: record.model.slice(0, 100),
+    inputTokens: record.usage.inputTokens,
+    outputTokens: record.usage.outputTokens,
+    cachedTokens: record.usage.cachedTokens,
+    costUsdMicros: costUsdMicros(record.model, record.usage),
+  };
+  await db.transaction().execute(async (tx) => {
+    await insertUsage(tx, write, now);
+    await addRevisionUsage(tx, record.revisionId, write, now);
+  });
+  return write;
+}

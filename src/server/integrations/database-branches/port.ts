@@ -1,0 +1,61 @@
+/**
+ * DatabaseBranches: one database root per project, one branch per revision. A branch starts as a copy of its
+ * parent (schema, keys, foreign keys, indexes, rows) and diverges from then on. The generated app reaches a branch
+ * through `databaseUrl` alone (mysql://… or file:…).
+ */
+
+export type DatabaseBranchesKind = "tidbcloud" | "mysql" | "libsql";
+
+export type DbRoot = {
+  kind: DatabaseBranchesKind;
+  /** Cluster id (TiDB Cloud), database-name prefix (mysql) or directory (libsql). Stored on the project. */
+  id: string;
+  name: string;
+};
+
+export type BranchState = "creating" | "active" | "deleted" | "restoring" | "unknown";
+
+export type DbBranch = {
+  /** Stable id within the root: TiDB branch id, database name, or file name. */
+  id: string;
+  name: string;
+  parentId: string | null;
+  state: BranchState;
+};
+
+export type BranchConnection = {
+  /** What the app gets as DATABASE_URL. Holds a password for server databases: store it encrypted. */
+  databaseUrl: string;
+  /** For local sandboxes: host paths the app must be able to read and write (libSQL files). */
+  hostPaths: string[];
+};
+
+export type CreateBranchInput = {
+  name: string;
+  /** Copy this branch; the root's main branch when omitted. */
+  parentId?: string;
+  /** Copy the parent as it was at this time. Only where `supportsPointInTime`; "unsupported" error otherwise. */
+  atTime?: Date;
+};
+
+export interface DatabaseBranches {
+  readonly kind: DatabaseBranchesKind;
+  readonly supportsPointInTime: boolean;
+  /** Creates the project's root with an empty main branch. Idempotent by name. */
+  createRoot(input: {
+    name: string;
+  }): Promise<{ root: DbRoot; main: DbBranch; connection: BranchConnection }>;
+  deleteRoot(root: DbRoot): Promise<void>;
+  /** Waits (bounded) until the branch is usable, then returns it with fresh credentials. */
+  createBranch(
+    root: DbRoot,
+    input: CreateBranchInput,
+  ): Promise<{ branch: DbBranch; connection: BranchConnection }>;
+  getBranch(root: DbRoot, branchId: string): Promise<DbBranch | null>;
+  listBranches(root: DbRoot): Promise<DbBranch[]>;
+  /** New credentials for an existing branch (passwords are never read back, only replaced). */
+  connect(root: DbRoot, branchId: string): Promise<BranchConnection>;
+  /** Throws the branch's changes away: it becomes a fresh copy of its parent again. */
+  resetBranch(root: DbRoot, branchId: string): Promise<void>;
+  deleteBranch(root: DbRoot, branchId: string): Promise<void>;
+}

@@ -1,0 +1,269 @@
+import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import { ProviderError } from "../provider-error";
+import type { Sandboxes, SandboxHandle } from "../sandboxes/port";
+import { errorLinesOf } from "./build-output";
+import type { Deployer, DeployInput, Deployment } from "./port";
+
+// The local Deployer: a revision's files built and served (`npm run build`, then `npm run start` with PORT) in a
+// local sandbox of their own, on a port of their own. State is one JSON file per deployment so `getDeployment`
+// answers after a platform restart; the build itself runs in this process.
+
+export type LocalDeployerOptions = {
+  /** Where deployment records live, e.g. `<dataDir>/deployments`. */
+  root: string;
+  sandboxes: Sandboxes;
+  /** Bound on `npm run build`. Default 10 minutes. */
+  buildTimeoutMs?: number;
+  /** Bound on the server answering after `npm run start`. Default 60 s. */
+  startTimeoutMs?: number;
+  pollIntervalMs?: number;
+};
+
+const recordSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  state: z.enum(["queued", "building", "ready", "error", "canceled"]),
+  url: z.string().nullable(),
+  errorMessage: z.string().nullable(),
+  errors: z.array(z.string()),
+  sandboxId: z.string().nullable(),
+  createdAt: z.number(),
+});
+type DeploymentRecord = z.infer<typeof recordSchema>;
+
+const ID_PATTERN = /^ldp_[0-9a-f]{20}$/;
+const DEPLOYMENT_LIFETIME_MS = 30 * 24 * 3_600_000;
+
+function toDeployment(record: DeploymentRecord): Deployment {
+  return { id: record.id, state: record.state, url: record.url, errorMessage: record.errorMessage };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000), redirect: "manual" });
+    await response.body?.cancel();
+    return response.status < 500;
+  } catch (error) {
+    // Not listening yet (connection refused, reset, or our own per-try timeout): keep waiting.
+    if (error instanceof Error) return false;
+    throw error;
+  }
+}
+
+export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
+  const buildTimeoutMs = options.buildTimeoutMs ?? 10 * 60_000;
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  /** Builds running in this process; a "building" record without one was interrupted by a restart. */
+  const running = new Map<string, Promise<void>>();
+
+  const fileOf = (id: string) => path.join(options.root, `${id}.json`);
+
+  async function load(id: string): Promise<DeploymentRecord | null> {
+    if (!ID_PATTERN.test(id)) return null;
+    try {
+      return recordSchema.parse(JSON.parse(await fs.readFile(fileOf(id), "utf8")));
+    } catch (error) {
+      if (error instanceof Error && "code" in error && error.code === "ENOENT") return null;
+      throw error;
+    }
+  }
+
+  async function save(record: DeploymentRecord): Promise<void> {
+    await fs.mkdir(options.root, { recursive: true });
+    const temp = `${fileOf(record.id)}.${randomBytes(4).toString("hex")}.tmp`;
+    await fs.writeFile(temp, JSON.stringify(record), { mode: 0o600 });
+    await fs.rename(temp, fileOf(record.id));
+  }
+
+  /** Applies a change unless the deployment was removed or canceled meanwhile. */
+  async function update(id: string, change: Partial<DeploymentRecord>): Promise<boolean> {
+    const current = await load(id);
+    if (!current || current.state === "canceled") return false;
+    await save({ ...current, ...change });
+    return true;
+  }
+
+  async function fail(id: string, message: string, errors: string[], sandbox: SandboxHandle | null) {
+    await update(id, { state: "error", errorMessage: message, errors: errors.length ? errors : [message] });
+    await sandbox?.stop();
+  }
+
+  async function build(record: DeploymentRecord, input: DeployInput & { source: { kind: "directory" } }) {
+    let sandbox: SandboxHandle | null = null;
+    try {
+      sandbox = await options.sandboxes.create({
+        name: `deploy-${record.id}`,
+        source: { kind: "directory", path: input.source.path },
+        ports: [3000],
+        env: input.env,
+        timeoutMs: DEPLOYMENT_LIFETIME_MS,
+      });
+      if (!(await update(record.id, { sandboxId: sandbox.id }))) {
+        await sandbox.stop();
+        return;
+      }
+
+      const built = await Promise.race([
+        sandbox.run({ cmd: "npm", args: ["run", "build"], env: input.env }),
+        sleep(buildTimeoutMs).then(() => null),
+      ]);
+      if (built === null) {
+        return await fail(
+          record.id,
+          `The build took longer than ${Math.round(buildTimeoutMs / 1000)} s.`,
+          [],
+          sandbox,
+        );
+      }
+      if (built.exitCode !== 0) {
+        const lines = errorLinesOf(`${built.stdout}\n${built.stderr}`);
+        const reason = lines.at(-1) ?? `exit code ${built.exitCode}`;
+        return await fail(
+          record.id,
+          `The build failed (exit code ${built.exitCode}): ${reason}`,
+          lines,
+          sandbox,
+        );
+      }
+
+      const port = sandbox.listenPort(3000);
+      const server = await sandbox.runDetached({
+        cmd: "npm",
+        args: ["run", "start"],
+        env: { ...input.env, PORT: String(port), HOSTNAME: "127.0.0.1", NODE_ENV: "production" },
+      });
+      let exited: number | null = null;
+      void server.wait().then(({ exitCode }) => {
+        exited = exitCode;
+      });
+      const url = sandbox.url(3000);
+      const deadline = Date.now() + startTimeoutMs;
+      while (Date.now() < deadline && exited === null && !(await answers(url))) await sleep(pollIntervalMs);
+      if (exited !== null || Date.now() >= deadline) {
+        const output: string[] = [];
+        for await (const chunk of server.logs()) {
+          output.push(chunk.data);
+          if (exited === null) break;
+        }
+        const why =
+          exited !== null ? `the server exited with code ${exited}` : "the server did not answer in time";
+        return await fail(record.id, `The app built but ${why}.`, errorLinesOf(output.join("")), sandbox);
+      }
+      if (!(await update(record.id, { state: "ready", url }))) await sandbox.stop();
+    } catch (error) {
+      const message = error instanceof ProviderError ? error.message : "The deployment failed unexpectedly.";
+      await fail(record.id, message, [], sandbox);
+      if (!(error instanceof ProviderError)) throw error;
+    }
+  }
+
+  async function refreshed(record: DeploymentRecord): Promise<DeploymentRecord> {
+    if (record.state === "building" && !running.has(record.id)) {
+      const interrupted = {
+        ...record,
+        state: "error" as const,
+        errorMessage: "The build was interrupted by a platform restart: deploy again.",
+      };
+      await save(interrupted);
+      return interrupted;
+    }
+    if (record.state === "ready" && record.sandboxId) {
+      const sandbox = await options.sandboxes.get(record.sandboxId);
+      if (!sandbox || !(await sandbox.isAlive())) {
+        const stopped = {
+          ...record,
+          state: "error" as const,
+          url: null,
+          errorMessage: "The app stopped (platform restart or timeout): deploy again.",
+        };
+        await save(stopped);
+        return stopped;
+      }
+    }
+    return record;
+  }
+
+  return {
+    kind: "local",
+
+    async deploy(input) {
+      if (input.source.kind !== "directory") {
+        throw new ProviderError(
+          "local-deploy",
+          "invalid",
+          "The local deployer deploys a directory of files, not a git source.",
+        );
+      }
+      const record: DeploymentRecord = {
+        id: `ldp_${randomBytes(10).toString("hex")}`,
+        name: input.name,
+        state: "building",
+        url: null,
+        errorMessage: null,
+        errors: [],
+        sandboxId: null,
+        createdAt: Date.now(),
+      };
+      await save(record);
+      const source = input.source;
+      // `settled` never rejects: an unexpected failure is already recorded on the deployment and is logged here.
+      const settled = build(record, { ...input, source })
+        .then(
+          () => undefined,
+          (error: unknown) => console.error(`[kiln] local deploy ${record.id}:`, error),
+        )
+        .finally(() => running.delete(record.id));
+      running.set(record.id, settled);
+      return toDeployment(record);
+    },
+
+    async getDeployment(id) {
+      const record = await load(id);
+      return record ? toDeployment(await refreshed(record)) : null;
+    },
+
+    async waitForDeployment(id, waitOptions) {
+      const deadline = Date.now() + (waitOptions?.timeoutMs ?? buildTimeoutMs + startTimeoutMs);
+      for (;;) {
+        const record = await load(id);
+        if (!record) throw new ProviderError("local-deploy", "not_found", `No local deployment ${id}.`);
+        const current = await refreshed(record);
+        if (current.state !== "queued" && current.state !== "building") return toDeployment(current);
+        if (Date.now() >= deadline) {
+          throw new ProviderError(
+            "local-deploy",
+            "timeout",
+            `Deployment ${id} was still building when the wait ended.`,
+          );
+        }
+        await sleep(Math.min(pollIntervalMs, Math.max(0, deadline - Date.now())));
+      }
+    },
+
+    async buildErrors(id) {
+      const record = await load(id);
+      if (!record) throw new ProviderError("local-deploy", "not_found", `No local deployment ${id}.`);
+      return record.errors;
+    },
+
+    async remove(id) {
+      const record = await load(id);
+      if (!record) return;
+      await save({ ...record, state: "canceled" });
+      if (record.sandboxId) await (await options.sandboxes.get(record.sandboxId))?.stop();
+      await running.get(id);
+      const latest = await load(id);
+      if (latest?.sandboxId && latest.sandboxId !== record.sandboxId)
+        await (await options.sandboxes.get(latest.sandboxId))?.stop();
+      await fs.rm(fileOf(id), { force: true });
+    },
+  };
+}

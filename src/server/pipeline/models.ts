@@ -1,0 +1,16 @@
+import type { AgentKind } from "@/server/toolchains/versions";
+
+/**
+ * Default models per agent, used when a project names none. One place to change when vendors move on. Codex only
+ * offers its apply_patch tool for model slugs it knows (gpt-5.5 is one; gpt-5.1-codex is not, in Codex 0.169).
+ */
+export const defaultAgentModel: Record<AgentKind, string> = {
+  codex: "gpt-5.5",
+  "claude-code": "claude-sonnet-4-5",
+};
+
+/** The planner speaks to the same vendor as the project's agent. */
+export const plannerFor: Record<AgentKind, { provider: "openai" | "anthropic"; model: string }> = {
+  codex: { provider: "openai", model: "gpt-5.5" },
+  "claude-code": { provider: "anthropic", model: "claude-sonnet-4-5" },
+};

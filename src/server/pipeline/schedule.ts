@@ -1,0 +1,54 @@
+import "server-only";
+import { after } from "next/server";
+import { getDb } from "@/server/context";
+import type { SandboxWithOwner } from "@/server/db/queries/events";
+import { findRevisionById, getProjectById } from "@/server/db/queries/pipeline";
+import type { IngestResult } from "@/server/events/append";
+import { logError } from "@/server/http/log";
+import { advanceFromRunner } from "./advance-from-runner";
+import { pipelineDeps, runnerEventDeps } from "./platform";
+import { runRevision } from "./run-revision";
+import { serialize } from "./serialize";
+import { stopRevisionSandbox } from "./stop-sandbox";
+
+// The request that starts work answers at once; the work runs after the response, in this server process.
+
+/** Runs a queued revision's pipeline after the current response is sent. */
+export function scheduleRevision(revisionId: string): void {
+  after(async () => {
+    try {
+      const db = await getDb();
+      const revision = await findRevisionById(db, revisionId);
+      if (!revision) return;
+      const project = await getProjectById(db, revision.project_id);
+      await runRevision(await pipelineDeps(project), revisionId);
+    } catch (error) {
+      logError(`pipeline ${revisionId}`, error);
+    }
+  });
+}
+
+/** Advances a revision from a stored webhook batch, after the webhook has answered, one batch at a time. */
+export function scheduleRunnerEvents(result: IngestResult, sandbox: SandboxWithOwner): Promise<void> {
+  after(() =>
+    serialize(result.revisionId, async () => {
+      try {
+        await advanceFromRunner(await runnerEventDeps(), result, sandbox);
+      } catch (error) {
+        logError(`runner events ${result.revisionId}`, error);
+      }
+    }),
+  );
+  return Promise.resolve();
+}
+
+/** Stops a cancelled revision's sandbox after the response (the run is over; its processes must go). */
+export function scheduleSandboxStop(revisionId: string): void {
+  after(async () => {
+    try {
+      await stopRevisionSandbox(await runnerEventDeps(), revisionId);
+    } catch (error) {
+      logError(`stopping the sandbox of ${revisionId}`, error);
+    }
+  });
+}

@@ -1,0 +1,129 @@
+import { scrub } from "@/server/integrations/provider-error";
+import { askAnthropic, createAnthropicPlannerClient, defaultAnthropicBaseUrl } from "./anthropic-plan";
+import type { ModelAnswer } from "./model-answer";
+import { askOpenAI, createOpenAIPlannerClient, defaultOpenAIBaseUrl } from "./openai-plan";
+import { checkPlan, type Plan, planSchema } from "./plan-schema";
+import { PlannerError, type PlannerProvider } from "./planner-error";
+import { planRequest, retryRequest, withConventions } from "./prompts";
+import { type CallContext, classifySdkError } from "./sdk-errors";
+
+export type PlanAppInput = {
+  /** The operator's request, e.g. "build a todo app". */
+  prompt: string;
+  provider: PlannerProvider;
+  model: string;
+  apiKey: string;
+  /** An OpenAI- or Anthropic-compatible endpoint (OpenAI's includes `/v1`). Default: the vendor's API. */
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** Bound on each of the (at most two) requests. Default 90 s. */
+  timeoutMs?: number;
+};
+
+const defaultTimeoutMs = 90_000;
+const maxPromptLength = 20_000;
+
+/**
+ * Plans an app with one structured model call: title, slug, steps, and the prompt for the coding agent.
+ * An answer that is not a valid plan, or a refusal, gets one more request (told what was wrong); upstream
+ * failures (401, 429, 5xx, timeouts) are not retried here — the SDKs' own retries are off — and become a
+ * PlannerError at once, so the pipeline decides what to retry.
+ */
+export async function planApp(input: PlanAppInput): Promise<Plan> {
+  const prompt = input.prompt.trim();
+  const timeoutMs = input.timeoutMs ?? defaultTimeoutMs;
+  checkInput(input, prompt, timeoutMs);
+  const baseUrl = (
+    input.baseUrl ?? (input.provider === "openai" ? defaultOpenAIBaseUrl : defaultAnthropicBaseUrl)
+  ).replace(/\/+$/, "");
+  const label = `${input.provider === "openai" ? "OpenAI" : "Anthropic"}${input.baseUrl ? ` at ${hostOf(baseUrl)}` : ""}`;
+  const options = { apiKey: input.apiKey, baseUrl, model: input.model, timeoutMs, fetch: input.fetch };
+  const ask =
+    input.provider === "openai"
+      ? (text: string, signal: AbortSignal) =>
+          askOpenAI(createOpenAIPlannerClient(options), { model: input.model, text, signal })
+      : (text: string, signal: AbortSignal) =>
+          askAnthropic(createAnthropicPlannerClient(options), { model: input.model, text, signal });
+
+  const attempt = async (text: string): Promise<ModelAnswer> => {
+    // The SDK's timeout stops waiting for headers; this one also bounds reading the body.
+    const signal = AbortSignal.timeout(timeoutMs);
+    const context: CallContext = {
+      provider: input.provider,
+      label,
+      model: input.model,
+      timeoutMs,
+      signal,
+      secrets: [input.apiKey],
+    };
+    try {
+      return await ask(text, signal);
+    } catch (error) {
+      throw classifySdkError(error, context);
+    }
+  };
+
+  const first = toOutcome(await attempt(planRequest(prompt)));
+  if (first.ok) return first.plan;
+  const second = toOutcome(await attempt(retryRequest(prompt, first.problem)));
+  if (second.ok) return second.plan;
+  throw new PlannerError(input.provider, second.kind, scrub(second.message, [input.apiKey]));
+}
+
+type Outcome =
+  | { ok: true; plan: Plan }
+  | { ok: false; kind: "invalid_plan" | "refused"; problem: string; message: string };
+
+function toOutcome(answer: ModelAnswer): Outcome {
+  if (answer.kind === "refused") {
+    return {
+      ok: false,
+      kind: "refused",
+      problem: "you declined to answer",
+      message: `The model refused to plan this app: ${answer.reason}. Rephrase the request and try again.`,
+    };
+  }
+  const checked =
+    answer.kind === "answer" ? checkPlan(answer.value) : { ok: false as const, problem: answer.problem };
+  if (!checked.ok) {
+    return {
+      ok: false,
+      kind: "invalid_plan",
+      problem: checked.problem,
+      message: `The model's plan was not valid: ${checked.problem}. Try again, or choose another planner model.`,
+    };
+  }
+  return {
+    ok: true,
+    plan: planSchema.parse({ ...checked.plan, agentPrompt: withConventions(checked.plan.agentPrompt) }),
+  };
+}
+
+function checkInput(input: PlanAppInput, prompt: string, timeoutMs: number): void {
+  const invalid = (message: string) => new PlannerError(input.provider, "invalid_input", message);
+  if (!prompt) throw invalid("Describe the app to plan: the prompt is empty.");
+  if (prompt.length > maxPromptLength) {
+    throw invalid(
+      `The prompt is longer than ${maxPromptLength.toLocaleString("en")} characters; shorten it.`,
+    );
+  }
+  if (!input.model.trim()) throw invalid("Choose a planner model: the model name is empty.");
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+    throw invalid("The planner timeout must be a positive number.");
+  // Header values must be visible ASCII; fetch's own error for anything else would quote the key.
+  if (!/^[\x21-\x7e]+$/.test(input.apiKey)) {
+    const vendor = input.provider === "openai" ? "OpenAI" : "Anthropic";
+    throw new PlannerError(
+      input.provider,
+      "auth",
+      `The ${vendor} API key is empty or contains characters no key has (spaces, line breaks, non-ASCII). Set it again in Settings.`,
+    );
+  }
+  if (input.baseUrl !== undefined && !/^https?:\/\//.test(input.baseUrl)) {
+    throw invalid("The planner base URL must start with http:// or https://.");
+  }
+}
+
+function hostOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).host : url;
+}

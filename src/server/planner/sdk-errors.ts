@@ -1,0 +1,146 @@
+import Anthropic from "@anthropic-ai/sdk";
+import OpenAI from "openai";
+import { z } from "zod";
+import { scrub } from "@/server/integrations/provider-error";
+import { excerpt } from "./model-answer";
+import { PlannerError, type PlannerErrorKind, type PlannerProvider } from "./planner-error";
+
+/**
+ * Turns whatever an SDK call threw into a PlannerError an operator can act on. Vendor text is quoted only
+ * scrubbed of the key and cut short; the key itself never reaches a message.
+ */
+
+export type CallContext = {
+  provider: PlannerProvider;
+  /** "OpenAI", or "OpenAI at proxy.example.com" for a custom base URL. */
+  label: string;
+  model: string;
+  timeoutMs: number;
+  signal: AbortSignal;
+  secrets: string[];
+};
+
+/** OpenAI's `error.error` is `{message, code}`; Anthropic's is the whole body `{error: {type, message}}`. */
+const vendorErrorSchema = z.object({
+  message: z.string().nullish(),
+  error: z.object({ message: z.string().nullish() }).nullish(),
+});
+
+function vendorMessage(error: unknown, secrets: string[]): string {
+  const parsed = vendorErrorSchema.safeParse(error);
+  const message = parsed.success ? (parsed.data.message ?? parsed.data.error?.message) : undefined;
+  return message ? `: ${excerpt(scrub(message, secrets), 200)}` : "";
+}
+
+const networkCodes = new Map<string, string>([
+  ["ECONNREFUSED", "connection refused"],
+  ["ENOTFOUND", "host not found"],
+  ["EAI_AGAIN", "DNS lookup failed"],
+  ["ECONNRESET", "connection reset"],
+  ["EPIPE", "connection closed"],
+  ["ETIMEDOUT", "connection timed out"],
+  ["EHOSTUNREACH", "host unreachable"],
+  ["ENETUNREACH", "network unreachable"],
+  ["UND_ERR_SOCKET", "connection closed by the server"],
+  ["UND_ERR_CONNECT_TIMEOUT", "connection timed out"],
+]);
+
+/** The network reason in an error's cause chain ("connection refused"), or a generic phrase. */
+function networkReason(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    if ("code" in current && typeof current.code === "string") {
+      const known = networkCodes.get(current.code);
+      if (known) return known;
+      if (current.code.startsWith("ERR_TLS") || current.code.includes("CERT"))
+        return `TLS error ${current.code}`;
+    }
+    current = current.cause;
+  }
+  return "network error";
+}
+
+function retryAfterMs(headers: Headers | undefined): number | undefined {
+  const value = headers?.get("retry-after");
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.round(seconds * 1000);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function statusError(error: { status: number; headers?: Headers; error?: unknown }, context: CallContext) {
+  const { provider, label, model, secrets } = context;
+  const { status } = error;
+  const note = vendorMessage(error.error, secrets);
+  const keyHint =
+    provider === "openai"
+      ? "create a new key at platform.openai.com/api-keys"
+      : "create a new key at console.anthropic.com/settings/keys";
+  const messages: Partial<Record<PlannerErrorKind, string>> = {
+    // No vendor note: OpenAI's quotes part of the key it refused.
+    auth: `${label} rejected the planner's API key (HTTP 401). Check the ${provider === "openai" ? "OpenAI" : "Anthropic"} credential in Settings: it may be mistyped, revoked or expired; ${keyHint}.`,
+    forbidden: `${label} refused the planning request (HTTP 403${note}). Check that the key's project or workspace may use the model "${model}".`,
+    not_found: `${label} does not know the model "${model}" (HTTP 404${note}). Check the planner model name, and the base URL if you set one.`,
+    invalid_request: `${label} refused the planning request as invalid (HTTP ${status}${note}). Check that the model "${model}" supports ${provider === "openai" ? "structured outputs (json_schema)" : "tool use"}.`,
+    rate_limited: `${label} is rate limiting the planner (HTTP 429${note}). Try again in a minute, or raise the key's rate limits.`,
+    timeout: `${label} timed out planning the app (HTTP ${status}). Try again.`,
+    unavailable: `${label} failed to answer the planning request (HTTP ${status}${note}). This is usually temporary: try again in a few minutes.`,
+    internal: `${label} answered the planning request with an unexpected HTTP ${status}${note}.`,
+  };
+  const kind = kindForStatus(status);
+  return new PlannerError(provider, kind, messages[kind] ?? `${label} answered HTTP ${status}.`, {
+    status,
+    retryAfterMs: status === 429 ? retryAfterMs(error.headers) : undefined,
+    cause: error,
+  });
+}
+
+function kindForStatus(status: number): PlannerErrorKind {
+  if (status === 401) return "auth";
+  if (status === 403) return "forbidden";
+  if (status === 404) return "not_found";
+  if (status === 400 || status === 413 || status === 422) return "invalid_request";
+  if (status === 429) return "rate_limited";
+  if (status === 408 || status === 504) return "timeout";
+  if (status >= 500) return "unavailable";
+  return "internal";
+}
+
+function timeoutError(context: CallContext, cause: unknown): PlannerError {
+  const seconds =
+    context.timeoutMs >= 1000 ? `${Math.round(context.timeoutMs / 1000)} s` : `${context.timeoutMs} ms`;
+  return new PlannerError(
+    context.provider,
+    "timeout",
+    `${context.label} did not finish planning within ${seconds}. Try again; if it keeps happening, the model may be overloaded.`,
+    { cause },
+  );
+}
+
+export function classifySdkError(error: unknown, context: CallContext): PlannerError {
+  const sdk = context.provider === "openai" ? OpenAI : Anthropic;
+  if (
+    context.signal.aborted ||
+    error instanceof sdk.APIConnectionTimeoutError ||
+    (error instanceof Error && error.name === "TimeoutError")
+  ) {
+    return timeoutError(context, error);
+  }
+  if (error instanceof sdk.APIConnectionError) {
+    return new PlannerError(
+      context.provider,
+      "unavailable",
+      `Could not reach ${context.label} to plan the app (${networkReason(error)}). Check the network and the base URL, then try again.`,
+      { cause: error },
+    );
+  }
+  if (error instanceof sdk.APIError && typeof error.status === "number") {
+    return statusError({ status: error.status, headers: error.headers, error: error.error }, context);
+  }
+  const detail =
+    error instanceof Error ? excerpt(scrub(error.message, context.secrets), 200) : "unknown error";
+  return new PlannerError(context.provider, "internal", `Planning with ${context.label} failed: ${detail}.`, {
+    cause: error,
+  });
+}

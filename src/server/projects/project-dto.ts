@@ -1,0 +1,76 @@
+import type { ProjectListRow } from "@/server/db/queries/projects";
+import type { TaskListRow } from "@/server/db/queries/tasks";
+import type { Project } from "@/server/db/schema";
+import { providerChoicesOf } from "./project-resources";
+import type { ProviderChoices } from "./providers";
+
+// What leaves the server about a project. Rows stay inside; these shapes are what props and JSON carry.
+
+export type ProjectDto = {
+  id: string;
+  name: string;
+  slug: string;
+  agent: string;
+  model: string | null;
+  status: string;
+  providers: ProviderChoices;
+  repo: { fullName: string; url: string | null; defaultBranch: string | null } | null;
+  database: { rootId: string; rootName: string | null } | null;
+  deployUrl: string | null;
+  createdAt: number;
+  updatedAt: number;
+  lastActivityAt: number;
+};
+
+export type ProjectSummaryDto = ProjectDto & { taskCount: number };
+
+export type TaskDto = {
+  id: string;
+  title: string;
+  branch: string;
+  status: string;
+  revisionCount: number;
+  latestPrompt: string | null;
+  /** Why the latest checkpoint failed or was cancelled, in words an operator can act on. */
+  latestError: string | null;
+  createdAt: number;
+  updatedAt: number;
+};
+
+export function toProjectDto(project: Project, latestRevisionStatus?: string | null): ProjectDto {
+  return {
+    id: project.id,
+    name: project.name,
+    slug: project.slug,
+    agent: project.agent,
+    model: project.model,
+    status: latestRevisionStatus ?? project.status,
+    providers: providerChoicesOf(project),
+    repo: project.repo_full_name
+      ? { fullName: project.repo_full_name, url: project.repo_url, defaultBranch: project.default_branch }
+      : null,
+    database: project.db_root_id ? { rootId: project.db_root_id, rootName: project.db_root_name } : null,
+    deployUrl: project.deploy_url,
+    createdAt: project.created_at,
+    updatedAt: project.updated_at,
+    lastActivityAt: project.last_activity_at,
+  };
+}
+
+export function toProjectSummaryDto(row: ProjectListRow): ProjectSummaryDto {
+  return { ...toProjectDto(row, row.latest_revision_status), taskCount: row.task_count };
+}
+
+export function toTaskDto(row: TaskListRow): TaskDto {
+  return {
+    id: row.id,
+    title: row.title,
+    branch: row.branch,
+    status: row.latest_revision_status ?? row.status,
+    revisionCount: row.revision_count,
+    latestPrompt: row.latest_prompt,
+    latestError: row.latest_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,38 @@
+import type { Database, Executor } from "@/server/db/connection";
+import { deleteProjectOfUser, findProjectOfUser, listProjectsOfUser } from "@/server/db/queries/projects";
+import { listTasksOfProject } from "@/server/db/queries/tasks";
+import { AppError } from "@/server/errors";
+import {
+  type ProjectDto,
+  type ProjectSummaryDto,
+  type TaskDto,
+  toProjectDto,
+  toProjectSummaryDto,
+  toTaskDto,
+} from "./project-dto";
+
+export async function listProjects(db: Executor, userId: string): Promise<ProjectSummaryDto[]> {
+  const rows = await listProjectsOfUser(db, userId);
+  return rows.map(toProjectSummaryDto);
+}
+
+/** The operator's project with its tasks. Someone else's project is NOT_FOUND, exactly like a missing one. */
+export async function getProjectOrThrow(
+  db: Executor,
+  userId: string,
+  projectId: string,
+): Promise<{ project: ProjectDto; tasks: TaskDto[] }> {
+  const row = await findProjectOfUser(db, userId, projectId);
+  if (!row) throw new AppError("not_found:project");
+  const tasks = (await listTasksOfProject(db, userId, projectId)).map(toTaskDto);
+  return { project: toProjectDto(row, tasks[0]?.status), tasks };
+}
+
+/**
+ * Removes the project's records. Outside resources (repos, branches, sandboxes) are torn down by the providers
+ * layer before this runs, once it exists; today a project owns none.
+ */
+export async function deleteProject(db: Database, userId: string, projectId: string): Promise<void> {
+  const deleted = await db.transaction().execute((tx) => deleteProjectOfUser(tx, userId, projectId));
+  if (!deleted) throw new AppError("not_found:project");
+}

@@ -1,0 +1,115 @@
+import { z } from "zod";
+import type { Database } from "@/server/db/connection";
+import { isUniqueViolation } from "@/server/db/dialect";
+import { updateProjectRow } from "@/server/db/queries/pipeline";
+import { findRevisionOfUser, insertRevision, listRevisionsOfTask } from "@/server/db/queries/revisions";
+import type { Revision } from "@/server/db/schema";
+import { AppError } from "@/server/errors";
+import { newId } from "@/server/ids";
+import { isTerminal } from "@/server/pipeline/state-machine";
+import { queuedRevisionRow } from "./queued-revision";
+import { type RevisionDto, toRevisionDto } from "./revision-dto";
+
+export const followUpInputSchema = z.object({
+  prompt: z
+    .string({ error: "Describe the change you want" })
+    .trim()
+    .min(3, "Describe the change in a few words")
+    .max(20_000, "Keep the prompt under 20,000 characters"),
+});
+
+function assertIdle(revisions: Revision[]): void {
+  const running = revisions.find((revision) => !isTerminal(revision.status));
+  if (running) {
+    throw new AppError(
+      "conflict:revision_state",
+      `Checkpoint ${running.ordinal} is still ${running.status}: wait for it to finish or cancel it first.`,
+    );
+  }
+}
+
+async function insertNext(
+  db: Database,
+  revisions: Revision[],
+  fields: Pick<
+    Revision,
+    "kind" | "prompt" | "agent" | "model" | "parent_revision_id" | "restored_from_revision_id"
+  >,
+  base: Pick<Revision, "project_id" | "task_id">,
+): Promise<RevisionDto> {
+  const now = Date.now();
+  const row = queuedRevisionRow(
+    {
+      id: newId("revision"),
+      project_id: base.project_id,
+      task_id: base.task_id,
+      ...fields,
+      ordinal: Math.max(0, ...revisions.map((revision) => revision.ordinal)) + 1,
+    },
+    now,
+  );
+  try {
+    await insertRevision(db, row);
+  } catch (error) {
+    // Two requests raced for the same ordinal: the other one won.
+    if (isUniqueViolation(error))
+      throw new AppError("conflict:revision_state", "Another checkpoint was just started.");
+    throw error;
+  }
+  await updateProjectRow(db, base.project_id, { last_activity_at: now });
+  return toRevisionDto({ ...row, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cost_usd_micros: 0 });
+}
+
+/** A follow-up prompt: a new checkpoint built on the task's latest committed one (code, data and agent session). */
+export async function createFollowUp(
+  db: Database,
+  userId: string,
+  input: { projectId: string; taskId: string; prompt: string },
+): Promise<RevisionDto> {
+  const revisions = await listRevisionsOfTask(db, userId, input.projectId, input.taskId);
+  if (!revisions) throw new AppError("not_found:task");
+  assertIdle(revisions);
+  const parent = [...revisions].reverse().find((revision) => revision.commit_sha !== null);
+  const latest = revisions.at(-1);
+  if (!latest) throw new AppError("not_found:task");
+  return insertNext(
+    db,
+    revisions,
+    {
+      kind: "prompt",
+      prompt: followUpInputSchema.parse({ prompt: input.prompt }).prompt,
+      agent: latest.agent,
+      model: latest.model,
+      parent_revision_id: parent?.id ?? null,
+      restored_from_revision_id: null,
+    },
+    latest,
+  );
+}
+
+/** Restore: a new checkpoint whose code is R's commit and whose database is a branch of R's branch. */
+export async function createRestore(db: Database, userId: string, revisionId: string): Promise<RevisionDto> {
+  const target = await findRevisionOfUser(db, userId, revisionId);
+  if (!target) throw new AppError("not_found:revision");
+  if (target.status !== "finished" || !target.commit_sha || !target.db_branch_id) {
+    throw new AppError(
+      "conflict:revision_state",
+      "Only a finished checkpoint with a commit and a database can be restored.",
+    );
+  }
+  const revisions = (await listRevisionsOfTask(db, userId, target.project_id, target.task_id)) ?? [];
+  assertIdle(revisions);
+  return insertNext(
+    db,
+    revisions,
+    {
+      kind: "restore",
+      prompt: `Restore checkpoint ${target.ordinal}`,
+      agent: target.agent,
+      model: target.model,
+      parent_revision_id: target.id,
+      restored_from_revision_id: target.id,
+    },
+    target,
+  );
+}

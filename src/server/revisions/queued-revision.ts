@@ -1,0 +1,38 @@
+import type { Revision } from "@/server/db/schema";
+
+export type QueuedRevisionFields = Pick<
+  Revision,
+  | "id"
+  | "project_id"
+  | "task_id"
+  | "ordinal"
+  | "kind"
+  | "prompt"
+  | "agent"
+  | "model"
+  | "parent_revision_id"
+  | "restored_from_revision_id"
+>;
+
+/** A new checkpoint as the pipeline expects to find it: queued, with nothing built yet. */
+export function queuedRevisionRow(fields: QueuedRevisionFields, now: number) {
+  return {
+    ...fields,
+    status: "queued",
+    step: null,
+    error_code: null,
+    error_message: null,
+    plan: null,
+    commit_sha: null,
+    db_branch_id: null,
+    sandbox_id: null,
+    preview_url: null,
+    deploy_url: null,
+    screenshot_key: null,
+    created_at: now,
+    updated_at: now,
+    started_at: null,
+    finished_at: null,
+    heartbeat_at: null,
+  } satisfies Omit<Revision, "input_tokens" | "output_tokens" | "cached_tokens" | "cost_usd_micros">;
+}

@@ -1,0 +1,54 @@
+import type { Revision } from "@/server/db/schema";
+
+export type RevisionDto = {
+  id: string;
+  taskId: string;
+  ordinal: number;
+  kind: string;
+  prompt: string;
+  agent: string;
+  model: string | null;
+  status: string;
+  step: string | null;
+  error: { code: string | null; message: string } | null;
+  commitSha: string | null;
+  dbBranchId: string | null;
+  previewUrl: string | null;
+  deployUrl: string | null;
+  screenshotUrl: string | null;
+  restoredFromRevisionId: string | null;
+  usage: { inputTokens: number; outputTokens: number; cachedTokens: number; costUsd: number };
+  createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+};
+
+export function toRevisionDto(row: Revision): RevisionDto {
+  return {
+    id: row.id,
+    taskId: row.task_id,
+    ordinal: row.ordinal,
+    kind: row.kind,
+    prompt: row.prompt,
+    agent: row.agent,
+    model: row.model,
+    status: row.status,
+    step: row.step,
+    error: row.error_message ? { code: row.error_code, message: row.error_message } : null,
+    commitSha: row.commit_sha,
+    dbBranchId: row.db_branch_id,
+    previewUrl: row.preview_url,
+    deployUrl: row.deploy_url,
+    screenshotUrl: row.screenshot_key ? `/api/v1/revisions/${row.id}/screenshot` : null,
+    restoredFromRevisionId: row.restored_from_revision_id,
+    usage: {
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+      cachedTokens: Number(row.cached_tokens),
+      costUsd: Number(row.cost_usd_micros) / 1_000_000,
+    },
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}

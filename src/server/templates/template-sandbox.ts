@@ -1,0 +1,97 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { z } from "zod";
+import type {
+  CreateSandboxInput,
+  Sandboxes,
+  SandboxHandle,
+  SandboxSource,
+} from "@/server/integrations/sandboxes/port";
+import { APP_PORT } from "./dev-server";
+import type { TemplateCache } from "./template-cache";
+
+const appJsonSchema = z.looseObject({ name: z.string(), description: z.string().optional() });
+
+export class TemplateSandboxError extends Error {
+  override readonly name = "TemplateSandboxError";
+}
+
+/** A template's `app.json` (its current text) with this project's name (and description) in it. */
+export function withAppIdentity(current: string, app: { name: string; description?: string }): string {
+  let parsed: z.infer<typeof appJsonSchema>;
+  try {
+    parsed = appJsonSchema.parse(JSON.parse(current));
+  } catch (error) {
+    if (!(error instanceof SyntaxError || error instanceof z.ZodError)) throw error;
+    throw new TemplateSandboxError(
+      "The template's app.json is not a JSON object with a string `name`; fix templates/nextjs-app/app.json.",
+      { cause: error },
+    );
+  }
+  return `${JSON.stringify({ ...parsed, name: app.name, ...(app.description ? { description: app.description } : {}) }, null, 2)}\n`;
+}
+
+/** The template's `app.json` with this project's name (and description) in it. */
+export async function appJsonFor(
+  cache: TemplateCache,
+  app: { name: string; description?: string },
+): Promise<string> {
+  return withAppIdentity(await fs.readFile(path.join(cache.dir, "app.json"), "utf8"), app);
+}
+
+/** A provider snapshot holding the installed template (see `ensureVercelTemplateSnapshot`). */
+export type TemplateSnapshotRef = { snapshotId: string };
+
+export type TemplateSandboxInput = Pick<
+  CreateSandboxInput,
+  "name" | "env" | "timeoutMs" | "hostPaths" | "readOnlyPaths"
+> & {
+  app: { name: string; description?: string };
+};
+
+/**
+ * A sandbox whose working copy is the installed template, named for the app: from the local template cache
+ * (sources copied, node_modules hard-linked) or from a provider snapshot that already holds the install.
+ */
+export async function createTemplateSandbox(
+  sandboxes: Sandboxes,
+  from: TemplateCache | TemplateSnapshotRef,
+  input: TemplateSandboxInput,
+): Promise<SandboxHandle> {
+  const source: SandboxSource =
+    "snapshotId" in from
+      ? { kind: "snapshot", snapshotId: from.snapshotId }
+      : { kind: "directory", path: from.dir };
+  const sandbox = await sandboxes.create({
+    name: input.name,
+    source,
+    ports: [APP_PORT],
+    env: input.env,
+    timeoutMs: input.timeoutMs,
+    hostPaths: input.hostPaths,
+    readOnlyPaths: input.readOnlyPaths,
+  });
+  try {
+    const appJson =
+      "snapshotId" in from ? await snapshotAppJson(sandbox, input.app) : await appJsonFor(from, input.app);
+    await sandbox.writeFiles([{ path: "app.json", content: appJson }]);
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+  return sandbox;
+}
+
+/** Read from the sandbox itself: the snapshot's own app.json is the one its template version shipped. */
+async function snapshotAppJson(
+  sandbox: SandboxHandle,
+  app: { name: string; description?: string },
+): Promise<string> {
+  const current = await sandbox.readFile("app.json");
+  if (current === null) {
+    throw new TemplateSandboxError(
+      "The template snapshot has no app.json in its working copy; it was not built from the app template. Delete it from the registry so it is built again.",
+    );
+  }
+  return withAppIdentity(current.toString("utf8"), app);
+}

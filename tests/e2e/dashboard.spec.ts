@@ -1,0 +1,123 @@
+import { expect, type Page, test } from "@playwright/test";
+import { createOperator } from "./operators";
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto("/projects");
+  await expect(page).toHaveURL(/\/login\?next=%2Fprojects/);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+test.describe("dashboard", () => {
+  test("sign in, see the empty state, create a project, delete it", async ({ page }) => {
+    const operator = createOperator();
+    await signIn(page, operator.email, operator.password);
+
+    await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible();
+    await page.screenshot({ path: "test-results/e2e/artifacts/empty-state.png", fullPage: true });
+
+    await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("A habit tracker with streaks");
+    await page.getByRole("combobox", { name: "Coding agent" }).click();
+    await page.getByRole("option", { name: "Claude Code" }).click();
+    await page.getByRole("button", { name: "Create project" }).click();
+
+    await expect(page).toHaveURL(/\/projects\/prj_/);
+    await expect(page.getByRole("heading", { name: /A habit tracker with streaks/ })).toBeVisible();
+    // This server has no model key: the build (Claude Code, so Anthropic) stops at the plan step and says what to do.
+    await expect(async () => {
+      await page.reload();
+      await expect(
+        page.getByText("No Anthropic key is set: add one in Settings to build with this agent."),
+      ).toBeVisible({
+        timeout: 1_000,
+      });
+    }).toPass({ timeout: 20_000 });
+    await expect(page.getByText(/^failed$/i).first()).toBeVisible();
+    await expect(page.getByRole("cell", { name: "A habit tracker with streaks" })).toBeVisible();
+    await page.screenshot({ path: "test-results/e2e/artifacts/project.png", fullPage: true });
+
+    await page.getByRole("link", { name: "Projects", exact: true }).first().click();
+    await expect(page.getByRole("link", { name: /A habit tracker with streaks/ })).toBeVisible();
+    await page.getByRole("link", { name: /A habit tracker with streaks/ }).click();
+
+    await page.getByRole("button", { name: "Delete" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await expect(dialog).toContainText("cannot be undone");
+    await dialog.getByRole("button", { name: "Delete project" }).click();
+
+    await expect(page).toHaveURL(/\/projects$/);
+    await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible();
+  });
+
+  test("choosing a provider that is not configured explains what is missing", async ({ page }) => {
+    const operator = createOperator();
+    await signIn(page, operator.email, operator.password);
+    await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("A guestbook");
+    await page.getByText("Providers", { exact: true }).first().click();
+    await page.getByRole("combobox", { name: "Git host" }).click();
+    await page.getByRole("option", { name: "GitHub (not configured)" }).click();
+    await page.getByRole("button", { name: "Create project" }).click();
+    await expect(page.getByText("GitHub needs a GitHub token: add one in Settings.")).toBeVisible();
+    await expect(page).toHaveURL(/\/projects$/);
+  });
+
+  test("a wrong password says so, and repeated failures are rate limited with a clear message", async ({
+    page,
+  }) => {
+    const operator = createOperator();
+    await signIn(page, operator.email, "not-the-password");
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+
+    for (let attempt = 2; attempt <= 5; attempt++) {
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await expect(page.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+    }
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText(
+      /Too many sign-in attempts\. Try again in \d+ minutes?\./,
+    );
+
+    // Even the right password is refused while the account is locked.
+    await page.getByLabel("Password").fill(operator.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("main").getByRole("alert")).toHaveText(/Too many sign-in attempts/);
+    await expect(page).toHaveURL(/\/login/);
+  });
+
+  test("API tokens: shown once, usable, revocable from settings; sign out ends the session", async ({
+    page,
+    request,
+  }) => {
+    const operator = createOperator();
+    await signIn(page, operator.email, operator.password);
+    await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible();
+
+    await page.getByRole("link", { name: "Settings" }).click();
+    await expect(page.getByRole("heading", { name: "Credentials" })).toBeVisible();
+    await expect(page.getByText("Not set").first()).toBeVisible();
+    await page.getByLabel("Token name").fill("laptop");
+    await page.getByRole("button", { name: "Create token" }).click();
+    const tokenField = page.getByRole("textbox", { name: "New API token" });
+    await expect(tokenField).toHaveValue(/^kiln_/);
+    const token = await tokenField.inputValue();
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.screenshot({ path: "test-results/e2e/artifacts/settings.png", fullPage: true });
+
+    const me = await request.get("/api/v1/me", { headers: { authorization: `Bearer ${token}` } });
+    expect((await me.json()).user.email).toBe(operator.email);
+    await expect(page.getByRole("cell", { name: "laptop", exact: true })).toBeVisible();
+    await expect(page.getByText(token)).toHaveCount(0);
+
+    await page.getByRole("button", { name: "Revoke laptop" }).click();
+    await expect(page.getByRole("cell", { name: "laptop", exact: true })).toHaveCount(0);
+    const after = await request.get("/api/v1/me", { headers: { authorization: `Bearer ${token}` } });
+    expect(after.status()).toBe(401);
+
+    await page.getByRole("button", { name: "Account menu" }).click();
+    await page.getByRole("menuitem", { name: "Sign out" }).click();
+    await expect(page).toHaveURL(/\/login/);
+    await page.goto("/settings");
+    await expect(page).toHaveURL(/\/login\?next=%2Fsettings/);
+  });
+});

@@ -1,0 +1,62 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createOperator } from "@/server/auth/operators";
+import { reconcileSilentRevisions } from "@/server/pipeline/reconciler";
+import { createProject } from "@/server/projects/create-project";
+import { type TestDatabase, testDatabases } from "../helpers/databases";
+
+const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+
+describe.each(testDatabases)("reconciler on $name", (factory) => {
+  let t: TestDatabase;
+  let userId: string;
+  beforeEach(async () => {
+    t = await factory.open();
+    userId = (
+      await createOperator(
+        t.db,
+        { email: "ops@example.com", password: "correct horse battery" },
+        { bcryptCost: 4 },
+      )
+    ).id;
+  });
+  afterEach(async () => {
+    await t.drop();
+  });
+
+  async function revisionIn(status: string, heartbeatAt: number | null) {
+    const { revision } = await createProject(
+      t.db,
+      userId,
+      { prompt: `An app ${status} ${heartbeatAt}` },
+      local,
+    );
+    await t.db
+      .updateTable("revision")
+      .set({ status, heartbeat_at: heartbeatAt })
+      .where("id", "=", revision.id)
+      .execute();
+    return revision.id;
+  }
+
+  async function read(id: string) {
+    return t.db.selectFrom("revision").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  }
+
+  it("fails in-flight builds that went silent, with a reason, and leaves the rest alone", async () => {
+    const now = Date.now();
+    const silent = await revisionIn("generating", now - 11 * 60_000);
+    const lively = await revisionIn("generating", now - 60_000);
+    const queued = await revisionIn("queued", null);
+    const finished = await revisionIn("finished", now - 60 * 60_000);
+
+    expect(await reconcileSilentRevisions(t.db, { now })).toEqual([silent]);
+
+    const failed = await read(silent);
+    expect([failed.status, failed.error_code, failed.finished_at]).toEqual(["failed", "sandbox_silent", now]);
+    expect(failed.error_message).toMatch(/No sign of life .* 10 minutes while generating/);
+    expect((await read(lively)).status).toBe("generating");
+    expect((await read(queued)).status).toBe("queued");
+    expect((await read(finished)).status).toBe("finished");
+    expect(await reconcileSilentRevisions(t.db, { now })).toEqual([]);
+  });
+});
