@@ -52,6 +52,13 @@ function passedOnMysql(file: string): number {
     .filter((test) => test.status === "passed" && / on '?mysql\b/.test(test.fullName)).length;
 }
 
+function failedVitestTests(file: string): string[] {
+  return (readReport(file, vitestReportSchema)?.testResults ?? [])
+    .flatMap((suite) => suite.assertionResults)
+    .filter((test) => test.status === "failed")
+    .map((test) => test.fullName);
+}
+
 function vitestCounts(file: string): Counts | undefined {
   const report = readReport(file, vitestReportSchema);
   if (!report) return undefined;
@@ -103,6 +110,8 @@ const vitestExit = run("npx", [
   `--outputFile=${vitestReport}`,
 ]);
 add("vitest", vitestCounts(vitestReport), vitestExit);
+// Named again next to the closing line, so a log cut to its tail still says what failed.
+for (const name of failedVitestTests(vitestReport)) problems.push(`failed: ${name}`);
 const mysqlPassed = passedOnMysql(vitestReport);
 console.log(
   `MySQL leg: ${mysqlPassed} tests passed against ${process.env.KILN_TEST_MYSQL_URL ?? "(not set)"}`,

@@ -53,26 +53,49 @@ function leaksIn(text: string, secrets: Record<string, string>): string[] {
     .map(([label]) => label);
 }
 
-/** Files under `dirs` holding any of `secrets` (grep: fixed strings, binary files as text), by secret label. */
+/** The regular files under `dir`, depth first; symlinks are not followed (they point outside or at a copy). */
+async function* regularFiles(dir: string): AsyncGenerator<string> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    // A live dev server's cache directory can vanish between listing and reading: nothing left to scan there.
+    if (isGone(error)) return;
+    throw error;
+  }
+  for (const entry of entries) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* regularFiles(entryPath);
+    else if (entry.isFile()) yield entryPath;
+  }
+}
+
+function isGone(error: unknown): boolean {
+  return error instanceof Error && "code" in error && (error.code === "ENOENT" || error.code === "ENOTDIR");
+}
+
+/**
+ * Files under `dirs` holding any of `secrets` (raw bytes, so binary files count too), by secret label. The preview's
+ * dev server keeps writing its cache while we scan, so a file that disappears mid-scan is skipped, not an error.
+ */
 async function filesHolding(
   dirs: string[],
   secrets: Record<string, string>,
 ): Promise<Record<string, string[]>> {
   const found: Record<string, string[]> = {};
-  const existing = dirs.filter((dir) => fs.existsSync(dir));
-  for (const [label, value] of Object.entries(secrets)) {
-    try {
-      const { stdout } = await execFileAsync(
-        "grep",
-        ["-r", "-l", "-a", "-F", "-e", value, "--", ...existing],
-        {
-          maxBuffer: 64 * 1024 * 1024,
-        },
-      );
-      found[label] = stdout.trim().split("\n");
-    } catch (error) {
-      // grep exits 1 when nothing matched: the answer we hope for.
-      if (!(error instanceof Error && "code" in error && error.code === 1)) throw error;
+  const needles = Object.entries(secrets).map(([label, value]) => [label, Buffer.from(value)] as const);
+  for (const dir of dirs) {
+    for await (const file of regularFiles(dir)) {
+      let content: Buffer;
+      try {
+        content = await fs.promises.readFile(file);
+      } catch (error) {
+        if (isGone(error)) continue;
+        throw error;
+      }
+      for (const [label, needle] of needles) {
+        if (content.includes(needle)) found[label] = [...(found[label] ?? []), file];
+      }
     }
   }
   return found;
@@ -269,6 +292,22 @@ describe("secrets canary: a whole build leaks no secret", { timeout: 600_000 }, 
     const sandboxDir = path.join(h.dataDir, "sandboxes", row.external_id);
     expect(fs.existsSync(path.join(sandboxDir, "work", "package.json"))).toBe(true);
     expect(await filesHolding([sandboxDir], canaries)).toEqual({});
+  });
+
+  it("the file scan itself finds a planted secret, in a binary file deep in the data dir", async () => {
+    const planted = path.join(h.dataDir, "blobs", "control", "deep", "blob.bin");
+    fs.mkdirSync(path.dirname(planted), { recursive: true });
+    fs.writeFileSync(
+      planted,
+      Buffer.concat([randomBytes(64), Buffer.from(githubToken), Buffer.from([0, 255])]),
+    );
+    try {
+      expect(await filesHolding([path.join(h.dataDir, "blobs")], canaries)).toEqual({
+        "operator GitHub token": [planted],
+      });
+    } finally {
+      fs.rmSync(path.join(h.dataDir, "blobs", "control"), { recursive: true, force: true });
+    }
   });
 
   it("the data dir (repositories, database branches, sandboxes) holds no secret", async () => {
