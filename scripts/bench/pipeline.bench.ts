@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { createFollowUp } from "../../src/server/revisions/create-revision";
 import { type PipelineHarness, startPipelineHarness } from "../../tests/helpers/pipeline-harness";
 import { type BenchRow, measure, percentile } from "./stats";
 
@@ -23,6 +24,9 @@ type Phases = {
 };
 
 type Sample = { totalMs: number; phases: Phases };
+
+/** A follow-up's run has no plan step. */
+type FollowUpSample = { totalMs: number; phases: Omit<Phases, "plan"> };
 
 type EventRow = { type: string; payload: string; created_at: number; sandbox_id: string | null };
 
@@ -53,8 +57,11 @@ async function phasesOf(h: PipelineHarness, revisionId: string): Promise<Phases>
   const runnerStep = (step: string, status: string) => at(rows, "runner.step", { step, status, attempt: 1 });
   const firstRunnerEvent = rows.find((row) => row.sandbox_id !== null);
   if (!firstRunnerEvent) throw new Error("no runner event");
+  const planned = rows.some((row) => row.type === "plan");
   return {
-    plan: at(rows, "step.finished", { step: "plan" }) - at(rows, "step.started", { step: "plan" }),
+    plan: planned
+      ? at(rows, "step.finished", { step: "plan" }) - at(rows, "step.started", { step: "plan" })
+      : 0,
     provision:
       at(rows, "step.finished", { step: "provision" }) - at(rows, "step.started", { step: "provision" }),
     runnerStart: Number(firstRunnerEvent.created_at) - at(rows, "step.finished", { step: "provision" }),
@@ -66,20 +73,41 @@ async function phasesOf(h: PipelineHarness, revisionId: string): Promise<Phases>
   };
 }
 
-async function buildOnce(h: PipelineHarness, samples: Sample[]): Promise<void> {
-  const created = await h.createProject("build a todo app");
+/** Runs a queued revision to a finished one whose preview answers 200; returns the wall time. */
+async function runToPreview(h: PipelineHarness, revisionId: string): Promise<number> {
   const start = performance.now();
-  await h.run(created.revision.id);
-  const revision = await h.waitFor(created.revision.id, (current) => current.status === "finished", 300_000);
+  await h.run(revisionId);
+  const revision = await h.waitFor(revisionId, (current) => current.status === "finished", 300_000);
   if (revision.status !== "finished" || !revision.preview_url) {
     throw new Error(`the build ended ${revision.status}: ${revision.error_message ?? "no preview URL"}`);
   }
   const page = await fetch(revision.preview_url, { signal: AbortSignal.timeout(30_000) });
   await page.arrayBuffer();
   if (page.status !== 200) throw new Error(`the preview answered ${page.status}`);
-  const totalMs = performance.now() - start;
-  samples.push({ totalMs, phases: await phasesOf(h, revision.id) });
-  await (await h.sandboxOf(revision))?.stop();
+  return performance.now() - start;
+}
+
+async function stopSandboxOf(h: PipelineHarness, revisionId: string): Promise<void> {
+  await (await h.sandboxOf(await h.revision(revisionId)))?.stop();
+}
+
+/** A new project's first build; then, when `followUps` is given, its follow-up "add a username field". */
+async function buildOnce(h: PipelineHarness, samples: Sample[], followUps?: FollowUpSample[]): Promise<void> {
+  h.switchScenarios(["plan-todo", "codex-todo-app"]);
+  const created = await h.createProject("build a todo app");
+  const totalMs = await runToPreview(h, created.revision.id);
+  samples.push({ totalMs, phases: await phasesOf(h, created.revision.id) });
+  await stopSandboxOf(h, created.revision.id);
+  if (!followUps) return;
+  h.switchScenarios(["codex-add-username"]);
+  const followUp = await createFollowUp(h.db, h.userId, {
+    projectId: created.project.id,
+    taskId: created.task.id,
+    prompt: "add a username field",
+  });
+  const followUpMs = await runToPreview(h, followUp.id);
+  followUps.push({ totalMs: followUpMs, phases: await phasesOf(h, followUp.id) });
+  await stopSandboxOf(h, followUp.id);
 }
 
 function row(name: string, values: number[], goal?: string): BenchRow {
@@ -98,11 +126,12 @@ export async function run(): Promise<BenchRow[]> {
   const h = await startPipelineHarness({ scenarios: ["plan-todo", "codex-todo-app"] });
   try {
     const samples: Sample[] = [];
+    const followUps: FollowUpSample[] = [];
     const warmup: Sample[] = [];
     const total = await measure(
       "[pipeline] prompt → first preview 200 (Codex, scripted model, local adapters)",
       RUNS,
-      (i) => buildOnce(h, i < 0 ? warmup : samples),
+      (i) => (i < 0 ? buildOnce(h, warmup) : buildOnce(h, samples, followUps)),
       { warmup: 1 },
     );
     const phase = (name: keyof Phases) => samples.map((sample) => sample.phases[name]);
@@ -124,7 +153,26 @@ export async function run(): Promise<BenchRow[]> {
       row("[pipeline]   npm run migrate", phase("migrate")),
       row("[pipeline]   next build", phase("build")),
       row("[pipeline]   next dev → first 200 (runner)", phase("devServer")),
-      row("[pipeline]   runner.preview → finished (platform health check)", phase("platformTail")),
+      row("[pipeline]   runner.preview → finished (health check, screenshot)", phase("platformTail")),
+      row(
+        "[pipeline] follow-up → updated preview 200 (same project, scripted model)",
+        followUps.map((f) => f.totalMs),
+      ),
+      row(
+        "[pipeline]   follow-up platform overhead (total − agent − migrate − build − dev server)",
+        followUps.map(
+          (f) => f.totalMs - f.phases.agent - f.phases.migrate - f.phases.build - f.phases.devServer,
+        ),
+        "≤ 3 s",
+      ),
+      row(
+        "[pipeline]   follow-up provision (branch fork, sandbox synced, session restored)",
+        followUps.map((f) => f.phases.provision),
+      ),
+      row(
+        "[pipeline]   follow-up runner.preview → finished",
+        followUps.map((f) => f.phases.platformTail),
+      ),
     ];
   } finally {
     await h.close();

@@ -29,8 +29,14 @@ const registry = {
     visibility: "user",
     message: "The revision is not in a state that allows this.",
   },
+  "conflict:branch_pruned": {
+    status: 409,
+    visibility: "user",
+    message: "This checkpoint's database branch was removed by retention.",
+  },
   "not_found:revision": { status: 404, visibility: "user", message: "Revision not found." },
   "not_found:task": { status: 404, visibility: "user", message: "Task not found." },
+  "not_found:screenshot": { status: 404, visibility: "user", message: "This revision has no screenshot." },
   "rate_limited:login": {
     status: 429,
     visibility: "user",

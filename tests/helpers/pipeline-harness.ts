@@ -10,12 +10,15 @@ import type { Revision } from "../../src/server/db/schema";
 import { type EventBody, eventBodySchema } from "../../src/server/events/schema";
 import { type Providers, providersFor } from "../../src/server/integrations/registry";
 import type { SandboxHandle } from "../../src/server/integrations/sandboxes/port";
+import type { RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
+import type { FinishSettings } from "../../src/server/pipeline/finish-revision";
 import { plannerFor } from "../../src/server/pipeline/models";
 import { type PipelineDeps, runRevision } from "../../src/server/pipeline/run-revision";
 import { isTerminal } from "../../src/server/pipeline/state-machine";
 import { planApp } from "../../src/server/planner/plan-app";
 import { type CreatedProject, createProject } from "../../src/server/projects/create-project";
 import { buildRunnerBundle } from "../../src/server/runner-bundle/build-runner";
+import { chromiumPath } from "../e2e/env";
 import { loadScenario, type ModelServer, type ScenarioInput, startModelServer } from "../fakes/model-server";
 import { type TestDatabase, testDatabases } from "./databases";
 import {
@@ -71,6 +74,8 @@ export type PipelineHarnessOptions = {
   platform?: Pick<PipelinePlatformOptions, "gateway" | "platformSecrets">;
   /** Bound on the preview health check after `runner.preview`. */
   previewTimeoutMs?: number;
+  /** Deploy each finished checkpoint with the local deployer (a `next build` each). Default false. */
+  deploy?: boolean;
 };
 
 /** A stored event as its schema reads it, with where it sits in the revision's order. */
@@ -94,6 +99,8 @@ export type PipelineHarness = {
   platform: PipelinePlatform;
   providers: Providers;
   deps: PipelineDeps;
+  /** What the webhook's advancement runs with (a second platform in a test takes the same). */
+  runnerDeps: RunnerEventDeps;
   /** Answers later model requests from these scenarios (merged in order). */
   switchScenarios(parts: ScenarioPart[]): void;
   /** A new project (and its first, queued revision) for the operator; optional project overrides. */
@@ -191,10 +198,25 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       },
       {},
     );
+    const cacheRoot = path.dirname((await templateCache()).dir);
+    const finish: FinishSettings = {
+      autoDeploy: options.deploy ?? false,
+      chromiumPath: chromiumPath(),
+      stagingRoot: path.join(dataDir, "staging"),
+    };
+    const runnerDeps: RunnerEventDeps = {
+      db: t.db,
+      key,
+      providersFor: async () => providers,
+      templateDir: TEMPLATE_DIR,
+      templateCacheRoot: cacheRoot,
+      finish,
+      previewTimeoutMs: options.previewTimeoutMs,
+    };
     const platform = await startPipelinePlatform({
       db: t.db,
       credentials,
-      runner: { db: t.db, providersFor: async () => providers, previewTimeoutMs: options.previewTimeoutMs },
+      runner: runnerDeps,
       ...options.platform,
     });
     cleanups.push(() => platform.close());
@@ -205,8 +227,9 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       key,
       providers,
       templateDir: TEMPLATE_DIR,
-      templateCacheRoot: path.dirname((await templateCache()).dir),
+      templateCacheRoot: cacheRoot,
       toolchainsRoot: toolchainCacheRoot(),
+      finish,
       sandboxTimeoutMs: 900_000,
       publicUrl: platform.url,
       runTokenTtlMs: 900_000,
@@ -272,6 +295,13 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       for (const row of rows) {
         if (row.external_id) await (await providers.sandboxes.get(row.external_id))?.stop();
       }
+      // Local deployments run in sandboxes of their own, known to the deployer only.
+      const deployed = await t.db
+        .selectFrom("revision")
+        .select("deployment_id")
+        .where("deployment_id", "is not", null)
+        .execute();
+      for (const row of deployed) if (row.deployment_id) await providers.deployer.remove(row.deployment_id);
     };
     // Before the database and the data dir go: the sandboxes' processes hold files in both.
     cleanups.push(stopSandboxes);
@@ -288,6 +318,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       platform,
       providers,
       deps,
+      runnerDeps,
       switchScenarios: (parts) => models.useScenario(combineScenarios("pipeline", parts)),
       async createProject(prompt, projectOptions = {}) {
         const created = await createProject(

@@ -5,10 +5,29 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { decryptBranchConnection } from "@/server/pipeline/steps/provision";
+import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type PipelineHarness, startPipelineHarness, statusesOf } from "../helpers/pipeline-harness";
 
 const execFileAsync = promisify(execFile);
+
+/** The columns of `todos` in a revision's own database branch. */
+async function columnsOf(h: PipelineHarness, revisionId: string): Promise<string[]> {
+  const revision = await h.revision(revisionId);
+  const branch = await h.db
+    .selectFrom("db_branch")
+    .selectAll()
+    .where("id", "=", revision.db_branch_id ?? "")
+    .executeTakeFirstOrThrow();
+  const connection = decryptBranchConnection(h.key, branch.id, branch.connection_ciphertext ?? "");
+  const client = createClient({ url: connection.databaseUrl });
+  try {
+    return (await client.execute("PRAGMA table_info(todos)")).rows.map((row) => String(row.name));
+  } finally {
+    client.close();
+  }
+}
 
 // The todo-app flow with the REAL Claude Code CLI: the planner asks the Anthropic Messages API (a claude-code
 // project plans with its agent's vendor), Claude Code talks to the scripted model through Kiln's gateway
@@ -135,6 +154,43 @@ describe("the pipeline with Claude Code, end to end on local adapters", { timeou
     expect(Number(revision.input_tokens)).toBe(2_400 * usage.length);
     expect(Number(revision.cached_tokens)).toBe(1_800 * usage.length);
     expect(Number(revision.output_tokens)).toBe(350 * usage.length);
+  });
+
+  it("a follow-up resumes Claude Code's session on a new branch; restoring checkpoint 1 brings its schema back", async () => {
+    if (!built) throw new Error("the build did not get as far as a commit");
+    const [first] = await h.db
+      .selectFrom("revision")
+      .selectAll()
+      .where("commit_sha", "=", built.sha)
+      .execute();
+    if (!first) throw new Error("no first checkpoint");
+    h.switchScenarios(["claude-add-username"]);
+    const requestsBefore = h.models.modelRequests().length;
+    const followUp = await createFollowUp(h.db, h.userId, {
+      projectId: first.project_id,
+      taskId: first.task_id,
+      prompt: "add a username field",
+    });
+    await h.run(followUp.id);
+    const second = await h.waitForEnd(followUp.id);
+    expect({ status: second.status, error: second.error_message }).toEqual({
+      status: "finished",
+      error: null,
+    });
+    expect(await columnsOf(h, second.id)).toContain("username");
+    expect(await columnsOf(h, first.id)).not.toContain("username");
+    // Resumed, not started afresh: the follow-up's first model call carries checkpoint 1's conversation.
+    const followUpCall = h.models.modelRequests()[requestsBefore];
+    const messages = z.object({ messages: z.array(z.unknown()) }).parse(followUpCall?.body).messages;
+    expect(messages.length).toBeGreaterThan(4);
+    expect(followUpCall?.rawBody).toContain("TodoForm");
+
+    const restore = await createRestore(h.db, h.userId, first.id);
+    await h.run(restore.id);
+    const third = await h.waitForEnd(restore.id);
+    expect({ status: third.status, error: third.error_message }).toEqual({ status: "finished", error: null });
+    expect(await columnsOf(h, third.id)).not.toContain("username");
+    expect((await fetch(third.preview_url ?? "http://127.0.0.1:1")).status).toBe(200);
   });
 
   it("the commit reads as the operator's request, not as the agent's instructions", async () => {

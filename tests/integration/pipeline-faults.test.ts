@@ -196,7 +196,7 @@ describe("pipeline faults, end to end on local adapters", { timeout: 600_000 }, 
 
   it("the platform restarts mid-run: the reconciler fails the silent revision, and late events change nothing", async () => {
     // A platform of its own, so taking it away leaves the shared one to the other cases.
-    const runner = { db: h.db, providersFor: async () => h.providers };
+    const runner = h.runnerDeps;
     const first = await startPipelinePlatform({ db: h.db, credentials: h.credentials, runner });
     const port = Number(new URL(first.url).port);
     h.switchScenarios(["plan-todo", "slow-agent"]);

@@ -1,134 +1,30 @@
-import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOperator } from "@/server/auth/operators";
-import { type CredentialContext, saveCredential } from "@/server/credentials/credential-store";
-import { providersFor } from "@/server/integrations/registry";
-import { type PipelineDeps, runRevision } from "@/server/pipeline/run-revision";
-import { isTerminal } from "@/server/pipeline/state-machine";
+import type { Revision } from "@/server/db/schema";
 import { decryptBranchConnection } from "@/server/pipeline/steps/provision";
-import { planApp } from "@/server/planner/plan-app";
-import { createProject } from "@/server/projects/create-project";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
-import { buildRunnerBundle } from "@/server/runner-bundle/build-runner";
-import { loadScenario, type ModelServer, startModelServer } from "../fakes/model-server";
-import { type TestDatabase, testDatabases } from "../helpers/databases";
-import { type PlatformServer, startPlatformServer } from "../helpers/platform-server";
-import { TEMPLATE_DIR, templateCache } from "../helpers/template";
-import { toolchainCacheRoot } from "../helpers/toolchains";
+import { type PipelineHarness, startPipelineHarness, statusesOf } from "../helpers/pipeline-harness";
 
 // The whole pipeline for real on local adapters: the planner and the REAL Codex CLI talk to a scripted model through
 // Kiln's gateway; the runner in a bubblewrap sandbox migrates, builds, commits (handed back as a bundle) and starts
-// the preview; the webhook drives the revision to "finished".
+// the preview; the webhook drives the revision on; the platform screenshots the preview and deploys the commit
+// (`next build` + `next start` in a sandbox of its own), and the revision finishes.
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
-const apiKey = "sk-operator-pipeline-key-0001";
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
-describe("the pipeline, end to end on local adapters", { timeout: 600_000 }, () => {
-  let t: TestDatabase;
-  let dataDir: string;
-  let models: ModelServer;
-  let platform: PlatformServer;
-  let deps: PipelineDeps;
-  let userId: string;
+describe("the pipeline, end to end on local adapters", { timeout: 900_000 }, () => {
+  let h: PipelineHarness;
 
   beforeAll(async () => {
-    const libsql = testDatabases[0];
-    if (!libsql) throw new Error("no test database");
-    t = await libsql.open();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-pipeline-"));
-    const plan = loadScenario("plan-todo");
-    const agent = loadScenario("codex-todo-app");
-    models = await startModelServer({
-      scenario: { ...agent, name: "pipeline-codex-todo", turns: [...plan.turns, ...agent.turns] },
-      auth: { bearer: apiKey },
-    });
-    const key = randomBytes(32);
-    const credentials: CredentialContext = {
-      key,
-      endpoints: {
-        githubApiUrl: "http://127.0.0.1:1",
-        vercelApiUrl: "http://127.0.0.1:1",
-        tidbCloudApiUrl: "http://127.0.0.1:1",
-        openaiBaseUrl: models.openaiBaseUrl,
-        anthropicBaseUrl: models.url,
-      },
-      platformDefaults: {},
-    };
-    userId = (
-      await createOperator(
-        t.db,
-        { email: "ops@example.com", password: "correct horse battery" },
-        { bcryptCost: 4 },
-      )
-    ).id;
-    await saveCredential(t.db, credentials, userId, {
-      kind: "openai",
-      apiKey,
-      baseUrl: models.openaiBaseUrl,
-    });
-    const providers = providersFor(
-      local,
-      {
-        dataDir,
-        platformRoot: process.cwd(),
-        githubApiUrl: "",
-        vercelApiUrl: "",
-        tidbCloudApiUrl: "",
-        branchesMysqlUrl: undefined,
-        blobToken: undefined,
-      },
-      {},
-    );
-    platform = await startPlatformServer({
-      db: t.db,
-      credentials,
-      runner: { db: t.db, providersFor: async () => providers },
-    });
-    const runner = buildRunnerBundle(path.join(dataDir, "runner"));
-    deps = {
-      db: t.db,
-      key,
-      providers,
-      templateDir: TEMPLATE_DIR,
-      templateCacheRoot: path.dirname((await templateCache()).dir),
-      toolchainsRoot: toolchainCacheRoot(),
-      sandboxTimeoutMs: 900_000,
-      publicUrl: platform.url,
-      runTokenTtlMs: 900_000,
-      runnerBundle: () => runner,
-      plan: ({ prompt }) =>
-        planApp({ prompt, provider: "openai", model: "gpt-5.5", apiKey, baseUrl: models.openaiBaseUrl }),
-    };
+    h = await startPipelineHarness({ scenarios: ["plan-todo", "codex-todo-app"], deploy: true });
   });
 
   afterAll(async () => {
-    const sandboxes = await t?.db.selectFrom("sandbox").select("external_id").execute();
-    for (const row of sandboxes ?? []) {
-      if (row.external_id) await (await deps.providers.sandboxes.get(row.external_id))?.stop();
-    }
-    await platform?.close();
-    await models?.close();
-    await t?.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await h?.close();
   });
-
-  async function waitForEnd(revisionId: string) {
-    const deadline = Date.now() + 480_000;
-    for (;;) {
-      const revision = await t.db
-        .selectFrom("revision")
-        .selectAll()
-        .where("id", "=", revisionId)
-        .executeTakeFirstOrThrow();
-      if (isTerminal(revision.status)) return revision;
-      if (Date.now() > deadline) throw new Error(`still ${revision.status} after 8 minutes`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
 
   let first: { projectId: string; taskId: string; revisionId: string } | undefined;
 
@@ -137,17 +33,13 @@ describe("the pipeline, end to end on local adapters", { timeout: 600_000 }, () 
     revisionId: string,
     work: (client: ReturnType<typeof createClient>) => Promise<T>,
   ): Promise<T> {
-    const revision = await t.db
-      .selectFrom("revision")
-      .selectAll()
-      .where("id", "=", revisionId)
-      .executeTakeFirstOrThrow();
-    const branch = await t.db
+    const revision = await h.revision(revisionId);
+    const branch = await h.db
       .selectFrom("db_branch")
       .selectAll()
       .where("id", "=", revision.db_branch_id ?? "")
       .executeTakeFirstOrThrow();
-    const connection = decryptBranchConnection(deps.key, branch.id, branch.connection_ciphertext ?? "");
+    const connection = decryptBranchConnection(h.key, branch.id, branch.connection_ciphertext ?? "");
     const client = createClient({ url: connection.databaseUrl });
     try {
       return await work(client);
@@ -167,99 +59,127 @@ describe("the pipeline, end to end on local adapters", { timeout: 600_000 }, () 
       return Number(result.rows[0]?.[0] ?? result.rowsAffected);
     });
 
-  it("turns 'build a todo app' into a committed, previewed app with its own database branch", async () => {
-    const created = await createProject(t.db, userId, { prompt: "build a todo app", agent: "codex" }, local);
-    first = { projectId: created.project.id, taskId: created.task.id, revisionId: created.revision.id };
-    await runRevision(deps, created.revision.id);
-    const revision = await waitForEnd(created.revision.id);
-    const events = await t.db
-      .selectFrom("event")
-      .select(["type", "payload"])
-      .where("revision_id", "=", revision.id)
-      .orderBy("seq")
-      .orderBy("id")
-      .execute();
-    expect(platform.errors).toEqual([]);
+  async function repoOf(projectId: string) {
+    const project = await h.db
+      .selectFrom("project")
+      .selectAll()
+      .where("id", "=", projectId)
+      .executeTakeFirstOrThrow();
+    return {
+      project,
+      repo: {
+        host: "local" as const,
+        fullName: project.repo_full_name ?? "",
+        webUrl: project.repo_url ?? "",
+        defaultBranch: "main",
+      },
+    };
+  }
+
+  async function pageText(url: string | null): Promise<{ status: number; text: string }> {
+    const page = await fetch(url ?? "http://127.0.0.1:1");
+    return { status: page.status, text: (await page.text()).toLowerCase() };
+  }
+
+  function expectFinished(revision: Revision) {
     expect({ status: revision.status, error: revision.error_message }).toEqual({
       status: "finished",
       error: null,
     });
+  }
 
+  it("turns 'build a todo app' into a committed, previewed, deployed app with its own database branch", async () => {
+    const created = await h.createProject("build a todo app");
+    first = { projectId: created.project.id, taskId: created.task.id, revisionId: created.revision.id };
+    await h.run(created.revision.id);
+    const revision = await h.waitForEnd(created.revision.id, 600_000);
+    const events = await h.events(revision.id);
+    expect(h.platform.errors).toEqual([]);
+    expectFinished(revision);
+    expect(statusesOf(events)).toEqual([
+      "planning",
+      "provisioning",
+      "generating",
+      "migrating",
+      "verifying",
+      "committing",
+      "previewing",
+      "deploying",
+      "finished",
+    ]);
     const types = events.map((event) => event.type);
     for (const type of ["plan", "agent.command", "runner.committed", "runner.preview", "runner.finished"]) {
       expect(types, type).toContain(type);
     }
-    const project = await t.db
-      .selectFrom("project")
-      .selectAll()
-      .where("id", "=", created.project.id)
-      .executeTakeFirstOrThrow();
+    const { project, repo } = await repoOf(created.project.id);
     expect(project.name).toBe("Todo List");
 
     // The commit: on the repository's main branch, holding the agent's page and migration.
-    const repo = {
-      host: "local" as const,
-      fullName: project.repo_full_name ?? "",
-      webUrl: project.repo_url ?? "",
-      defaultBranch: "main",
-    };
-    expect(await deps.providers.git.resolveRef(repo, "main")).toBe(revision.commit_sha);
+    expect(await h.providers.git.resolveRef(repo, "main")).toBe(revision.commit_sha);
     const exported = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-pipeline-export-"));
-    await deps.providers.git.exportTree(repo, revision.commit_sha ?? "", exported);
+    await h.providers.git.exportTree(repo, revision.commit_sha ?? "", exported);
     expect(
       fs.readdirSync(path.join(exported, "migrations")).some((file) => file.includes("create_todos")),
     ).toBe(true);
     fs.rmSync(exported, { recursive: true, force: true });
 
-    // The preview answers with the todo UI.
+    // The preview answers with the todo UI, and a screenshot of it is kept.
     expect(revision.preview_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const page = await fetch(revision.preview_url ?? "");
-    expect(page.status).toBe(200);
-    expect((await page.text()).toLowerCase()).toContain("todo");
+    const preview = await pageText(revision.preview_url);
+    expect(preview.status).toBe(200);
+    expect(preview.text).toContain("todo");
+    const screenshot = await h.providers.blob.get(revision.screenshot_key ?? "missing");
+    expect(screenshot?.info.contentType).toBe("image/png");
+    expect(screenshot?.body.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
+
+    // The deployment: a production build of the commit, served on its own port, on the revision's branch.
+    expect(revision.deploy_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(revision.deploy_url).not.toBe(revision.preview_url);
+    const deployed = await pageText(revision.deploy_url);
+    expect(deployed.status).toBe(200);
+    expect(deployed.text).toContain("todo");
+    const health = await fetch(`${revision.deploy_url}/api/health`);
+    expect(await health.json()).toEqual({ ok: true, db: "up" });
 
     // The table exists in this revision's branch.
-    const branch = await t.db
-      .selectFrom("db_branch")
-      .selectAll()
-      .where("id", "=", revision.db_branch_id ?? "")
-      .executeTakeFirstOrThrow();
-    const connection = decryptBranchConnection(deps.key, branch.id, branch.connection_ciphertext ?? "");
-    const client = createClient({ url: connection.databaseUrl });
-    const tables = await client.execute("SELECT name FROM sqlite_master WHERE type = 'table'");
-    client.close();
-    expect(tables.rows.map((row) => String(row.name))).toContain("todos");
+    const tables = await onBranch(revision.id, async (client) =>
+      (await client.execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((row) =>
+        String(row.name),
+      ),
+    );
+    expect(tables).toContain("todos");
 
     // Tokens went through the gateway and were counted against the revision.
     expect(Number(revision.input_tokens)).toBeGreaterThan(0);
-    expect(JSON.stringify(events)).not.toContain(apiKey);
+    expect(JSON.stringify(events)).not.toContain(h.openaiKey);
   });
 
   it("a follow-up adds a column on a new branch; restoring checkpoint 1 brings back its code and data", async () => {
     if (!first) throw new Error("the first build did not run");
-    models.useScenario(loadScenario("codex-add-username"));
-    const followUp = await createFollowUp(t.db, userId, {
+    const firstDeployUrl = (await h.revision(first.revisionId)).deploy_url;
+    h.switchScenarios(["codex-add-username"]);
+    const followUp = await createFollowUp(h.db, h.userId, {
       projectId: first.projectId,
       taskId: first.taskId,
       prompt: "add a username field",
     });
-    await runRevision(deps, followUp.id);
-    const second = await waitForEnd(followUp.id);
-    expect({ status: second.status, error: second.error_message }).toEqual({
-      status: "finished",
-      error: null,
-    });
+    await h.run(followUp.id);
+    const second = await h.waitForEnd(followUp.id, 600_000);
+    expectFinished(second);
     expect(second.parent_revision_id).toBe(first.revisionId);
     expect(await columnsOf(second.id, "todos")).toContain("username");
     expect(await columnsOf(first.revisionId, "todos")).not.toContain("username");
     // The agent resumed its session from checkpoint 1 (the runner reports the same session id).
-    const sessions = await t.db
-      .selectFrom("event")
-      .select(["revision_id", "payload"])
-      .where("type", "=", "agent.session")
-      .execute();
-    const sessionOf = (id: string) =>
-      sessions.filter((e) => e.revision_id === id).map((e) => JSON.parse(e.payload).sessionId);
-    expect(sessionOf(second.id)[0]).toBe(sessionOf(first.revisionId)[0]);
+    const sessionOf = async (id: string) =>
+      (await h.events(id)).flatMap((event) =>
+        event.type === "agent.session" ? [event.payload.sessionId] : [],
+      );
+    expect((await sessionOf(second.id))[0]).toBe((await sessionOf(first.revisionId))[0]);
+
+    // The newer deployment replaced the older one: one production server per task.
+    expect((await pageText(second.deploy_url)).status).toBe(200);
+    expect((await h.revision(first.revisionId)).deploy_url).toBeNull();
+    await expect(fetch(firstDeployUrl ?? "http://127.0.0.1:1")).rejects.toThrow();
 
     // Data written after checkpoint 1, in checkpoint 2's branch.
     await execOnBranch(
@@ -268,40 +188,28 @@ describe("the pipeline, end to end on local adapters", { timeout: 600_000 }, () 
     );
     expect(await execOnBranch(second.id, "SELECT COUNT(*) FROM todos WHERE title = 'written later'")).toBe(1);
 
-    const restore = await createRestore(t.db, userId, first.revisionId);
-    await runRevision(deps, restore.id);
-    const third = await waitForEnd(restore.id);
-    expect({ status: third.status, error: third.error_message }).toEqual({ status: "finished", error: null });
+    const restore = await createRestore(h.db, h.userId, first.revisionId);
+    await h.run(restore.id);
+    const third = await h.waitForEnd(restore.id, 600_000);
+    expectFinished(third);
     expect(third.restored_from_revision_id).toBe(first.revisionId);
     expect(await columnsOf(third.id, "todos")).not.toContain("username");
     expect(await execOnBranch(third.id, "SELECT COUNT(*) FROM todos WHERE title = 'written later'")).toBe(0);
 
     // The code: a new commit on top of checkpoint 2 whose files are checkpoint 1's.
-    const firstRow = await t.db
-      .selectFrom("revision")
-      .selectAll()
-      .where("id", "=", first.revisionId)
-      .executeTakeFirstOrThrow();
-    const project = await t.db
-      .selectFrom("project")
-      .selectAll()
-      .where("id", "=", first.projectId)
-      .executeTakeFirstOrThrow();
-    const repo = {
-      host: "local" as const,
-      fullName: project.repo_full_name ?? "",
-      webUrl: project.repo_url ?? "",
-      defaultBranch: "main",
-    };
-    expect(await deps.providers.git.resolveRef(repo, "main")).toBe(third.commit_sha);
+    const firstRow = await h.revision(first.revisionId);
+    const { repo } = await repoOf(first.projectId);
+    expect(await h.providers.git.resolveRef(repo, "main")).toBe(third.commit_sha);
     expect(third.commit_sha).not.toBe(firstRow.commit_sha);
     const exported = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-restore-export-"));
-    await deps.providers.git.exportTree(repo, third.commit_sha ?? "", exported);
+    await h.providers.git.exportTree(repo, third.commit_sha ?? "", exported);
     expect(fs.readdirSync(path.join(exported, "migrations")).some((file) => file.includes("username"))).toBe(
       false,
     );
     fs.rmSync(exported, { recursive: true, force: true });
-    const page = await fetch(third.preview_url ?? "");
-    expect(page.status).toBe(200);
+    expect((await pageText(third.preview_url)).status).toBe(200);
+    // The restored checkpoint is deployed too, and its screenshot taken.
+    expect((await pageText(third.deploy_url)).status).toBe(200);
+    expect(third.screenshot_key).toBe(`screenshots/${third.id}.png`);
   });
 });

@@ -27,6 +27,12 @@ const flag = z
   .optional()
   .transform((value) => value === "1" || value === "true" || value === "yes");
 
+/** A switch that is on unless set to 0/false/no. */
+const flagDefaultOn = z
+  .enum(["1", "0", "true", "false", "yes", "no", ""])
+  .optional()
+  .transform((value) => !(value === "0" || value === "false" || value === "no"));
+
 /**
  * Every variable Kiln reads, validated once. Keep in sync with `.env.example` (a unit test compares them).
  * Per-operator secrets never pass through here: they are stored encrypted and handed to functions as arguments.
@@ -58,6 +64,10 @@ export const envSchema = z.object({
   KILN_LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
   KILN_RUN_BUDGET_TOKENS: z.coerce.number().int().min(0).default(2_000_000),
   KILN_RUN_BUDGET_USD: z.coerce.number().min(0).default(5),
+  KILN_AUTO_DEPLOY: flagDefaultOn,
+  KILN_SANDBOX_IDLE_MINUTES: z.coerce.number().int().min(1).default(30),
+  KILN_BRANCH_RETENTION: z.coerce.number().int().min(1).default(20),
+  KILN_CHROMIUM_PATH: z.string().trim().optional(),
   OPENAI_API_KEY: optionalSecret,
   OPENAI_BASE_URL: optionalUrl,
   ANTHROPIC_API_KEY: optionalSecret,

@@ -76,6 +76,8 @@ export interface ProjectTable {
   deploy_url: string | null;
   budget_tokens: number | null;
   budget_usd_micros: number | null;
+  /** How many of each task's newest checkpoints keep their database branch; null: KILN_BRANCH_RETENTION. */
+  branch_retention: number | null;
   created_at: number;
   updated_at: number;
   last_activity_at: number;
@@ -112,6 +114,8 @@ export interface RevisionTable {
   sandbox_id: string | null;
   preview_url: string | null;
   deploy_url: string | null;
+  /** The deployer's id of this checkpoint's deployment (local ones are removed when a newer one is ready). */
+  deployment_id: string | null;
   screenshot_key: string | null;
   input_tokens: Generated<number>;
   output_tokens: Generated<number>;
@@ -261,6 +265,7 @@ export const schemaColumns = {
     "deploy_url",
     "budget_tokens",
     "budget_usd_micros",
+    "branch_retention",
     "created_at",
     "updated_at",
     "last_activity_at",
@@ -287,6 +292,7 @@ export const schemaColumns = {
     "sandbox_id",
     "preview_url",
     "deploy_url",
+    "deployment_id",
     "screenshot_key",
     "input_tokens",
     "output_tokens",

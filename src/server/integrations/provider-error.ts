@@ -25,7 +25,8 @@ export type Vendor =
   | "vercel"
   | "local-sandbox"
   | "local-blob"
-  | "local-deploy";
+  | "local-deploy"
+  | "chromium"; // the headless browser that takes preview screenshots
 
 const retryableKinds = new Set<ProviderErrorKind>(["rate_limited", "unavailable", "timeout"]);
 

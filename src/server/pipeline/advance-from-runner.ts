@@ -2,7 +2,6 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
-import type { Database } from "@/server/db/connection";
 import type { SandboxWithOwner } from "@/server/db/queries/events";
 import {
   findRevisionById,
@@ -23,6 +22,7 @@ import type { Providers } from "@/server/integrations/registry";
 import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
 import { repoRefOf } from "@/server/projects/project-resources";
 import { APP_PORT } from "@/server/templates/dev-server";
+import { type FinishDeps, finishRevision } from "./finish-revision";
 import { waitForHealthyPreview } from "./preview";
 import { advance, emit, failRun, type RunScope } from "./run-step";
 import { saveAgentSession } from "./sessions";
@@ -35,8 +35,7 @@ const sessionPayload = z.object({ sessionId: z.string().min(1) });
 // health-checked; its end finishes or fails the revision. Called for every accepted batch, retries included, so
 // every action here is idempotent.
 
-export type RunnerEventDeps = {
-  db: Database;
+export type RunnerEventDeps = Omit<FinishDeps, "providers"> & {
   providersFor(project: Project): Promise<Providers>;
   /** Bound on the preview's health check. Default 60 s. */
   previewTimeoutMs?: number;
@@ -159,7 +158,8 @@ async function handle(deps: RunnerEventDeps, scope: RunScope, row: SandboxWithOw
     await checkPreview(deps, scope, row);
   } else if (event.type === "runner.finished") {
     await keepSession(deps, scope, row);
-    await advance(scope, "finished");
+    const providers = await deps.providersFor(await getProjectById(deps.db, scope.projectId));
+    await finishRevision({ ...deps, providers }, scope);
   } else if (event.type === "runner.failed") {
     await failRun(
       scope,

@@ -1,24 +1,75 @@
 import type { Env } from "@/server/config/env-schema";
 import { resolveDatabaseTarget } from "@/server/db/connection";
+import { getProjectById } from "@/server/db/queries/pipeline";
 import { sharedDatabase } from "@/server/db/shared-database";
-import { reconcileSilentRevisions } from "./reconciler";
+import { pruneAllProjects } from "./branch-retention";
+import { sleepIdleSandboxes } from "./idle-sandboxes";
+import { type PlatformWiring, platformWiring } from "./platform-wiring";
+import { reconcileSilentRevisions, resumeStrandedRevisions } from "./reconciler";
+import { runRevision } from "./run-revision";
+import { stopRevisionSandbox } from "./stop-sandbox";
 
 const EVERY_MS = 60_000;
 const holder = globalThis as typeof globalThis & { __kilnReconciler?: NodeJS.Timeout };
+let ticking = false;
 
-async function tick(env: Env): Promise<void> {
+/** Runs one housekeeping task; a failure is logged and never stops the others or the timer. */
+async function attempt(what: string, work: () => Promise<void>): Promise<void> {
   try {
-    const db = await sharedDatabase(resolveDatabaseTarget(env.DATABASE_URL, env.dataDir));
-    const failed = await reconcileSilentRevisions(db);
-    if (failed.length > 0)
-      console.warn(`[kiln] reconciler failed ${failed.length} silent build(s): ${failed.join(", ")}`);
+    await work();
   } catch (error) {
     // A database that is briefly unreachable must not stop the timer; the next tick tries again.
-    console.error("[kiln] reconciler tick failed:", error instanceof Error ? error.message : error);
+    console.error(`[kiln] reconciler: ${what} failed:`, error instanceof Error ? error.message : error);
   }
 }
 
-/** Starts the reconciler once per process: a first pass shortly after boot, then every minute. */
+async function housekeeping(env: Env, wiring: PlatformWiring): Promise<void> {
+  const { db } = wiring;
+  await attempt("failing silent builds", async () => {
+    const failed = await reconcileSilentRevisions(db);
+    if (failed.length === 0) return;
+    console.warn(`[kiln] reconciler failed ${failed.length} silent build(s): ${failed.join(", ")}`);
+    // Their sandboxes cannot be resumed: free them.
+    for (const revisionId of failed)
+      await attempt(`stopping the sandbox of ${revisionId}`, async () => {
+        await stopRevisionSandbox(wiring.runnerEventDeps(), revisionId);
+      });
+  });
+  await attempt("starting queued builds", async () => {
+    const started = await resumeStrandedRevisions(db, async (revision) => {
+      const project = await getProjectById(db, revision.project_id);
+      await runRevision(await wiring.pipelineDeps(project), revision.id);
+    });
+    if (started.length > 0) console.warn(`[kiln] reconciler started ${started.length} queued build(s)`);
+  });
+  // Sleep first: an awake preview keeps its branch from being pruned.
+  await attempt("putting idle previews to sleep", async () => {
+    await sleepIdleSandboxes(wiring.runnerEventDeps(), { idleMs: env.KILN_SANDBOX_IDLE_MINUTES * 60_000 });
+  });
+  await attempt("pruning old database branches", async () => {
+    await pruneAllProjects(wiring.runnerEventDeps(), env.KILN_BRANCH_RETENTION);
+  });
+}
+
+async function tick(env: Env): Promise<void> {
+  // A slow pass (starting a queued build provisions it) must not overlap the next one.
+  if (ticking) return;
+  ticking = true;
+  try {
+    const db = await sharedDatabase(resolveDatabaseTarget(env.DATABASE_URL, env.dataDir));
+    await housekeeping(env, platformWiring(env, db));
+  } catch (error) {
+    console.error("[kiln] reconciler tick failed:", error instanceof Error ? error.message : error);
+  } finally {
+    ticking = false;
+  }
+}
+
+/**
+ * Starts the reconciler once per process: a first pass shortly after boot, then every minute. Each pass fails
+ * builds whose sandbox went silent (and stops their sandboxes), starts builds a restart left queued, puts idle
+ * previews to sleep and prunes database branches past the projects' retention.
+ */
 export function startReconciler(env: Env): void {
   if (holder.__kilnReconciler) return;
   setTimeout(() => void tick(env), 5_000).unref();

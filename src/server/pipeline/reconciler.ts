@@ -1,5 +1,5 @@
 import type { Executor } from "@/server/db/connection";
-import { findSilentRevisions } from "@/server/db/queries/revisions";
+import { findSilentRevisions, findStrandedQueuedRevisions } from "@/server/db/queries/revisions";
 import { appendPlatformEvent } from "@/server/events/append";
 import { stepSchema } from "@/server/events/schema";
 import { transitionRevision } from "@/server/revisions/transition";
@@ -51,4 +51,20 @@ export async function reconcileSilentRevisions(
     });
   }
   return failed;
+}
+
+/**
+ * A revision accepted just before the platform stopped never started: it is still queued. Starts each one found
+ * queued for longer than `graceMs` (default 1 minute) with `start` (runRevision, which only one caller can move
+ * out of queued, so a start racing its original one is harmless). Returns the ids it started.
+ */
+export async function resumeStrandedRevisions(
+  db: Executor,
+  start: (revision: { id: string; project_id: string }) => Promise<void>,
+  options: { graceMs?: number; now?: number } = {},
+): Promise<string[]> {
+  const now = options.now ?? Date.now();
+  const stranded = await findStrandedQueuedRevisions(db, now - (options.graceMs ?? 60_000));
+  for (const revision of stranded) await start(revision);
+  return stranded.map((revision) => revision.id);
 }

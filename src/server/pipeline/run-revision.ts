@@ -17,6 +17,7 @@ import { issueRunToken } from "@/server/gateway/run-token";
 import type { Plan } from "@/server/planner/plan-schema";
 import { startDevServer } from "@/server/templates/dev-server";
 import { isAgentKind } from "@/server/toolchains/versions";
+import { type FinishSettings, finishRevision } from "./finish-revision";
 import { defaultAgentModel } from "./models";
 import { waitForHealthyPreview } from "./preview";
 import { advance, emit, failRun, type RunScope, runStep } from "./run-step";
@@ -27,6 +28,7 @@ import { type ProvisionContext, type Provisioned, provisionRevision } from "./st
 // runner's webhook events drive the revision (advance-from-runner.ts).
 
 export type PipelineDeps = ProvisionContext & {
+  finish: FinishSettings;
   /** Where sandboxes reach the platform (the gateway and the webhook live under it). */
   publicUrl: string;
   /** Plans with the vendor of the project's agent, using the operator's key (or the platform's). */
@@ -169,7 +171,7 @@ async function runRestore(deps: PipelineDeps, scope: RunScope, loaded: Loaded): 
     return server;
   });
   if (!previewed) return void (await provisioned.sandbox.stop());
-  await advance(scope, "finished");
+  await finishRevision(deps, scope);
 }
 
 /**

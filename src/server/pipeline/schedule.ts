@@ -7,25 +7,40 @@ import type { IngestResult } from "@/server/events/append";
 import { logError } from "@/server/http/log";
 import { advanceFromRunner } from "./advance-from-runner";
 import { pipelineDeps, runnerEventDeps } from "./platform";
-import { runRevision } from "./run-revision";
+import { type PipelineDeps, runRevision } from "./run-revision";
 import { serialize } from "./serialize";
 import { stopRevisionSandbox } from "./stop-sandbox";
+import { wakeRevision } from "./wake-revision";
 
 // The request that starts work answers at once; the work runs after the response, in this server process.
 
-/** Runs a queued revision's pipeline after the current response is sent. */
-export function scheduleRevision(revisionId: string): void {
+/** After the response: `work` with the pipeline wired for the revision's project. */
+function afterWithDeps(
+  what: string,
+  revisionId: string,
+  work: (deps: PipelineDeps, revisionId: string) => Promise<void>,
+): void {
   after(async () => {
     try {
       const db = await getDb();
       const revision = await findRevisionById(db, revisionId);
       if (!revision) return;
       const project = await getProjectById(db, revision.project_id);
-      await runRevision(await pipelineDeps(project), revisionId);
+      await work(await pipelineDeps(project), revisionId);
     } catch (error) {
-      logError(`pipeline ${revisionId}`, error);
+      logError(`${what} ${revisionId}`, error);
     }
   });
+}
+
+/** Runs a queued revision's pipeline after the current response is sent. */
+export function scheduleRevision(revisionId: string): void {
+  afterWithDeps("pipeline", revisionId, runRevision);
+}
+
+/** Wakes a checkpoint's sleeping preview after the current response is sent. */
+export function scheduleWake(revisionId: string): void {
+  afterWithDeps("waking", revisionId, wakeRevision);
 }
 
 /** Advances a revision from a stored webhook batch, after the webhook has answered, one batch at a time. */

@@ -126,6 +126,7 @@ async function insertProjectRows(
     deploy_url: null,
     budget_tokens: null,
     budget_usd_micros: null,
+    branch_retention: null,
     created_at: now,
     updated_at: now,
     last_activity_at: now,

@@ -7,6 +7,7 @@ import type { Revision } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import { newId } from "@/server/ids";
 import { isTerminal } from "@/server/pipeline/state-machine";
+import { assertBranchRetained, type RetentionContext } from "./assert-branch-retained";
 import { queuedRevisionRow } from "./queued-revision";
 import { type RevisionDto, toRevisionDto } from "./revision-dto";
 
@@ -88,7 +89,12 @@ export async function createFollowUp(
 }
 
 /** Restore: a new checkpoint whose code is R's commit and whose database is a branch of R's branch. */
-export async function createRestore(db: Database, userId: string, revisionId: string): Promise<RevisionDto> {
+export async function createRestore(
+  db: Database,
+  userId: string,
+  revisionId: string,
+  retention: RetentionContext = {},
+): Promise<RevisionDto> {
   const target = await findRevisionOfUser(db, userId, revisionId);
   if (!target) throw new AppError("not_found:revision");
   if (target.status !== "finished" || !target.commit_sha || !target.db_branch_id) {
@@ -97,6 +103,7 @@ export async function createRestore(db: Database, userId: string, revisionId: st
       "Only a finished checkpoint with a commit and a database can be restored.",
     );
   }
+  await assertBranchRetained(db, target, "restored", retention);
   const revisions = (await listRevisionsOfTask(db, userId, target.project_id, target.task_id)) ?? [];
   assertIdle(revisions);
   return insertNext(

@@ -28,6 +28,7 @@ export function queuedRevisionRow(fields: QueuedRevisionFields, now: number) {
     sandbox_id: null,
     preview_url: null,
     deploy_url: null,
+    deployment_id: null,
     screenshot_key: null,
     created_at: now,
     updated_at: now,

@@ -14,6 +14,8 @@ export type RevisionDto = {
   commitSha: string | null;
   dbBranchId: string | null;
   previewUrl: string | null;
+  /** The preview's sandbox was stopped for idling: the workspace offers to wake it (POST …/wake). */
+  previewAsleep: boolean;
   deployUrl: string | null;
   screenshotUrl: string | null;
   restoredFromRevisionId: string | null;
@@ -23,7 +25,8 @@ export type RevisionDto = {
   finishedAt: number | null;
 };
 
-export function toRevisionDto(row: Revision): RevisionDto {
+/** `sandbox_stopped_at` comes from the revision queries' join; rows without it never read as asleep. */
+export function toRevisionDto(row: Revision & { sandbox_stopped_at?: number | null }): RevisionDto {
   return {
     id: row.id,
     taskId: row.task_id,
@@ -38,6 +41,11 @@ export function toRevisionDto(row: Revision): RevisionDto {
     commitSha: row.commit_sha,
     dbBranchId: row.db_branch_id,
     previewUrl: row.preview_url,
+    previewAsleep:
+      row.status === "finished" &&
+      row.preview_url !== null &&
+      row.sandbox_stopped_at !== null &&
+      row.sandbox_stopped_at !== undefined,
     deployUrl: row.deploy_url,
     screenshotUrl: row.screenshot_key ? `/api/v1/revisions/${row.id}/screenshot` : null,
     restoredFromRevisionId: row.restored_from_revision_id,

@@ -89,3 +89,103 @@ export async function latestAgentSessionPayload(
     .executeTakeFirst();
   return row?.payload;
 }
+
+/** The task's other checkpoints that still hold a deployment (local ones keep a server running). */
+export async function findDeployedRevisions(db: Executor, taskId: string, exceptRevisionId: string) {
+  return db
+    .selectFrom("revision")
+    .select(["id", "deployment_id"])
+    .where("task_id", "=", taskId)
+    .where("id", "!=", exceptRevisionId)
+    .where("deployment_id", "is not", null)
+    .execute();
+}
+
+/**
+ * Sandboxes left running with nothing to do: not stopped, no activity (last event, update, creation) since
+ * `idleSince`, and no running revision using them. A sandbox no revision points at (a wake that crashed before it
+ * recorded itself) counts as well: nothing else would ever stop it.
+ */
+export async function findIdleSandboxes(
+  db: Executor,
+  runningStatuses: readonly string[],
+  idleSince: number,
+  limit = 100,
+): Promise<SandboxRow[]> {
+  return db
+    .selectFrom("sandbox")
+    .selectAll("sandbox")
+    .where("sandbox.stopped_at", "is", null)
+    .where("sandbox.created_at", "<", idleSince)
+    .where("sandbox.updated_at", "<", idleSince)
+    .where((eb) =>
+      eb.or([eb("sandbox.last_event_at", "is", null), eb("sandbox.last_event_at", "<", idleSince)]),
+    )
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom("revision")
+            .select("revision.id")
+            .whereRef("revision.sandbox_id", "=", "sandbox.id")
+            .where("revision.status", "in", [...runningStatuses]),
+        ),
+      ),
+    )
+    .orderBy("sandbox.updated_at", "asc")
+    .limit(limit)
+    .execute();
+}
+
+/** Records a sandbox as stopped; false when someone else already did. */
+export async function markSandboxStopped(db: Executor, sandboxId: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable("sandbox")
+    .set({ status: "stopped", stopped_at: now, updated_at: now })
+    .where("id", "=", sandboxId)
+    .where("stopped_at", "is", null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Every checkpoint of a project with what retention must know of its branch, sandbox and deployment. */
+export async function listCheckpointBranches(db: Executor, projectId: string) {
+  return db
+    .selectFrom("revision")
+    .leftJoin("db_branch", "db_branch.id", "revision.db_branch_id")
+    .leftJoin("sandbox", "sandbox.id", "revision.sandbox_id")
+    .select([
+      "revision.id",
+      "revision.task_id",
+      "revision.ordinal",
+      "revision.status",
+      "revision.commit_sha",
+      "revision.parent_revision_id",
+      "revision.deployment_id",
+      "db_branch.id as branch_id",
+      "db_branch.external_id as branch_external_id",
+      "db_branch.parent_branch_id as branch_parent_id",
+      "db_branch.deleted_at as branch_deleted_at",
+      "sandbox.id as sandbox_row_id",
+      "sandbox.stopped_at as sandbox_stopped_at",
+    ])
+    .where("revision.project_id", "=", projectId)
+    .orderBy("revision.task_id")
+    .orderBy("revision.ordinal", "desc")
+    .execute();
+}
+
+export async function updateDbBranchRow(db: Executor, branchId: string, change: Updateable<DB["db_branch"]>) {
+  await db.updateTable("db_branch").set(change).where("id", "=", branchId).execute();
+}
+
+/** One page of projects that have a database root, in id order (keyset: pass the last id of the previous page). */
+export async function listProjectsWithDatabase(
+  db: Executor,
+  afterId: string | null,
+  limit: number,
+): Promise<Selectable<DB["project"]>[]> {
+  let query = db.selectFrom("project").selectAll().where("db_root_id", "is not", null);
+  if (afterId !== null) query = query.where("id", ">", afterId);
+  return query.orderBy("id").limit(limit).execute();
+}

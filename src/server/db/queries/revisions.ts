@@ -6,15 +6,20 @@ export async function insertRevision(db: Executor, revision: NewRevision): Promi
   await db.insertInto("revision").values(revision).execute();
 }
 
+/** A revision with whether its sandbox was stopped (null: running, or it has none), for the DTO's `previewAsleep`. */
+export type RevisionWithSandbox = Revision & { sandbox_stopped_at: number | null };
+
 export async function findRevisionOfUser(
   db: Executor,
   userId: string,
   revisionId: string,
-): Promise<Revision | undefined> {
+): Promise<RevisionWithSandbox | undefined> {
   return db
     .selectFrom("revision")
     .innerJoin("project", "project.id", "revision.project_id")
+    .leftJoin("sandbox", "sandbox.id", "revision.sandbox_id")
     .selectAll("revision")
+    .select("sandbox.stopped_at as sandbox_stopped_at")
     .where("revision.id", "=", revisionId)
     .where((eb) => projectOwnedBy(eb, userId))
     .executeTakeFirst();
@@ -25,7 +30,7 @@ export async function listRevisionsOfTask(
   userId: string,
   projectId: string,
   taskId: string,
-): Promise<Revision[] | undefined> {
+): Promise<RevisionWithSandbox[] | undefined> {
   const task = await db
     .selectFrom("task")
     .innerJoin("project", "project.id", "task.project_id")
@@ -37,9 +42,11 @@ export async function listRevisionsOfTask(
   if (!task) return undefined;
   return db
     .selectFrom("revision")
-    .selectAll()
-    .where("task_id", "=", taskId)
-    .orderBy("ordinal", "asc")
+    .leftJoin("sandbox", "sandbox.id", "revision.sandbox_id")
+    .selectAll("revision")
+    .select("sandbox.stopped_at as sandbox_stopped_at")
+    .where("revision.task_id", "=", taskId)
+    .orderBy("revision.ordinal", "asc")
     .execute();
 }
 
@@ -98,5 +105,17 @@ export async function findSilentRevisions(
     )
     .orderBy("updated_at", "asc")
     .limit(100)
+    .execute();
+}
+
+/** Revisions still queued since before `queuedBefore`: their start was lost (a restart between accept and run). */
+export async function findStrandedQueuedRevisions(db: Executor, queuedBefore: number) {
+  return db
+    .selectFrom("revision")
+    .select(["id", "project_id"])
+    .where("status", "=", "queued")
+    .where("updated_at", "<", queuedBefore)
+    .orderBy("created_at", "asc")
+    .limit(20)
     .execute();
 }

@@ -105,10 +105,41 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
         ports: [3000],
         env: input.env,
         timeoutMs: DEPLOYMENT_LIFETIME_MS,
+        hostPaths: input.hostPaths,
       });
       if (!(await update(record.id, { sandboxId: sandbox.id }))) {
         await sandbox.stop();
         return;
+      }
+
+      // A source that comes without its dependencies installed gets them from its lockfile first.
+      const hasModules = await sandbox.run({ cmd: "test", args: ["-d", "node_modules"] });
+      if (hasModules.exitCode !== 0) {
+        const installed = await Promise.race([
+          sandbox.run({
+            cmd: "npm",
+            args: ["ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            env: input.env,
+          }),
+          sleep(buildTimeoutMs).then(() => null),
+        ]);
+        if (installed === null) {
+          return await fail(
+            record.id,
+            `Installing the dependencies took longer than ${Math.round(buildTimeoutMs / 1000)} s.`,
+            [],
+            sandbox,
+          );
+        }
+        if (installed.exitCode !== 0) {
+          const lines = errorLinesOf(`${installed.stdout}\n${installed.stderr}`);
+          return await fail(
+            record.id,
+            `Installing the dependencies failed (exit code ${installed.exitCode}): ${lines.at(-1) ?? "npm ci"}`,
+            lines,
+            sandbox,
+          );
+        }
       }
 
       const built = await Promise.race([

@@ -22,6 +22,8 @@ export type DeployInput = {
     | { kind: "directory"; path: string };
   /** Per-deployment environment, so concurrent deploys never race on shared project variables. */
   env: Record<string, string>;
+  /** Host paths the app needs, e.g. an embedded database file's directory (local deployer only). */
+  hostPaths?: string[];
 };
 
 export interface Deployer {

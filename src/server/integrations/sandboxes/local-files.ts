@@ -181,7 +181,8 @@ async function copyTree(from: string, to: string): Promise<void> {
   );
 }
 
-async function linkTree(source: string, target: string): Promise<void> {
+/** `target` becomes a hard-linked copy of `source` (a plain copy across filesystems). */
+export async function linkTree(source: string, target: string): Promise<void> {
   try {
     await execFileAsync("cp", ["-al", "--", source, target], { timeout: 300_000 });
   } catch (error) {

@@ -199,7 +199,7 @@ async function ensureBranch(
 }
 
 /** Makes the sandbox's working copy exactly the files of `sha` (it starts as the template's first commit). */
-async function syncToCommit(
+export async function syncToCommit(
   ctx: ProvisionContext,
   repo: RepoRef,
   sha: string,

@@ -1,0 +1,145 @@
+import { randomBytes } from "node:crypto";
+import {
+  findDbBranch,
+  findRevisionById,
+  findSandboxRow,
+  getProjectById,
+  insertSandbox,
+  markSandboxStopped,
+  updateRevisionRow,
+  updateSandboxRow,
+} from "@/server/db/queries/pipeline";
+import type { Revision } from "@/server/db/schema";
+import { AppError } from "@/server/errors";
+import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
+import { logError } from "@/server/http/log";
+import { newId } from "@/server/ids";
+import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
+import { repoRefOf } from "@/server/projects/project-resources";
+import { DevServerError, startDevServer } from "@/server/templates/dev-server";
+import { ensureTemplateCache } from "@/server/templates/template-cache";
+import { createTemplateSandbox } from "@/server/templates/template-sandbox";
+import { waitForHealthyPreview } from "./preview";
+import { emit, type RunScope, reasonOf } from "./run-step";
+import { serialize } from "./serialize";
+import { decryptBranchConnection, type ProvisionContext, syncToCommit } from "./steps/provision";
+
+// Waking a finished checkpoint whose preview went to sleep (idle-sandboxes.ts): a new warm sandbox holding the
+// checkpoint's commit, its dev server on the checkpoint's own database branch, and the revision pointed at it. The
+// revision itself never changes state: it stays finished whether the wake works or not.
+
+/** What a wake needs of the pipeline's dependencies (PipelineDeps fits). */
+export type WakeDeps = ProvisionContext;
+
+const PREVIEW_HEALTH_TIMEOUT_MS = 60_000;
+
+function progress(scope: RunScope, message: string): Promise<void> {
+  return emit(scope, { type: "progress", payload: { message: message.slice(0, 1_900) } });
+}
+
+/** The dev server's own output can be long and is the app's: the first line says what happened. */
+function wakeFailureReason(error: unknown): string {
+  if (error instanceof DevServerError) return error.message.split("\n")[0] ?? error.message;
+  return reasonOf(error);
+}
+
+async function isAwake(deps: WakeDeps, revision: Revision): Promise<boolean> {
+  if (!revision.sandbox_id) return false;
+  const row = await findSandboxRow(deps.db, revision.sandbox_id);
+  return row !== undefined && row.stopped_at === null;
+}
+
+async function startPreview(
+  deps: WakeDeps,
+  revision: Revision,
+  target: { commitSha: string; dbBranchId: string },
+): Promise<void> {
+  const branch = await findDbBranch(deps.db, target.dbBranchId);
+  if (!branch?.connection_ciphertext || branch.deleted_at !== null) {
+    throw new AppError("conflict:branch_pruned", "Its database branch was removed by retention.");
+  }
+  const connection = decryptBranchConnection(deps.key, branch.id, branch.connection_ciphertext);
+  const project = await getProjectById(deps.db, revision.project_id);
+  const repo = repoRefOf(project);
+  if (!repo) throw new AppError("conflict:revision_state", "The project has no repository to wake it from.");
+  const cache = await ensureTemplateCache({
+    templateDir: deps.templateDir,
+    cacheRoot: deps.templateCacheRoot,
+  });
+  const sandbox: SandboxHandle = await createTemplateSandbox(deps.providers.sandboxes, cache, {
+    name: `kiln-${revision.id.replace("_", "-")}-${randomBytes(2).toString("hex")}`,
+    env: {},
+    timeoutMs: deps.sandboxTimeoutMs,
+    hostPaths: connection.hostPaths,
+    app: { name: project.name },
+  });
+  let sandboxRowId: string | undefined;
+  try {
+    await syncToCommit(deps, repo, target.commitSha, cache, sandbox);
+    sandboxRowId = newId("sandbox");
+    const now = Date.now();
+    // Recorded before the dev server starts, so a crash from here on leaves a row idle cleanup can stop.
+    await insertSandbox(deps.db, {
+      id: sandboxRowId,
+      project_id: project.id,
+      provider: sandbox.kind,
+      external_id: sandbox.id,
+      status: "running",
+      // No runner reports from a woken sandbox, but every sandbox row carries a secret of its own.
+      webhook_secret_ciphertext: encryptWebhookSecret(deps.key, sandboxRowId, newWebhookSecret()),
+      preview_url: null,
+      last_event_at: null,
+      created_at: now,
+      updated_at: now,
+      stopped_at: null,
+    });
+    const server = await startDevServer(sandbox, { env: { DATABASE_URL: connection.databaseUrl } });
+    await waitForHealthyPreview(server.url, PREVIEW_HEALTH_TIMEOUT_MS);
+    const ready = Date.now();
+    await updateSandboxRow(deps.db, sandboxRowId, { preview_url: server.url, updated_at: ready });
+    await updateRevisionRow(deps.db, revision.id, {
+      sandbox_id: sandboxRowId,
+      preview_url: server.url,
+      updated_at: ready,
+    });
+  } catch (error) {
+    try {
+      await sandbox.stop();
+    } finally {
+      if (sandboxRowId) await markSandboxStopped(deps.db, sandboxRowId, Date.now());
+    }
+    throw error;
+  }
+}
+
+async function wake(deps: WakeDeps, revisionId: string): Promise<void> {
+  const revision = await findRevisionById(deps.db, revisionId);
+  const commitSha = revision?.commit_sha;
+  const dbBranchId = revision?.db_branch_id;
+  if (revision?.status !== "finished" || !commitSha || !dbBranchId) return;
+  if (await isAwake(deps, revision)) return;
+  const scope: RunScope = {
+    db: deps.db,
+    projectId: revision.project_id,
+    taskId: revision.task_id,
+    revisionId,
+  };
+  await progress(scope, "Waking the preview…");
+  try {
+    await startPreview(deps, revision, { commitSha, dbBranchId });
+  } catch (error) {
+    if (!(error instanceof AppError)) logError(`waking the preview of ${revisionId}`, error);
+    await progress(scope, `The preview could not be woken: ${wakeFailureReason(error)}`);
+    return;
+  }
+  await progress(scope, "The preview is awake.");
+}
+
+/**
+ * Wakes a finished checkpoint's sleeping preview. Idempotent: nothing happens while its preview is awake, and two
+ * calls in this process run one after the other (the second then finds it awake). Never throws for a failed wake:
+ * the revision's events say why, and the new sandbox is stopped again.
+ */
+export function wakeRevision(deps: WakeDeps, revisionId: string): Promise<void> {
+  return serialize(`wake:${revisionId}`, () => wake(deps, revisionId));
+}
