@@ -173,6 +173,7 @@ async function up(db: AnyDb): Promise<void> {
     .addColumn("error_message", longText(db))
     .addColumn("plan", longText(db))
     .addColumn("commit_sha", "varchar(64)")
+    .addColumn("base_sha", "varchar(64)")
     .addColumn("db_branch_id", ID)
     .addColumn("sandbox_id", ID)
     .addColumn("preview_url", "varchar(500)")

@@ -34,6 +34,11 @@ const registry = {
     visibility: "user",
     message: "This checkpoint's database branch was removed by retention.",
   },
+  "conflict:revision_not_ready": {
+    status: 409,
+    visibility: "user",
+    message: "This checkpoint is not built far enough for this yet.",
+  },
   "not_found:revision": { status: 404, visibility: "user", message: "Revision not found." },
   "not_found:task": { status: 404, visibility: "user", message: "Task not found." },
   "not_found:screenshot": { status: 404, visibility: "user", message: "This revision has no screenshot." },
@@ -46,6 +51,11 @@ const registry = {
     status: 422,
     visibility: "user",
     message: "The service rejected this credential.",
+  },
+  "unavailable:database": {
+    status: 503,
+    visibility: "user",
+    message: "The checkpoint's database could not be read right now.",
   },
   "payload_too_large:body": { status: 413, visibility: "user", message: "The request body is too large." },
   "config:secret_key": {

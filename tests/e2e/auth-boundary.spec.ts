@@ -5,7 +5,8 @@ import { E2E_BASE_URL } from "./env";
 // Anonymous visitors, and visitors with a forged session cookie (which gets past the proxy), must be turned away
 // by every page, route handler and server action itself.
 
-const PUBLIC_PAGES = new Set(["/login"]);
+// A share link's replay is public by design (the slug is the proof); an unknown slug is a plain 404.
+const PUBLIC_PAGES = new Set(["/login", "/s/prj_e2e_missing"]);
 const PUBLIC_ACTIONS = new Set(["signIn"]);
 const FORGED_COOKIE = "kiln_session=forged-session-token-that-matches-nothing";
 /**
@@ -15,6 +16,8 @@ const FORGED_COOKIE = "kiln_session=forged-session-token-that-matches-nothing";
 const NOT_TOKEN_AUTHENTICATED: Record<string, { status: number; code: string; message?: RegExp }> = {
   // Public by design (a share link's events, read-only): an unknown slug is a 404 that reveals nothing.
   "GET /api/v1/sessions/prj_e2e_missing/events": { status: 404, code: "not_found:route" },
+  "GET /s/prj_e2e_missing/checkpoints/prj_e2e_missing/diff": { status: 404, code: "not_found:route" },
+  "GET /s/prj_e2e_missing/checkpoints/prj_e2e_missing/screenshot": { status: 404, code: "not_found:route" },
   // Authenticated by the sandbox's HMAC signature, which these requests lack.
   "POST /hooks/v1/sandboxes/prj_e2e_missing": {
     status: 401,

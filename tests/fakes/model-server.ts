@@ -220,11 +220,13 @@ const cwdPatterns = [
   /<cwd>([^<]+)<\/cwd>/,
 ];
 
+/** The latest environment block wins: a resumed session still carries its earlier runs' (other sandboxes). */
 function findCwd(texts: string[]): string | undefined {
-  for (const text of texts) {
+  for (const text of [...texts].reverse()) {
     for (const pattern of cwdPatterns) {
       const match = pattern.exec(text);
-      if (match?.[1]) return match[1].trim();
+      // A resumed Claude Code session in another directory says "NEW (was OLD)".
+      if (match?.[1]) return match[1].replace(/ \(was [^)]*\)$/, "").trim();
     }
   }
   return undefined;
@@ -303,11 +305,8 @@ function blocksOf(content: unknown): Array<z.output<typeof blockSchema>> {
 
 function readMessagesRequest(body: Record<string, unknown>): Conversation {
   // Some Claude Code versions put a `role: "system"` message inside `messages`; it is neither prompt nor reply.
-  const messages = z
-    .array(messageSchema)
-    .catch([])
-    .parse(body.messages)
-    .filter((message) => message.role === "user" || message.role === "assistant");
+  const allMessages = z.array(messageSchema).catch([]).parse(body.messages);
+  const messages = allMessages.filter((message) => message.role === "user" || message.role === "assistant");
   // Claude Code sends its context as `<system-reminder>` text blocks, in the prompt's message and after tool
   // results: a prompt is a user message with other text and no tool result.
   const isPromptText = (block: z.output<typeof blockSchema>) =>
@@ -333,9 +332,10 @@ function readMessagesRequest(body: Record<string, unknown>): Conversation {
     .flatMap((message) => blocksOf(message.content))
     .findLast((block) => block.type === "tool_result");
   const choice = z.object({ type: z.literal("tool"), name: z.string() }).safeParse(body.tool_choice);
+  // The environment block (the working directory) may come in that `system` message: newer models get it there.
   const texts = [
     textOf(body.system),
-    ...messages.flatMap((message) => blocksOf(message.content).map((block) => block.text ?? "")),
+    ...allMessages.flatMap((message) => blocksOf(message.content).map((block) => block.text ?? "")),
   ];
   return {
     api: "anthropic",

@@ -62,7 +62,7 @@ describe("the pipeline with Claude Code, end to end on local adapters", { timeou
     expect(requests.map((request) => request.conversation?.api)).not.toContain("openai");
     expect(requests[0]?.conversation?.structuredName).toBeDefined();
     expect(requests.slice(1).every((request) => request.path.startsWith("/v1/messages"))).toBe(true);
-    expect(requests.slice(1).every((request) => request.conversation?.model === "claude-sonnet-4-5")).toBe(
+    expect(requests.slice(1).every((request) => request.conversation?.model === "claude-sonnet-5")).toBe(
       true,
     );
     // The gateway swapped the run token for the operator's key: the upstream never saw a run token.

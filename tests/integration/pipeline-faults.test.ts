@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Revision } from "@/server/db/schema";
 import type { StepName } from "@/server/events/schema";
-import { reconcileSilentRevisions } from "@/server/pipeline/reconciler";
+import { reconcileSilentRevisions, resumeStrandedRevisions } from "@/server/pipeline/reconciler";
 import { runRevision } from "@/server/pipeline/run-revision";
 import {
   type PipelineHarness,
@@ -250,5 +250,26 @@ describe("pipeline faults, end to end on local adapters", { timeout: 600_000 }, 
     await expectFailed(revision, "plan", /^The model's plan was not valid: .+\. Try again/);
     expect(h.models.modelRequests().length - before).toBe(2);
     expect([revision.sandbox_id, revision.db_branch_id, revision.plan]).toEqual([null, null, null]);
+  });
+
+  it("a build accepted just before the platform stopped is started by the reconciler, once", async () => {
+    h.switchScenarios(["plan-invalid"]);
+    const stranded = await h.createProject("build a todo app");
+    const fresh = await h.createProject("build a todo app");
+    // Accepted two minutes ago and never started (the after-response hook died with the process).
+    await h.db
+      .updateTable("revision")
+      .set({ updated_at: Date.now() - 120_000 })
+      .where("id", "=", stranded.revision.id)
+      .execute();
+    const start = (revision: { id: string }) => runRevision(h.deps, revision.id);
+
+    expect(await resumeStrandedRevisions(h.db, start)).toEqual([stranded.revision.id]);
+    // It really ran: the planner was asked (and its answer failed the revision at plan, as the scenario says).
+    const revision = await h.waitForEnd(stranded.revision.id);
+    await expectFailed(revision, "plan", /^The model's plan was not valid/);
+    // A revision queued a moment ago is its own request's to start; a started one is never started again.
+    expect((await h.revision(fresh.revision.id)).status).toBe("queued");
+    expect(await resumeStrandedRevisions(h.db, start)).toEqual([]);
   });
 });

@@ -25,7 +25,7 @@ async function server(scenario: ScenarioInput | string): Promise<ModelServer> {
 }
 
 type Provider = PlanAppInput["provider"];
-const models: Record<Provider, string> = { openai: "gpt-5.5", anthropic: "claude-sonnet-4-5" };
+const models: Record<Provider, string> = { openai: "gpt-5.5", anthropic: "claude-sonnet-5" };
 
 function plan(target: ModelServer, provider: Provider, extra: Partial<PlanAppInput> = {}) {
   return planApp({
@@ -121,7 +121,7 @@ describe("planApp: the request", () => {
     expect(request?.headers.authorization).toBeUndefined();
     expect(request?.headers["anthropic-version"]).toBeTruthy();
     const body = anthropicBody.parse(request?.body);
-    expect(body.model).toBe("claude-sonnet-4-5");
+    expect(body.model).toBe("claude-sonnet-5");
     expect(body.stream ?? false).toBe(false);
     expect(body.tool_choice.name).toBe(body.tools[0]?.name);
     expect(body.tools[0]?.input_schema.required.sort()).toEqual(["agentPrompt", "slug", "steps", "title"]);

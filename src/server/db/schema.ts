@@ -110,6 +110,8 @@ export interface RevisionTable {
   error_message: string | null;
   plan: string | null;
   commit_sha: string | null;
+  /** The commit this checkpoint was built on (its diff is against it); null until provisioned. */
+  base_sha: string | null;
   db_branch_id: string | null;
   sandbox_id: string | null;
   preview_url: string | null;
@@ -288,6 +290,7 @@ export const schemaColumns = {
     "error_message",
     "plan",
     "commit_sha",
+    "base_sha",
     "db_branch_id",
     "sandbox_id",
     "preview_url",

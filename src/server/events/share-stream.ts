@@ -1,12 +1,14 @@
 import type { Executor } from "@/server/db/connection";
-import { findLiveShareSessionBySlug } from "@/server/db/queries/events";
+import { findPublicSessionBySlug } from "@/server/db/queries/shared-sessions";
 import { AppError } from "@/server/errors";
+import { publicEventMapper } from "@/server/sessions/public-events";
+import { getPublicSessionOrThrow } from "@/server/sessions/shared-session";
 import { type EventStreamOptions, eventStreamResponse, parseCursor } from "./stream";
 
 // The public side of a share link: anyone holding the slug may watch (and replay) its task's events, read-only.
-// Stored events are already redacted; nothing else about the project or its operator is sent.
-
-const SLUG = /^[0-9a-z]{8,64}$/;
+// Stored events are already redacted; they are sent in the public shape (checkpoint ordinals instead of revision
+// ids, internal ids and the operator's email scrubbed, see src/server/sessions/public-events.ts), and nothing else
+// about the project or its operator is sent.
 
 export type SharedStreamRequest = {
   slug: string;
@@ -17,12 +19,8 @@ export type SharedStreamRequest = {
   timing?: Pick<EventStreamOptions, "pollMs" | "heartbeatMs">;
 };
 
-const notFound = () => new AppError("not_found:route", "This share link does not exist or was revoked.");
-
 export async function openSharedEventStream(db: Executor, request: SharedStreamRequest): Promise<Response> {
-  if (!SLUG.test(request.slug)) throw notFound();
-  const session = await findLiveShareSessionBySlug(db, request.slug);
-  if (!session) throw notFound();
+  const session = await getPublicSessionOrThrow(db, request.slug);
   const afterCursor = parseCursor(request.lastEventId, request.after);
   if (afterCursor === null) {
     throw new AppError(
@@ -36,6 +34,8 @@ export async function openSharedEventStream(db: Executor, request: SharedStreamR
     afterCursor,
     signal: request.signal,
     ...request.timing,
-    isStillAllowed: async () => (await findLiveShareSessionBySlug(db, request.slug))?.id === session.id,
+    isStillAllowed: async () =>
+      (await findPublicSessionBySlug(db, request.slug))?.session_id === session.session_id,
+    transform: publicEventMapper(db, session),
   });
 }

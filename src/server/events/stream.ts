@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import type { Executor } from "@/server/db/connection";
 import { listEventsOfTaskAfter } from "@/server/db/queries/events";
 import { logError } from "@/server/http/log";
@@ -38,7 +39,10 @@ export function parseCursor(lastEventId: string | null, after: string | null): n
   return /^\d{1,15}$/.test(raw) ? Number(raw) : null;
 }
 
-export function formatSseEvent(event: StoredEvent): string {
+/** What a stream frame carries: anything with the cursor it is resumed from and its event type. */
+export type SseEvent = { cursor: number; type: string };
+
+export function formatSseEvent(event: SseEvent): string {
   // JSON.stringify escapes newlines inside strings, so `data:` stays one line.
   return `id: ${event.cursor}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 }
@@ -59,10 +63,44 @@ export type EventStreamOptions = {
   maxLifetimeMs?: number;
   /** Checked once per heartbeat interval, busy or idle; false ends the stream (a share link revoked meanwhile). */
   isStillAllowed?: () => Promise<boolean>;
+  /**
+   * What each page of stored events is sent as (the public stream sends its own shape, and may drop events).
+   * Default: as stored. The cursor still advances past dropped events.
+   */
+  transform?: (events: StoredEvent[]) => Promise<SseEvent[]> | SseEvent[];
 };
 
+type WakeState = { woken: boolean; wokenAt: number; wake?: () => void };
+
+type SharedRead = { startedAt: number; page: ReturnType<typeof readEventsAfter> };
+const readsInFlight = new WeakMap<Executor, Map<string, SharedRead>>();
+
+/**
+ * `readEventsAfter`, shared by the streams of one task that are at the same cursor: one write wakes every viewer
+ * of a task at once, and a hundred identical queries would queue on the database. A read in flight is joined only
+ * if it started at or after `notBefore` (the caller's wake-up), so it cannot miss the write that woke the caller.
+ */
+function readEventsAfterShared(db: Executor, taskId: string, afterCursor: number, notBefore: number) {
+  let reads = readsInFlight.get(db);
+  if (!reads) {
+    reads = new Map();
+    readsInFlight.set(db, reads);
+  }
+  const key = `${taskId}:${afterCursor}`;
+  const running = reads.get(key);
+  if (running && running.startedAt >= notBefore) return running.page;
+  const read: SharedRead = {
+    startedAt: performance.now(),
+    page: readEventsAfter(db, { taskId, afterCursor }).finally(() => {
+      if (reads.get(key) === read) reads.delete(key);
+    }),
+  };
+  reads.set(key, read);
+  return read.page;
+}
+
 /** Resolves on the first of: a wake-up already pending or arriving, `ms` elapsing, or `signal` aborting. */
-function waitForWake(state: { woken: boolean; wake?: () => void }, ms: number, signal: AbortSignal) {
+function waitForWake(state: WakeState, ms: number, signal: AbortSignal) {
   return new Promise<void>((resolve) => {
     if (state.woken || signal.aborted || ms <= 0) return resolve();
     const done = () => {
@@ -87,10 +125,11 @@ export async function* eventStreamFrames(options: EventStreamOptions): AsyncGene
   const pollMs = options.pollMs ?? 1_000;
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const endsAt = Date.now() + (options.maxLifetimeMs ?? 10 * 60_000);
-  const state: { woken: boolean; wake?: () => void } = { woken: false };
+  const state: WakeState = { woken: false, wokenAt: 0 };
   // Subscribed before the first read: a write landing between the read and the wait still wakes us.
   const unsubscribe = subscribeToTask(taskId, () => {
     state.woken = true;
+    state.wokenAt = performance.now();
     state.wake?.();
   });
   let cursor = options.afterCursor;
@@ -103,11 +142,20 @@ export async function* eventStreamFrames(options: EventStreamOptions): AsyncGene
         if (!(await options.isStillAllowed())) return;
         checkedAt = Date.now();
       }
+      // Woken: any read that started after the wake-up sees the write. Otherwise (first read, poll): only a new one.
+      const notBefore = state.woken ? state.wokenAt : performance.now();
       state.woken = false;
-      const page = await readEventsAfter(db, { taskId, afterCursor: cursor });
+      const cursorBefore = cursor;
+      const page = await readEventsAfterShared(db, taskId, cursor, notBefore);
       cursor = page.nextCursor;
-      if (page.events.length > 0) {
-        yield page.events.map(formatSseEvent).join("");
+      const sent = options.transform ? await options.transform(page.events) : page.events;
+      const sentUpTo = sent.at(-1)?.cursor ?? 0;
+      // Rows not sent (dropped by the transform, or unreadable) still move the client's Last-Event-ID: an id-only
+      // frame sets it without dispatching an event, so a reconnect does not read them again.
+      const skipped =
+        page.nextCursor > cursorBefore && page.nextCursor > sentUpTo ? `id: ${page.nextCursor}\n\n` : "";
+      if (sent.length > 0 || skipped) {
+        yield sent.map(formatSseEvent).join("") + skipped;
         lastWriteAt = Date.now();
       }
       if (page.hasMore) continue;

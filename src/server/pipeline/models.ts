@@ -6,11 +6,11 @@ import type { AgentKind } from "@/server/toolchains/versions";
  */
 export const defaultAgentModel: Record<AgentKind, string> = {
   codex: "gpt-5.5",
-  "claude-code": "claude-sonnet-4-5",
+  "claude-code": "claude-sonnet-5",
 };
 
 /** The planner speaks to the same vendor as the project's agent. */
 export const plannerFor: Record<AgentKind, { provider: "openai" | "anthropic"; model: string }> = {
   codex: { provider: "openai", model: "gpt-5.5" },
-  "claude-code": { provider: "anthropic", model: "claude-sonnet-4-5" },
+  "claude-code": { provider: "anthropic", model: "claude-sonnet-5" },
 };

@@ -156,7 +156,12 @@ async function runRestore(deps: PipelineDeps, scope: RunScope, loaded: Loaded): 
               author: { name: "Kiln", email: "kiln@kiln.local" },
             })
           ).sha;
-    await updateRevisionRow(deps.db, scope.revisionId, { commit_sha: sha, updated_at: Date.now() });
+    // The restore's diff is against the head it was committed on top of, not the checkpoint it brings back.
+    await updateRevisionRow(deps.db, scope.revisionId, {
+      commit_sha: sha,
+      base_sha: head ?? provisioned.baseSha,
+      updated_at: Date.now(),
+    });
     return sha;
   });
   if (!committed) return void (await provisioned.sandbox.stop());

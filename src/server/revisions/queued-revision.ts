@@ -24,6 +24,7 @@ export function queuedRevisionRow(fields: QueuedRevisionFields, now: number) {
     error_message: null,
     plan: null,
     commit_sha: null,
+    base_sha: null,
     db_branch_id: null,
     sandbox_id: null,
     preview_url: null,

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -97,5 +98,48 @@ describe("local deployer specifics", () => {
     expect(env.KILN_REVISION).toBe("r7");
     await deployer.remove(started.id);
     await expect(fetch(`${ready.url}/env`)).rejects.toThrow();
+  });
+
+  it("installs a source's locked dependencies first when it comes without node_modules", {
+    timeout: 180_000,
+  }, async () => {
+    const dir = app(
+      `node -e "require('fs').writeFileSync('build-output.json', JSON.stringify({BUILT_WITH: require('greeting')}))"`,
+    );
+    fs.mkdirSync(path.join(dir, "greeting"));
+    fs.writeFileSync(
+      path.join(dir, "greeting", "package.json"),
+      JSON.stringify({ name: "greeting", version: "1.0.0", main: "index.js" }),
+    );
+    fs.writeFileSync(
+      path.join(dir, "greeting", "index.js"),
+      'module.exports = "installed from the lockfile";',
+    );
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, "package.json"), "utf8"));
+    fs.writeFileSync(
+      path.join(dir, "package.json"),
+      JSON.stringify({ ...manifest, dependencies: { greeting: "file:./greeting" } }),
+    );
+    // The lockfile npm itself writes, made offline (a file: dependency needs no registry).
+    execFileSync("npm", ["install", "--package-lock-only", "--no-audit", "--no-fund"], {
+      cwd: dir,
+      stdio: "ignore",
+    });
+    expect(fs.existsSync(path.join(dir, "node_modules"))).toBe(false);
+
+    const deployer = makeDeployer();
+    const started = await deployer.deploy({
+      name: "locked",
+      source: { kind: "directory", path: dir },
+      env: {},
+    });
+    const ready = await deployer.waitForDeployment(started.id, { timeoutMs: 120_000 });
+    expect({ state: ready.state, errorMessage: ready.errorMessage }).toEqual({
+      state: "ready",
+      errorMessage: null,
+    });
+    const env = (await (await fetch(`${ready.url}/env`)).json()) as Record<string, string>;
+    expect(env.BUILT_WITH).toBe("installed from the lockfile");
+    await deployer.remove(started.id);
   });
 });

@@ -56,3 +56,20 @@ export async function listTasksOfProject(
     .execute();
   return rows.map((row) => ({ ...row, revision_count: Number(row.revision_count ?? 0) }));
 }
+
+/** One task of one of the operator's projects; undefined when either is not theirs. */
+export async function findTaskOfUser(
+  db: Executor,
+  userId: string,
+  projectId: string,
+  taskId: string,
+): Promise<Task | undefined> {
+  return db
+    .selectFrom("task")
+    .innerJoin("project", "project.id", "task.project_id")
+    .selectAll("task")
+    .where("task.id", "=", taskId)
+    .where("task.project_id", "=", projectId)
+    .where((eb) => projectOwnedBy(eb, userId))
+    .executeTakeFirst();
+}

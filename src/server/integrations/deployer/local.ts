@@ -112,9 +112,12 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
         return;
       }
 
-      // A source that comes without its dependencies installed gets them from its lockfile first.
-      const hasModules = await sandbox.run({ cmd: "test", args: ["-d", "node_modules"] });
-      if (hasModules.exitCode !== 0) {
+      // A source that comes with a lockfile but without its dependencies installed gets them from the lockfile.
+      const [lockfile, modules] = await Promise.all([
+        sandbox.run({ cmd: "test", args: ["-f", "package-lock.json"] }),
+        sandbox.run({ cmd: "test", args: ["-d", "node_modules"] }),
+      ]);
+      if (lockfile.exitCode === 0 && modules.exitCode !== 0) {
         const installed = await Promise.race([
           sandbox.run({
             cmd: "npm",

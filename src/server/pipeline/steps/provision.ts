@@ -271,7 +271,11 @@ export async function provisionRevision(
       updated_at: now,
       stopped_at: null,
     });
-    await updateRevisionRow(ctx.db, revision.id, { sandbox_id: sandboxRowId, updated_at: now });
+    await updateRevisionRow(ctx.db, revision.id, {
+      sandbox_id: sandboxRowId,
+      base_sha: baseSha,
+      updated_at: now,
+    });
   } catch (error) {
     await sandbox.stop();
     throw error;

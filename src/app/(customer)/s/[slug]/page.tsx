@@ -1,0 +1,72 @@
+import type { Metadata } from "next";
+import { notFound } from "next/navigation";
+import { cache } from "react";
+import { KilnMark } from "@/components/layout/kiln-mark";
+import { SharedReplay } from "@/components/session/shared-replay";
+import { ThemeToggle } from "@/components/theme-toggle";
+import { env } from "@/env";
+import { getDb } from "@/server/context";
+import { isAppError } from "@/server/errors";
+import { getSharedSession } from "@/server/sessions/shared-session";
+
+// Public by design: a share link's replay, read-only, no login (the slug is the proof). An unknown or revoked
+// link is the plain 404 page.
+
+type Props = { params: Promise<{ slug: string }> };
+
+/** Read once per request: the metadata and the page both need it. */
+const loadSharedSession = cache(async (slug: string) => {
+  try {
+    return await getSharedSession(await getDb(), slug);
+  } catch (error) {
+    if (isAppError(error) && error.code === "not_found:route") notFound();
+    throw error;
+  }
+});
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const { slug } = await params;
+  const session = await loadSharedSession(slug);
+  const pageUrl = `${env.KILN_PUBLIC_URL}/s/${slug}`;
+  const latest = session.checkpoints.findLast((checkpoint) => checkpoint.hasScreenshot);
+  const image = latest ? `${pageUrl}/checkpoints/${latest.ordinal}/screenshot` : undefined;
+  const description = "An app built with Kiln: the prompts, the agent's work and the result, replayed.";
+  return {
+    title: session.title,
+    description,
+    // Unguessable links are not for search engines, and the URL (the proof) must not leak to linked sites.
+    robots: { index: false, follow: false },
+    referrer: "no-referrer",
+    openGraph: {
+      type: "website",
+      title: session.title,
+      description,
+      url: pageUrl,
+      images: image
+        ? [{ url: image, width: 1280, height: 800, alt: `${session.title}: the app's preview` }]
+        : [],
+    },
+    twitter: { card: image ? "summary_large_image" : "summary", title: session.title, description },
+  };
+}
+
+export default async function SharedSessionPage({ params }: Props) {
+  const { slug } = await params;
+  const session = await loadSharedSession(slug);
+  return (
+    <div className="flex min-h-dvh flex-col">
+      <header className="border-b">
+        <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4">
+          <KilnMark />
+          <span className="text-muted-foreground text-sm">Shared session</span>
+          <div className="ml-auto">
+            <ThemeToggle />
+          </div>
+        </div>
+      </header>
+      <main className="mx-auto w-full max-w-6xl flex-1 px-3 py-4 sm:px-4 sm:py-6">
+        <SharedReplay session={session} />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,140 @@
+"use client";
+
+import { HistoryIcon } from "lucide-react";
+import { useState, useTransition } from "react";
+import { toast } from "sonner";
+import { restoreRevisionAction } from "@/actions/revisions";
+import { StatusBadge } from "@/components/projects/status-badge";
+import {
+  AlertDialog,
+  AlertDialogCancel,
+  AlertDialogContent,
+  AlertDialogDescription,
+  AlertDialogFooter,
+  AlertDialogHeader,
+  AlertDialogTitle,
+  AlertDialogTrigger,
+} from "@/components/ui/alert-dialog";
+import { Button } from "@/components/ui/button";
+import { Spinner } from "@/components/ui/spinner";
+import { cn } from "@/lib/utils";
+import type { RevisionDto } from "@/server/revisions/revision-dto";
+
+const tokens = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+const money = new Intl.NumberFormat("en", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
+const time = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" });
+
+function RestoreButton({ revision, disabled }: { revision: RevisionDto; disabled: boolean }) {
+  const [open, setOpen] = useState(false);
+  const [pending, startTransition] = useTransition();
+
+  function onConfirm() {
+    startTransition(async () => {
+      const result = await restoreRevisionAction({ revisionId: revision.id });
+      if (!result.ok) {
+        toast.error(result.error.message);
+        return;
+      }
+      setOpen(false);
+      toast.success(`Restoring checkpoint ${revision.ordinal} as checkpoint ${result.data.ordinal}`);
+    });
+  }
+
+  return (
+    <AlertDialog open={open} onOpenChange={setOpen}>
+      <AlertDialogTrigger asChild>
+        <Button size="sm" variant="outline" disabled={disabled}>
+          <HistoryIcon />
+          Restore this version
+        </Button>
+      </AlertDialogTrigger>
+      <AlertDialogContent>
+        <AlertDialogHeader>
+          <AlertDialogTitle>Restore checkpoint {revision.ordinal}?</AlertDialogTitle>
+          <AlertDialogDescription>
+            A new checkpoint is made from it. Code: its files are committed on top of the branch, so the
+            history after it stays and nothing is rewritten. Data: the app gets a new database branch copied
+            from checkpoint {revision.ordinal}&apos;s, so rows written in later checkpoints are not in it and
+            its schema is back. Later checkpoints keep their own code and data, and you can restore them too.
+          </AlertDialogDescription>
+        </AlertDialogHeader>
+        <AlertDialogFooter>
+          <AlertDialogCancel disabled={pending}>Keep the current version</AlertDialogCancel>
+          <Button onClick={onConfirm} disabled={pending}>
+            {pending ? <Spinner label="Restoring" /> : null}
+            Restore checkpoint {revision.ordinal}
+          </Button>
+        </AlertDialogFooter>
+      </AlertDialogContent>
+    </AlertDialog>
+  );
+}
+
+/** Each checkpoint of the task, newest first: pick one to see its preview, diff and database. */
+export function CheckpointList(props: {
+  revisions: RevisionDto[];
+  selectedId: string | null;
+  onSelect: (revisionId: string) => void;
+  busy: boolean;
+}) {
+  const newestFirst = [...props.revisions].sort((a, b) => b.ordinal - a.ordinal);
+  return (
+    <ol className="space-y-2" aria-label="Checkpoints">
+      {newestFirst.map((revision) => {
+        const selected = revision.id === props.selectedId;
+        const cost = revision.usage.costUsd;
+        return (
+          <li
+            key={revision.id}
+            className={cn("rounded-lg border p-3 text-sm", selected && "border-primary ring-1 ring-primary")}
+          >
+            <button
+              type="button"
+              className="w-full text-left"
+              aria-current={selected ? "true" : undefined}
+              onClick={() => props.onSelect(revision.id)}
+            >
+              <span className="flex items-center gap-2">
+                <span className="font-medium">Checkpoint {revision.ordinal}</span>
+                {revision.kind === "restore" ? (
+                  <span className="text-muted-foreground text-xs">restore</span>
+                ) : null}
+                <StatusBadge status={revision.status} />
+              </span>
+              <span className="mt-1 line-clamp-2 block text-muted-foreground">{revision.prompt}</span>
+            </button>
+            <dl className="mt-2 grid grid-cols-[auto_1fr] gap-x-3 gap-y-0.5 text-muted-foreground text-xs">
+              <dt>When</dt>
+              <dd>{time.format(revision.createdAt)}</dd>
+              <dt>Commit</dt>
+              <dd className="font-mono">{revision.commitSha?.slice(0, 7) ?? "—"}</dd>
+              <dt>Database</dt>
+              <dd className="truncate font-mono">{revision.dbBranchId ?? "—"}</dd>
+              <dt>Tokens</dt>
+              <dd>
+                {tokens.format(revision.usage.inputTokens)} in · {tokens.format(revision.usage.outputTokens)}{" "}
+                out
+                {cost > 0 ? ` · ${money.format(cost)}` : ""}
+              </dd>
+              {revision.deployUrl ? (
+                <>
+                  <dt>Deployed</dt>
+                  <dd className="truncate">
+                    <a className="underline" href={revision.deployUrl} target="_blank" rel="noreferrer">
+                      {revision.deployUrl}
+                    </a>
+                  </dd>
+                </>
+              ) : null}
+            </dl>
+            {revision.status === "finished" && revision.commitSha ? (
+              <div className="mt-2">
+                <RestoreButton revision={revision} disabled={props.busy} />
+              </div>
+            ) : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}

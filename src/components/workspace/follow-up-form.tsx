@@ -1,0 +1,103 @@
+"use client";
+
+import { SendIcon, SquareIcon } from "lucide-react";
+import { useState, useTransition } from "react";
+import { toast } from "sonner";
+import { cancelRevisionAction, sendFollowUpAction } from "@/actions/revisions";
+import { Button } from "@/components/ui/button";
+import { Label } from "@/components/ui/label";
+import { Spinner } from "@/components/ui/spinner";
+import { Textarea } from "@/components/ui/textarea";
+
+/** The chat box: a follow-up when nothing runs, cancel while a checkpoint does. Nothing typed is lost on an error. */
+export function FollowUpForm(props: {
+  projectId: string;
+  taskId: string;
+  runningRevisionId: string | null;
+  onSent: () => void;
+}) {
+  const [prompt, setPrompt] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [pending, startTransition] = useTransition();
+  const running = props.runningRevisionId !== null;
+
+  function send() {
+    startTransition(async () => {
+      const result = await sendFollowUpAction({ projectId: props.projectId, taskId: props.taskId, prompt });
+      if (!result.ok) {
+        setError(result.error.fields?.prompt?.[0] ?? result.error.message);
+        return;
+      }
+      setError(null);
+      setPrompt("");
+      props.onSent();
+    });
+  }
+
+  function cancel() {
+    const revisionId = props.runningRevisionId;
+    if (!revisionId) return;
+    startTransition(async () => {
+      const result = await cancelRevisionAction({ revisionId });
+      if (result.ok) toast.success(`Cancelled checkpoint ${result.data.ordinal}`);
+      else toast.error(result.error.message);
+    });
+  }
+
+  return (
+    <form
+      className="space-y-2"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (!running) send();
+      }}
+    >
+      <Label htmlFor="follow-up" className="sr-only">
+        Follow-up prompt
+      </Label>
+      <Textarea
+        id="follow-up"
+        name="prompt"
+        value={prompt}
+        onChange={(event) => setPrompt(event.target.value)}
+        onKeyDown={(event) => {
+          if (event.key === "Enter" && (event.metaKey || event.ctrlKey) && !running) {
+            event.preventDefault();
+            send();
+          }
+        }}
+        placeholder={
+          running ? "A checkpoint is being built…" : "Ask for a change, e.g. “add a due date to each todo”"
+        }
+        rows={3}
+        disabled={pending}
+        aria-invalid={error ? true : undefined}
+        aria-describedby={error ? "follow-up-error" : "follow-up-hint"}
+      />
+      {error ? (
+        <p id="follow-up-error" role="alert" className="text-destructive text-sm">
+          {error}
+        </p>
+      ) : (
+        <p id="follow-up-hint" className="text-muted-foreground text-xs">
+          {running
+            ? "Wait for it to finish, or cancel it."
+            : "Each follow-up becomes a new checkpoint (⌘/Ctrl+Enter)."}
+        </p>
+      )}
+      <div className="flex justify-end gap-2">
+        {running ? (
+          <Button type="button" variant="outline" onClick={cancel} disabled={pending}>
+            {pending ? <Spinner label="Cancelling" /> : <SquareIcon />}
+            Cancel
+          </Button>
+        ) : (
+          <Button type="submit" disabled={pending || prompt.trim().length === 0}>
+            {pending ? <Spinner label="Sending" /> : <SendIcon />}
+            Send
+          </Button>
+        )}
+      </div>
+    </form>
+  );
+}

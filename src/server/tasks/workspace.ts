@@ -1,0 +1,64 @@
+import type { Executor } from "@/server/db/connection";
+import { findShareSessionOfTask } from "@/server/db/queries/share-sessions";
+import { findTaskOfUser } from "@/server/db/queries/tasks";
+import { AppError } from "@/server/errors";
+import type { StoredEvent } from "@/server/events/schema";
+import { readEventsAfter } from "@/server/events/stream";
+import { getProjectOrThrow } from "@/server/projects/project-queries";
+import type { RevisionDto } from "@/server/revisions/revision-dto";
+import { listTaskRevisions } from "@/server/revisions/revision-queries";
+
+// Everything the operator's workspace shows when it opens: the task, its checkpoints, the whole event log so far
+// (then the page follows live from `lastCursor`), and its share link.
+
+/** A page opened mid-run shows everything so far; past this many events it shows the newest (and says so). */
+const MAX_BACKLOG = 20_000;
+
+export type WorkspaceDto = {
+  project: { id: string; name: string; slug: string };
+  task: { id: string; title: string; branch: string };
+  revisions: RevisionDto[];
+  events: StoredEvent[];
+  /** Where the live stream continues from. */
+  lastCursor: number;
+  /** True when older events were left out of `events`. */
+  truncated: boolean;
+  share: { slug: string; revoked: boolean } | null;
+};
+
+export async function getWorkspace(
+  db: Executor,
+  userId: string,
+  projectId: string,
+  taskId: string,
+): Promise<WorkspaceDto> {
+  const task = await findTaskOfUser(db, userId, projectId, taskId);
+  if (!task) throw new AppError("not_found:task");
+  const [{ project }, revisions, share] = await Promise.all([
+    getProjectOrThrow(db, userId, projectId),
+    listTaskRevisions(db, userId, projectId, taskId),
+    findShareSessionOfTask(db, taskId),
+  ]);
+  let events: StoredEvent[] = [];
+  let cursor = 0;
+  let truncated = false;
+  for (;;) {
+    const page = await readEventsAfter(db, { taskId, afterCursor: cursor });
+    events = events.concat(page.events);
+    cursor = page.nextCursor;
+    if (events.length > MAX_BACKLOG) {
+      events = events.slice(-MAX_BACKLOG);
+      truncated = true;
+    }
+    if (!page.hasMore) break;
+  }
+  return {
+    project: { id: project.id, name: project.name, slug: project.slug },
+    task: { id: task.id, title: task.title, branch: task.branch },
+    revisions,
+    events,
+    lastCursor: cursor,
+    truncated,
+    share: share ? { slug: share.slug, revoked: share.revoked_at !== null } : null,
+  };
+}

@@ -1,0 +1,237 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { LibsqlDialect } from "@libsql/kysely-libsql";
+import { type Dialect, Kysely, type Migration, Migrator, MysqlDialect, sql } from "kysely";
+import { createPool } from "mysql2";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createOperator } from "@/server/auth/operators";
+import { encryptSecret } from "@/server/crypto/encryption";
+import { mysqlPoolOptions } from "@/server/db/connection";
+import { newId } from "@/server/ids";
+import { createLibsqlDatabaseBranches } from "@/server/integrations/database-branches/libsql";
+import type { BranchConnection } from "@/server/integrations/database-branches/port";
+import { type CreatedProject, createProject } from "@/server/projects/create-project";
+import { describeRevisionDatabase } from "@/server/revisions/revision-database";
+import { createThrowawayMysqlDatabase, type TestDatabase, testDatabases } from "../helpers/databases";
+import { appErrorOf } from "../helpers/errors";
+
+// The DATABASE tab's server side: a checkpoint's branch, migrated by Kysely's Migrator exactly as the generated
+// app migrates it, then described through the control plane (ownership, decryption, retention) on a real database.
+
+const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const key = Buffer.alloc(32, 7);
+const mysqlUrl = process.env.KILN_TEST_MYSQL_URL;
+
+/** The app's migrations: what a generated app's `migrations/` folder would hold. */
+const appMigrations: Record<string, Migration> = {
+  "20260101000000_create_app_meta": {
+    async up(db) {
+      await db.schema
+        .createTable("app_meta")
+        .addColumn("key", "varchar(100)", (c) => c.primaryKey().notNull())
+        .addColumn("value", "text")
+        .execute();
+    },
+    async down(db) {
+      await db.schema.dropTable("app_meta").execute();
+    },
+  },
+  "20260102000000_create_todos": {
+    async up(db) {
+      await db.schema
+        .createTable("todos")
+        .addColumn("id", "integer", (c) => c.primaryKey())
+        .addColumn("title", "varchar(200)", (c) => c.notNull())
+        .addColumn("note", "text")
+        .execute();
+      await sql`create view open_todos as select id, title from todos`.execute(db);
+    },
+    async down(db) {
+      await db.schema.dropTable("todos").execute();
+    },
+  },
+};
+
+type BranchKind = {
+  name: "libsql" | "mysql";
+  /** A new branch database; `dialect` opens it as the app would. */
+  make(dir: string): Promise<{ connection: BranchConnection; dialect: () => Dialect; drop(): Promise<void> }>;
+  /** How the dialect names the column types declared above. */
+  types: { varchar: string; text: string; integer: string };
+};
+
+const branchKinds: BranchKind[] = [
+  {
+    name: "libsql",
+    async make(dir) {
+      const branches = createLibsqlDatabaseBranches({ root: path.join(dir, "databases") });
+      const { root } = await branches.createRoot({ name: "p-app" });
+      const { connection } = await branches.createBranch(root, { name: "r1-branch" });
+      return {
+        connection,
+        dialect: () => new LibsqlDialect({ url: connection.databaseUrl }),
+        drop: async () => undefined,
+      };
+    },
+    types: { varchar: "varchar(200)", text: "TEXT", integer: "INTEGER" },
+  },
+  ...(mysqlUrl
+    ? [
+        {
+          name: "mysql" as const,
+          async make() {
+            const throwaway = await createThrowawayMysqlDatabase(mysqlUrl, "kiln_branch");
+            return {
+              connection: { databaseUrl: throwaway.url, hostPaths: [] },
+              dialect: () => new MysqlDialect({ pool: createPool(mysqlPoolOptions(throwaway.url)) }),
+              drop: () => throwaway.drop(),
+            };
+          },
+          types: { varchar: "varchar", text: "text", integer: "int" },
+        },
+      ]
+    : []),
+];
+
+describe.each(testDatabases)("revision database on a $name control plane", (factory) => {
+  let t: TestDatabase;
+  let dir: string;
+  let ada: string;
+  let grace: string;
+  let created: CreatedProject;
+
+  beforeEach(async () => {
+    t = await factory.open();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-revision-database-test-"));
+    const operator = (email: string) =>
+      createOperator(t.db, { email, password: "correct horse battery" }, { bcryptCost: 4 });
+    ada = (await operator("ada@example.com")).id;
+    grace = (await operator("grace@example.com")).id;
+    created = await createProject(t.db, ada, { prompt: "A todo app" }, local);
+  });
+  afterEach(async () => {
+    await t.drop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Records `connection` as the checkpoint's branch, encrypted the way provisioning stores it. */
+  async function attachBranch(connection: BranchConnection, provider: string): Promise<string> {
+    const rowId = newId("dbBranch");
+    const now = Date.now();
+    await t.db
+      .insertInto("db_branch")
+      .values({
+        id: rowId,
+        project_id: created.project.id,
+        provider,
+        external_id: "r1-branch",
+        name: "r1-branch",
+        parent_branch_id: null,
+        status: "active",
+        connection_ciphertext: encryptSecret(key, JSON.stringify(connection), `db_branch:${rowId}`),
+        created_at: now,
+        updated_at: now,
+        deleted_at: null,
+      })
+      .execute();
+    await t.db
+      .updateTable("revision")
+      .set({ db_branch_id: rowId })
+      .where("id", "=", created.revision.id)
+      .execute();
+    return rowId;
+  }
+
+  describe.each(branchKinds)("with a $name branch", (kind) => {
+    it("describes the app's tables and the migrations applied, leaving out Kysely's own tables", async () => {
+      const branch = await kind.make(dir);
+      try {
+        const app = new Kysely<unknown>({ dialect: branch.dialect() });
+        const result = await new Migrator({
+          db: app,
+          provider: { getMigrations: async () => appMigrations },
+        }).migrateToLatest();
+        await app.destroy();
+        expect(result.error).toBeUndefined();
+        await attachBranch(branch.connection, kind.name);
+
+        const described = await describeRevisionDatabase(t.db, key, ada, created.revision.id);
+        expect(described.tables).toEqual([
+          {
+            name: "app_meta",
+            columns: [
+              { name: "key", type: kind.types.varchar.replace("200", "100"), nullable: false },
+              { name: "value", type: kind.types.text, nullable: true },
+            ],
+          },
+          {
+            name: "todos",
+            columns: [
+              { name: "id", type: kind.types.integer, nullable: kind.name === "libsql" },
+              { name: "title", type: kind.types.varchar, nullable: false },
+              { name: "note", type: kind.types.text, nullable: true },
+            ],
+          },
+        ]);
+        expect(described.migrations.map((m) => m.name)).toEqual(Object.keys(appMigrations));
+        for (const migration of described.migrations) {
+          expect(Number.isNaN(Date.parse(migration.appliedAt))).toBe(false);
+        }
+      } finally {
+        await branch.drop();
+      }
+    });
+
+    it("describes a branch the app never migrated as empty", async () => {
+      const branch = await kind.make(dir);
+      try {
+        await attachBranch(branch.connection, kind.name);
+        expect(await describeRevisionDatabase(t.db, key, ada, created.revision.id)).toEqual({
+          tables: [],
+          migrations: [],
+        });
+      } finally {
+        await branch.drop();
+      }
+    });
+  });
+
+  it("hides the checkpoint from another operator, and refuses one with no branch yet or a pruned branch", async () => {
+    const none = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    expect([none.code, none.status]).toEqual(["conflict:revision_not_ready", 409]);
+
+    const branches = createLibsqlDatabaseBranches({ root: path.join(dir, "databases") });
+    const { root } = await branches.createRoot({ name: "p-app" });
+    const { connection } = await branches.createBranch(root, { name: "r1-branch" });
+    const rowId = await attachBranch(connection, "libsql");
+    const other = await appErrorOf(describeRevisionDatabase(t.db, key, grace, created.revision.id));
+    expect(other.code).toBe("not_found:revision");
+
+    await t.db
+      .updateTable("db_branch")
+      .set({ deleted_at: Date.now(), status: "deleted" })
+      .where("id", "=", rowId)
+      .execute();
+    const pruned = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    expect([pruned.code, pruned.status]).toEqual(["conflict:branch_pruned", 409]);
+    expect(pruned.message).toContain("Checkpoint 1");
+  });
+
+  it("reports a missing branch file without recreating it, and an unreachable server without its password", async () => {
+    const missing = path.join(dir, "gone.db");
+    await attachBranch({ databaseUrl: `file:${missing}`, hostPaths: [dir] }, "libsql");
+    const gone = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    expect([gone.code, gone.status]).toEqual(["unavailable:database", 503]);
+    expect(fs.existsSync(missing)).toBe(false);
+
+    // Port 1 on loopback refuses at once: nothing listens there.
+    await attachBranch({ databaseUrl: "mysql://app:s3cret-pass@127.0.0.1:1/app", hostPaths: [] }, "mysql");
+    const started = Date.now();
+    const refused = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    expect(refused.code).toBe("unavailable:database");
+    expect(refused.message).toContain("Could not read checkpoint 1's database");
+    expect(refused.message).not.toContain("s3cret-pass");
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
