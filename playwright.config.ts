@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { chromiumPath, E2E_BASE_URL, E2E_PORT, e2eServerEnv } from "./tests/e2e/env";
+import { chromiumPath, E2E_BASE_URL, E2E_MODEL_CONTROL_URL, E2E_PORT, e2eServerEnv } from "./tests/e2e/env";
 
 const executablePath = chromiumPath();
 if (!executablePath) {
@@ -37,15 +37,26 @@ export default defineConfig({
   },
   projects: [{ name: "chromium", use: { browserName: "chromium" } }],
   webServer: executablePath
-    ? {
-        // The build comes first (`npm run test:e2e` runs it): the specs read its server-action manifest.
-        command: `npx tsx scripts/e2e-server.ts -p ${E2E_PORT} -H 127.0.0.1`,
-        url: `${E2E_BASE_URL}/login`,
-        timeout: 120_000,
-        reuseExistingServer: false,
-        env: e2eServerEnv,
-        stdout: "ignore",
-        stderr: "pipe",
-      }
+    ? [
+        {
+          // The scripted model vendor the workspace spec builds with (tests/e2e/scripted-model.ts).
+          command: "npx tsx tests/e2e/scripted-model.ts",
+          url: `${E2E_MODEL_CONTROL_URL}/health`,
+          timeout: 30_000,
+          reuseExistingServer: false,
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+        {
+          // The build comes first (`npm run test:e2e` runs it): the specs read its server-action manifest.
+          command: `npx tsx scripts/e2e-server.ts -p ${E2E_PORT} -H 127.0.0.1`,
+          url: `${E2E_BASE_URL}/login`,
+          timeout: 120_000,
+          reuseExistingServer: false,
+          env: e2eServerEnv,
+          stdout: "ignore",
+          stderr: "pipe",
+        },
+      ]
     : undefined,
 });

@@ -111,8 +111,10 @@ export async function seedReplaySession(db: Database): Promise<ProjectFixture> {
   // An hour ago, the runner's events following the platform's every 350 ms: a timeline to replay.
   const start = Date.now() - 3_600_000;
   let platformAt = start - 10_000;
-  const platform = (body: EventBody) =>
-    appendPlatformEvent(db, { ...scope, body, now: (platformAt += 1_000) });
+  const platform = (body: EventBody) => {
+    platformAt += 1_000;
+    return appendPlatformEvent(db, { ...scope, body, now: platformAt });
+  };
   await platform({ type: "revision.status", payload: { status: "planning" } });
   await platform({ type: "step.started", payload: { step: "plan" } });
   await platform({

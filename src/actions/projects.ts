@@ -13,7 +13,7 @@ export const createProjectAction = authedAction(
   async (input, { operator, db }) => {
     const created = await startProject(db, operator.id, input);
     revalidatePath("/projects");
-    return { projectId: created.project.id };
+    return { projectId: created.project.id, taskId: created.task.id };
   },
 );
 

@@ -22,19 +22,26 @@ test.describe("dashboard", () => {
     await page.getByRole("option", { name: "Claude Code" }).click();
     await page.getByRole("button", { name: "Create project" }).click();
 
-    await expect(page).toHaveURL(/\/projects\/prj_/);
+    // Straight into the task's workspace, which follows the build live.
+    await expect(page).toHaveURL(/\/projects\/prj_\w+\/tasks\/\w+/);
     await expect(page.getByRole("heading", { name: /A habit tracker with streaks/ })).toBeVisible();
-    // This server has no model key: the build (Claude Code, so Anthropic) stops at the plan step and says what to do.
-    await expect(async () => {
-      await page.reload();
-      await expect(
-        page.getByText("No Anthropic key is set: add one in Settings to build with this agent."),
-      ).toBeVisible({
-        timeout: 1_000,
-      });
-    }).toPass({ timeout: 20_000 });
+    // This server has no model key: the build (Claude Code, so Anthropic) stops at the plan step and says what to
+    // do. The page learns it from the event stream, without a reload.
+    await expect(
+      page.getByText("No Anthropic key is set: add one in Settings to build with this agent.").first(),
+    ).toBeVisible({ timeout: 20_000 });
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-failed.png", fullPage: true });
+
+    await page
+      .getByRole("navigation", { name: "Breadcrumb" })
+      .getByRole("link", { name: /A habit tracker with streaks/ })
+      .click();
+    await expect(page).toHaveURL(/\/projects\/prj_\w+$/);
     await expect(page.getByText(/^failed$/i).first()).toBeVisible();
-    await expect(page.getByRole("cell", { name: "A habit tracker with streaks" })).toBeVisible();
+    await expect(
+      page.getByText("No Anthropic key is set: add one in Settings to build with this agent."),
+    ).toBeVisible();
+    await expect(page.getByRole("link", { name: "A habit tracker with streaks" })).toBeVisible();
     await page.screenshot({ path: "test-results/e2e/artifacts/project.png", fullPage: true });
 
     await page.getByRole("link", { name: "Projects", exact: true }).first().click();

@@ -93,7 +93,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeServer> {
+export async function startFakeHttpServer(handler: FakeHandler, port = 0): Promise<FakeServer> {
   const requests: RecordedRequest[] = [];
   const server = createServer((req, res) => {
     void (async () => {
@@ -122,7 +122,7 @@ export async function startFakeHttpServer(handler: FakeHandler): Promise<FakeSer
       res.end(`fake server handler failed: ${String(error)}`);
     });
   });
-  const { url, close } = await listenOnLoopback(server);
+  const { url, close } = await listenOnLoopback(server, port);
   return {
     url,
     requests,
@@ -148,10 +148,13 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, reply: Fak
 }
 
 /** Listens on a free loopback port; `close()` is idempotent and does not wait for hanging requests. */
-export async function listenOnLoopback(server: Server): Promise<{ url: string; close(): Promise<void> }> {
+export async function listenOnLoopback(
+  server: Server,
+  port = 0,
+): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(port, "127.0.0.1", () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("fake server is not listening on TCP");

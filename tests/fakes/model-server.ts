@@ -836,6 +836,8 @@ export type ModelServerOptions = {
   scenario: Scenario | ScenarioInput | string;
   /** Without it every request is accepted. */
   auth?: ModelServerAuth;
+  /** A fixed loopback port (a server other processes are configured with); default: any free one. */
+  port?: number;
 };
 
 export type ModelServer = {
@@ -1039,7 +1041,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       res.end(`model server failed: ${String(error)}`);
     });
   });
-  const { url, close } = await listenOnLoopback(server);
+  const { url, close } = await listenOnLoopback(server, options.port);
   return {
     url,
     openaiBaseUrl: `${url}/v1`,
@@ -1051,4 +1053,16 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     },
     close,
   };
+}
+
+/**
+ * Several scenarios as one (e.g. the planner's `plan-todo` then an agent's script): turns in order, each keeping its
+ * own scenario's usage, since the first matching turn answers.
+ */
+export function combineScenarios(name: string, parts: Array<string | ScenarioInput>): ScenarioInput {
+  const turns = parts.flatMap((part) => {
+    const scenario = typeof part === "string" ? loadScenario(part) : part;
+    return scenario.turns.map((turn) => ({ ...turn, usage: turn.usage ?? scenario.usage }));
+  });
+  return { name, turns };
 }

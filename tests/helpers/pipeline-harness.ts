@@ -19,7 +19,12 @@ import { planApp } from "../../src/server/planner/plan-app";
 import { type CreatedProject, createProject } from "../../src/server/projects/create-project";
 import { buildRunnerBundle } from "../../src/server/runner-bundle/build-runner";
 import { chromiumPath } from "../e2e/env";
-import { loadScenario, type ModelServer, type ScenarioInput, startModelServer } from "../fakes/model-server";
+import {
+  combineScenarios,
+  type ModelServer,
+  type ScenarioInput,
+  startModelServer,
+} from "../fakes/model-server";
 import { type TestDatabase, testDatabases } from "./databases";
 import {
   type PipelinePlatform,
@@ -43,19 +48,9 @@ export const localProviders = {
   deploy: "local",
 } as const;
 
-type ScenarioPart = string | ScenarioInput;
+export { combineScenarios };
 
-/**
- * Several scenarios as one (e.g. the planner's `plan-todo` then an agent's script): turns in order, each keeping its
- * own scenario's usage, since the first matching turn answers.
- */
-export function combineScenarios(name: string, parts: ScenarioPart[]): ScenarioInput {
-  const turns = parts.flatMap((part) => {
-    const scenario = typeof part === "string" ? loadScenario(part) : part;
-    return scenario.turns.map((turn) => ({ ...turn, usage: turn.usage ?? scenario.usage }));
-  });
-  return { name, turns };
-}
+type ScenarioPart = string | ScenarioInput;
 
 export type PipelineHarnessOptions = {
   /** The model server's script: scenarios merged in order (see combineScenarios). */

@@ -4,6 +4,7 @@ import { createOperator } from "@/server/auth/operators";
 import { type CreateProjectInput, createProject } from "@/server/projects/create-project";
 import { deleteProject, getProjectOrThrow, listProjects } from "@/server/projects/project-queries";
 import type { ProviderChoices } from "@/server/projects/providers";
+import { createFollowUp } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";
 
@@ -263,6 +264,47 @@ describe.each(testDatabases)("projects on $name", (factory) => {
       { bcryptCost: 4 },
     );
     expect(await listProjects(t.db, nobody.id)).toEqual([]);
+  });
+
+  it("project cards carry the newest screenshot and usage totals over every checkpoint", async () => {
+    const created = await create(ada.id, { prompt: "an app with usage" });
+    const [card] = await listProjects(t.db, ada.id);
+    expect(card).toMatchObject({
+      screenshotUrl: null,
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0 },
+    });
+
+    const first = created.revision;
+    // The first checkpoint finished (with a screenshot); a follow-up is the second.
+    await t.db
+      .updateTable("revision")
+      .set({
+        status: "finished",
+        commit_sha: "a".repeat(40),
+        input_tokens: 1_200,
+        output_tokens: 300,
+        cost_usd_micros: 25_000,
+        screenshot_key: `screenshots/${first.id}.png`,
+      })
+      .where("id", "=", first.id)
+      .execute();
+    const later = await createFollowUp(t.db, ada.id, {
+      projectId: created.project.id,
+      taskId: created.task.id,
+      prompt: "and a second checkpoint",
+    });
+    await t.db
+      .updateTable("revision")
+      .set({ input_tokens: 800, output_tokens: 200, cost_usd_micros: 15_000 })
+      .where("id", "=", later.id)
+      .execute();
+
+    const [updated] = await listProjects(t.db, ada.id);
+    expect(updated).toMatchObject({
+      // The second checkpoint has no screenshot yet: the card keeps the newest one there is.
+      screenshotUrl: `/api/v1/revisions/${first.id}/screenshot`,
+      usage: { inputTokens: 2_000, outputTokens: 500, costUsd: 0.04 },
+    });
   });
 
   it("shows the owner a project with its task", async () => {

@@ -297,3 +297,20 @@ describe("Conversation", () => {
     expect(html).toMatch(/Show earlier activity \(900 more\)/);
   });
 });
+
+describe("step timings when the platform lags the runner", () => {
+  it("a status for a step the runner already finished does not count as another attempt", () => {
+    const [group] = groupEvents(
+      session([
+        [1, 0, status({ type: "revision.status", payload: { status: "verifying" } })],
+        [1, 0, { type: "runner.step", payload: { step: "commit", status: "started", attempt: 1 } }],
+        [1, 2, { type: "runner.step", payload: { step: "commit", status: "finished", attempt: 1 } }],
+        // The webhook's advancement records "committing" after the runner's commit step is over.
+        [1, 3, status({ type: "revision.status", payload: { status: "committing" } })],
+        [1, 5, status({ type: "revision.status", payload: { status: "finished" } })],
+      ]),
+    );
+    const commit = group?.steps.find((timing) => timing.step === "commit");
+    expect(commit).toMatchObject({ state: "done", attempt: 1, durationMs: 2_000 });
+  });
+});

@@ -52,7 +52,7 @@ export function NewProjectForm({
       setProviderErrors({});
       toast.success("Project created and queued");
       onCreated?.();
-      router.push(`/projects/${result.data.projectId}`);
+      router.push(`/projects/${result.data.projectId}/tasks/${result.data.taskId}`);
     });
   }
 

@@ -72,7 +72,7 @@ function DiffFiles({ url }: { url: string }) {
   if (state.diff.files.length === 0)
     return <p className="mt-2 text-muted-foreground text-sm">No files changed.</p>;
   return (
-    <div className="mt-2 grid gap-1">
+    <div className="mt-2 grid grid-cols-1 gap-1">
       {state.diff.files.map((file) => (
         <LazyDetails
           key={file.path}

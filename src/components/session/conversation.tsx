@@ -61,7 +61,11 @@ export function LazyDetails({
 }: LazyDetailsProps) {
   const [open, setOpen] = useState(defaultOpen);
   return (
-    <details open={open} onToggle={(event) => setOpen(event.currentTarget.open)} className={className}>
+    <details
+      open={open}
+      onToggle={(event) => setOpen(event.currentTarget.open)}
+      className={cn("min-w-0", className)}
+    >
       <summary
         className={cn(
           "flex cursor-pointer select-none list-none items-center gap-2 rounded-sm outline-none",
@@ -262,7 +266,7 @@ const ToolBlock = memo(
         }
       >
         {() => (
-          <div className="mt-2 grid gap-1.5">
+          <div className="mt-2 grid grid-cols-1 gap-1.5">
             {items.map((item) => (
               <ToolItem key={item.key} item={item} />
             ))}
@@ -396,7 +400,7 @@ function GroupBody({ group, initialItems }: { group: CheckpointGroup; initialIte
   const hidden = Math.max(0, group.items.length - limit);
   const blocks = toBlocks(hidden > 0 ? group.items.slice(hidden) : group.items);
   return (
-    <div className="grid gap-3">
+    <div className="grid grid-cols-1 gap-3">
       {hidden > 0 ? (
         <Button
           variant="ghost"
@@ -445,7 +449,7 @@ export function Conversation({
 }: ConversationProps) {
   const prompts = new Map(checkpoints?.map((checkpoint) => [checkpoint.ordinal, checkpoint]));
   return (
-    <div className={cn("grid gap-6", className)}>
+    <div className={cn("grid grid-cols-1 gap-6", className)}>
       {groups.map((group, index) => {
         const checkpoint = group.checkpoint === null ? undefined : prompts.get(group.checkpoint);
         const header = (
@@ -458,7 +462,7 @@ export function Conversation({
           </span>
         );
         const body = () => (
-          <div className="mt-3 grid gap-3">
+          <div className="mt-3 grid grid-cols-1 gap-3">
             {checkpoint ? <PromptBubble prompt={checkpoint.prompt} kind={checkpoint.kind} /> : null}
             <GroupBody group={group} initialItems={initialItems} />
           </div>

@@ -252,8 +252,10 @@ function apply(state: GroupState, event: SessionEvent) {
         const repeated = status === "failed" && reason && state.lastFailure?.endsWith(`\n${reason}`);
         if (!repeated) group.items.push({ ...base, kind: "ended", status, reason: reason ?? null });
       } else {
+        // A status opens a step that has not run yet; it never re-opens one: the platform may record "committing"
+        // after the runner's own commit step already finished, and retries come as runner steps with an attempt.
         const step = stepOfStatus[status];
-        if (step && state.steps.get(step)?.state !== "running") startStep(state, step, event.at);
+        if (step && state.steps.get(step)?.state === "pending") startStep(state, step, event.at);
       }
       return;
     }

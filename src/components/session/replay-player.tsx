@@ -63,6 +63,8 @@ function CheckpointPanel(props: {
   checkpoint: SharedCheckpoint | undefined;
   group: CheckpointGroup | undefined;
   now: number | undefined;
+  /** The checkpoint has ended at the playhead: its outcome (commit, screenshot, links) can be shown. */
+  ended: boolean;
   showScreenshot: boolean;
   screenshotUrl: string;
   diffUrl: string;
@@ -70,13 +72,16 @@ function CheckpointPanel(props: {
   const { ordinal, checkpoint, group } = props;
   const status = group?.status ?? (group ? null : "queued");
   return (
-    <section aria-labelledby="checkpoint-heading" className="grid gap-3 rounded-xl border bg-card p-3 sm:p-4">
+    <section
+      aria-labelledby="checkpoint-heading"
+      className="grid grid-cols-1 gap-3 rounded-xl border bg-card p-3 sm:p-4"
+    >
       <div className="flex flex-wrap items-center gap-2">
         <h2 id="checkpoint-heading" className="font-semibold">
           Checkpoint {ordinal}
         </h2>
         {status ? <StatusBadge status={status} /> : null}
-        {checkpoint?.commitShort ? (
+        {checkpoint?.commitShort && props.ended ? (
           <span className="ml-auto inline-flex items-center gap-1 font-mono text-muted-foreground text-xs">
             <GitCommitHorizontalIcon className="size-3.5" aria-hidden />
             <span className="sr-only">Commit</span>
@@ -110,8 +115,8 @@ function CheckpointPanel(props: {
           </span>
         </div>
       )}
-      {checkpoint?.commitShort ? <CheckpointDiff key={ordinal} url={props.diffUrl} /> : null}
-      {checkpoint?.previewUrl || checkpoint?.deployUrl ? (
+      {checkpoint?.commitShort && props.ended ? <CheckpointDiff key={ordinal} url={props.diffUrl} /> : null}
+      {props.ended && (checkpoint?.previewUrl || checkpoint?.deployUrl) ? (
         <div className="flex flex-wrap gap-2">
           {checkpoint.previewUrl ? (
             <Button asChild variant="outline" size="sm">
@@ -148,9 +153,8 @@ export function ReplayPlayer({
 }: ReplayPlayerProps) {
   // The newest checkpoint's status decides whether more will come; read from what has streamed in.
   const [settled, setSettled] = useState(!session.live);
-  const [backlogDone, setBacklogDone] = useState(
-    session.complete || caughtUp(session.events, session.endCursor),
-  );
+  // Not `session.complete`: events written while the page was read are past the backlog but not past endCursor.
+  const [backlogDone, setBacklogDone] = useState(caughtUp(session.events, session.endCursor));
   const stream = useEventStream({
     url: streamUrl,
     initialEvents: session.events,
@@ -240,7 +244,7 @@ export function ReplayPlayer({
   const live = !settled;
 
   return (
-    <div className={cn("grid gap-4", className)}>
+    <div className={cn("grid grid-cols-1 gap-4", className)}>
       <header className="flex flex-wrap items-center gap-2">
         <h1 className="min-w-0 flex-1 break-words font-semibold text-xl">{session.title}</h1>
         {live ? (
@@ -264,7 +268,7 @@ export function ReplayPlayer({
         ) : null}
       </header>
 
-      <div className="grid gap-3 rounded-xl border bg-card p-3 sm:p-4">
+      <div className="grid grid-cols-1 gap-3 rounded-xl border bg-card p-3 sm:p-4">
         <div className="flex flex-wrap items-center gap-2">
           <Button
             size="sm"
@@ -342,7 +346,7 @@ export function ReplayPlayer({
         ) : null}
       </div>
 
-      <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,24rem)] lg:items-start">
+      <div className="grid grid-cols-1 gap-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,24rem)] lg:items-start">
         <div className="lg:sticky lg:top-4 lg:order-2">
           {shown !== null ? (
             <CheckpointPanel
@@ -350,6 +354,7 @@ export function ReplayPlayer({
               checkpoint={shownCheckpoint}
               group={shownGroup}
               now={position === null && live ? undefined : (atPlayhead?.at ?? shownGroup?.endedAt)}
+              ended={shownEnded}
               showScreenshot={Boolean(shownCheckpoint?.hasScreenshot) && shownEnded}
               screenshotUrl={screenshotUrl(shown)}
               diffUrl={diffUrl(shown)}

@@ -1,8 +1,7 @@
 "use client";
 
-import { CheckIcon, CircleIcon, MinusIcon, XIcon } from "lucide-react";
+import { CheckIcon, CircleIcon, Loader2Icon, MinusIcon, XIcon } from "lucide-react";
 import { useEffect, useState } from "react";
-import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
 import {
   describeFailure,
@@ -35,15 +34,15 @@ const stateText: Record<StepState, string> = {
 function StateIcon({ state }: { state: StepState }) {
   switch (state) {
     case "running":
-      return <Spinner className="size-3.5 text-primary" label="Running" />;
+      return <Loader2Icon className="size-3.5 shrink-0 animate-spin text-primary" aria-hidden />;
     case "done":
-      return <CheckIcon className="size-3.5 text-success" aria-hidden />;
+      return <CheckIcon className="size-3.5 shrink-0 text-success" aria-hidden />;
     case "failed":
-      return <XIcon className="size-3.5 text-destructive" aria-hidden />;
+      return <XIcon className="size-3.5 shrink-0 text-destructive" aria-hidden />;
     case "skipped":
-      return <MinusIcon className="size-3.5 text-muted-foreground" aria-hidden />;
+      return <MinusIcon className="size-3.5 shrink-0 text-muted-foreground" aria-hidden />;
     default:
-      return <CircleIcon className="size-3 text-muted-foreground/60" aria-hidden />;
+      return <CircleIcon className="size-3 shrink-0 text-muted-foreground/60" aria-hidden />;
   }
 }
 
@@ -69,8 +68,8 @@ export function StepBar({ steps, now, className }: StepBarProps) {
   const at = now ?? clock;
   const failed = steps.findLast((step) => step.state === "failed");
   return (
-    <div className={cn("grid gap-2", className)}>
-      <ol aria-label="Steps" className="grid grid-cols-4 gap-1 sm:grid-cols-8">
+    <div className={cn("@container grid grid-cols-1 gap-2", className)}>
+      <ol aria-label="Steps" className="grid grid-cols-4 gap-1 @xl:grid-cols-8">
         {steps.map((step) => {
           const elapsed = at === null && step.state === "running" ? null : stepElapsedMs(step, at ?? 0);
           return (
@@ -78,32 +77,32 @@ export function StepBar({ steps, now, className }: StepBarProps) {
               key={step.step}
               data-state={step.state}
               className={cn(
-                "flex min-w-0 flex-col gap-0.5 rounded-md border px-2 py-1.5 text-xs",
+                "flex min-w-0 flex-col gap-0.5 rounded-md border px-1.5 py-1 text-xs",
                 step.state === "running" && "border-primary/50 bg-primary/5",
                 step.state === "failed" && "border-destructive/50 bg-destructive/5",
                 step.state === "skipped" && "opacity-60",
                 step.state === "pending" && "text-muted-foreground",
               )}
             >
-              <span className="flex items-center gap-1.5 font-medium">
+              <span className="truncate font-medium">{stepLabels[step.step]}</span>
+              <span className="flex min-w-0 items-center gap-1 text-muted-foreground tabular-nums">
                 <StateIcon state={step.state} />
-                <span className="truncate">{stepLabels[step.step]}</span>
-              </span>
-              <span className="truncate text-muted-foreground tabular-nums">
                 <span className="sr-only">{stateText[step.state]}</span>
-                {elapsed !== null && step.state !== "skipped" ? (
-                  <span>{formatDuration(elapsed)}</span>
-                ) : (
-                  <span aria-hidden>{step.state === "skipped" ? "skipped" : "—"}</span>
-                )}
-                {step.attempt > 1 ? <span> · try {step.attempt}</span> : null}
+                <span className="truncate">
+                  {elapsed !== null && step.state !== "skipped" ? (
+                    formatDuration(elapsed)
+                  ) : (
+                    <span aria-hidden>{step.state === "skipped" ? "skipped" : "—"}</span>
+                  )}
+                  {step.attempt > 1 ? ` · try ${step.attempt}` : null}
+                </span>
               </span>
             </li>
           );
         })}
       </ol>
       {failed?.reason ? (
-        <p className="text-destructive text-sm" role="status">
+        <p className="break-words text-destructive text-sm" role="status">
           {describeFailure(failed.step, failed.reason)}
         </p>
       ) : null}

@@ -139,3 +139,9 @@ export type EventBatch = z.infer<typeof eventBatchSchema>;
 
 /** An event as stored and streamed: the database cursor id plus the wire fields. */
 export type StoredEvent = WireEvent & { cursor: number; revisionId: string | null };
+
+/** A stored event on the wire of the operator's stream (the browser parses each SSE frame with it). */
+export const storedEventSchema = z.intersection(
+  z.object({ cursor: z.number().int().nonnegative(), revisionId: z.string().nullable() }),
+  wireEventSchema,
+);

@@ -22,7 +22,12 @@ export type ProjectDto = {
   lastActivityAt: number;
 };
 
-export type ProjectSummaryDto = ProjectDto & { taskCount: number };
+export type ProjectSummaryDto = ProjectDto & {
+  taskCount: number;
+  /** The newest checkpoint's screenshot (an authenticated image URL), if any was taken. */
+  screenshotUrl: string | null;
+  usage: { inputTokens: number; outputTokens: number; costUsd: number };
+};
 
 export type TaskDto = {
   id: string;
@@ -58,7 +63,18 @@ export function toProjectDto(project: Project, latestRevisionStatus?: string | n
 }
 
 export function toProjectSummaryDto(row: ProjectListRow): ProjectSummaryDto {
-  return { ...toProjectDto(row, row.latest_revision_status), taskCount: row.task_count };
+  return {
+    ...toProjectDto(row, row.latest_revision_status),
+    taskCount: row.task_count,
+    screenshotUrl: row.latest_screenshot_revision_id
+      ? `/api/v1/revisions/${row.latest_screenshot_revision_id}/screenshot`
+      : null,
+    usage: {
+      inputTokens: row.input_tokens,
+      outputTokens: row.output_tokens,
+      costUsd: row.cost_usd_micros / 1_000_000,
+    },
+  };
 }
 
 export function toTaskDto(row: TaskListRow): TaskDto {

@@ -1,5 +1,4 @@
 import type { Executor } from "@/server/db/connection";
-import { findShareSessionOfTask } from "@/server/db/queries/share-sessions";
 import { findTaskOfUser } from "@/server/db/queries/tasks";
 import { AppError } from "@/server/errors";
 import type { StoredEvent } from "@/server/events/schema";
@@ -9,7 +8,7 @@ import type { RevisionDto } from "@/server/revisions/revision-dto";
 import { listTaskRevisions } from "@/server/revisions/revision-queries";
 
 // Everything the operator's workspace shows when it opens: the task, its checkpoints, the whole event log so far
-// (then the page follows live from `lastCursor`), and its share link.
+// (then the page follows live from `lastCursor`).
 
 /** A page opened mid-run shows everything so far; past this many events it shows the newest (and says so). */
 const MAX_BACKLOG = 20_000;
@@ -23,7 +22,6 @@ export type WorkspaceDto = {
   lastCursor: number;
   /** True when older events were left out of `events`. */
   truncated: boolean;
-  share: { slug: string; revoked: boolean } | null;
 };
 
 export async function getWorkspace(
@@ -34,10 +32,9 @@ export async function getWorkspace(
 ): Promise<WorkspaceDto> {
   const task = await findTaskOfUser(db, userId, projectId, taskId);
   if (!task) throw new AppError("not_found:task");
-  const [{ project }, revisions, share] = await Promise.all([
+  const [{ project }, revisions] = await Promise.all([
     getProjectOrThrow(db, userId, projectId),
     listTaskRevisions(db, userId, projectId, taskId),
-    findShareSessionOfTask(db, taskId),
   ]);
   let events: StoredEvent[] = [];
   let cursor = 0;
@@ -59,6 +56,5 @@ export async function getWorkspace(
     events,
     lastCursor: cursor,
     truncated,
-    share: share ? { slug: share.slug, revoked: share.revoked_at !== null } : null,
   };
 }

@@ -14,6 +14,9 @@ export const metadata: Metadata = { title: "Projects" };
 
 const agentNames: Record<string, string> = { codex: "Codex", "claude-code": "Claude Code" };
 
+const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
+const usd = new Intl.NumberFormat("en", { style: "currency", currency: "USD", maximumFractionDigits: 2 });
+
 export default async function ProjectsPage() {
   const operator = await requireOperatorOrRedirect("/projects");
   const db = await getDb();
@@ -64,7 +67,22 @@ export default async function ProjectsPage() {
               href={`/projects/${project.id}`}
               className="block h-full rounded-xl focus-visible:outline-2 focus-visible:outline-ring"
             >
-              <Card className="h-full transition-colors hover:border-primary/50">
+              <Card className="h-full overflow-hidden pt-0 transition-colors hover:border-primary/50">
+                <div className="aspect-[16/10] border-b bg-muted/40">
+                  {project.screenshotUrl ? (
+                    // biome-ignore lint/performance/noImgElement: an authenticated API image, not a static asset
+                    <img
+                      src={project.screenshotUrl}
+                      alt={`Latest screenshot of ${project.name}`}
+                      className="size-full object-cover object-top"
+                      loading="lazy"
+                    />
+                  ) : (
+                    <div className="flex size-full items-center justify-center text-muted-foreground text-xs">
+                      No preview yet
+                    </div>
+                  )}
+                </div>
                 <CardHeader>
                   <div className="flex items-start justify-between gap-2">
                     <CardTitle className="line-clamp-2 leading-snug">{project.name}</CardTitle>
@@ -75,8 +93,12 @@ export default async function ProjectsPage() {
                     {project.taskCount === 1 ? "" : "s"}
                   </CardDescription>
                 </CardHeader>
-                <CardContent className="text-muted-foreground text-xs">
-                  Last activity {timeAgo(project.lastActivityAt, now)}
+                <CardContent className="flex flex-wrap justify-between gap-x-3 gap-y-1 text-muted-foreground text-xs">
+                  <span>Last activity {timeAgo(project.lastActivityAt, now)}</span>
+                  <span className="tabular-nums">
+                    {compact.format(project.usage.inputTokens + project.usage.outputTokens)} tokens
+                    {project.usage.costUsd > 0 ? ` · ${usd.format(project.usage.costUsd)}` : ""}
+                  </span>
                 </CardContent>
               </Card>
             </Link>

@@ -123,16 +123,3 @@ export async function listEventsOfRevision(
     .limit(limit)
     .execute();
 }
-
-/** A share link that still works: its slug, not revoked. (Share links are public: no ownership filter.) */
-export async function findLiveShareSessionBySlug(
-  db: Executor,
-  slug: string,
-): Promise<{ id: string; task_id: string } | undefined> {
-  return db
-    .selectFrom("session")
-    .select(["id", "task_id"])
-    .where("slug", "=", slug)
-    .where("revoked_at", "is", null)
-    .executeTakeFirst();
-}

@@ -5,6 +5,11 @@ import type { NewProject, Project } from "../schema";
 export type ProjectListRow = Project & {
   latest_revision_status: string | null;
   task_count: number;
+  /** The newest checkpoint that has a screenshot. */
+  latest_screenshot_revision_id: string | null;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd_micros: number;
 };
 
 export async function insertProject(db: Executor, project: NewProject): Promise<void> {
@@ -39,12 +44,45 @@ export async function listProjectsOfUser(db: Executor, userId: string): Promise<
         .select((inner) => inner.fn.countAll<number>().as("n"))
         .whereRef("task.project_id", "=", "project.id")
         .as("task_count"),
+      eb
+        .selectFrom("revision")
+        .select("revision.id")
+        .whereRef("revision.project_id", "=", "project.id")
+        .where("revision.screenshot_key", "is not", null)
+        .orderBy("revision.created_at", "desc")
+        .orderBy("revision.ordinal", "desc")
+        .limit(1)
+        .as("latest_screenshot_revision_id"),
+      // Usage totals over every checkpoint (the gateway keeps each revision's running sums).
+      eb
+        .selectFrom("revision")
+        .select((inner) => inner.fn.sum<number>("revision.input_tokens").as("n"))
+        .whereRef("revision.project_id", "=", "project.id")
+        .as("input_tokens"),
+      eb
+        .selectFrom("revision")
+        .select((inner) => inner.fn.sum<number>("revision.output_tokens").as("n"))
+        .whereRef("revision.project_id", "=", "project.id")
+        .as("output_tokens"),
+      eb
+        .selectFrom("revision")
+        .select((inner) => inner.fn.sum<number>("revision.cost_usd_micros").as("n"))
+        .whereRef("revision.project_id", "=", "project.id")
+        .as("cost_usd_micros"),
     ])
     .where((eb) => projectOwnedBy(eb, userId))
     .orderBy("project.last_activity_at", "desc")
     .orderBy("project.id")
     .execute();
-  return rows.map((row) => ({ ...row, task_count: Number(row.task_count ?? 0) }));
+  return rows.map((row) => ({
+    ...row,
+    task_count: Number(row.task_count ?? 0),
+    latest_screenshot_revision_id: row.latest_screenshot_revision_id ?? null,
+    // SUM is NULL over no rows, and a DECIMAL string on MySQL.
+    input_tokens: Number(row.input_tokens ?? 0),
+    output_tokens: Number(row.output_tokens ?? 0),
+    cost_usd_micros: Number(row.cost_usd_micros ?? 0),
+  }));
 }
 
 export async function findProjectOfUser(

@@ -145,7 +145,12 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
               {tasks.map((task) => (
                 <TableRow key={task.id}>
                   <TableCell className="max-w-md">
-                    <span className="line-clamp-2 whitespace-normal">{task.title}</span>
+                    <Link
+                      href={`/projects/${project.id}/tasks/${task.id}`}
+                      className="line-clamp-2 whitespace-normal font-medium hover:underline"
+                    >
+                      {task.title}
+                    </Link>
                     {task.latestError ? (
                       <span className="mt-1 block whitespace-normal text-destructive text-xs">
                         {task.latestError}

@@ -1,0 +1,64 @@
+import { z } from "zod";
+import type { RevisionDatabase } from "@/server/revisions/revision-database";
+import type { RevisionDiff } from "@/server/revisions/revision-diff";
+import type { RevisionDto } from "@/server/revisions/revision-dto";
+
+// What the workspace reads from the checkpoint APIs, checked in the browser with the server's own types.
+
+export const revisionDiffSchema = z.object({
+  baseSha: z.string().nullable(),
+  headSha: z.string(),
+  truncated: z.boolean(),
+  files: z.array(
+    z.object({
+      path: z.string(),
+      oldPath: z.string().nullable(),
+      status: z.enum(["added", "modified", "deleted", "renamed"]),
+      additions: z.number(),
+      deletions: z.number(),
+      binary: z.boolean(),
+      patch: z.string(),
+    }),
+  ),
+}) satisfies z.ZodType<RevisionDiff>;
+
+export const revisionDatabaseSchema = z.object({
+  tables: z.array(
+    z.object({
+      name: z.string(),
+      columns: z.array(z.object({ name: z.string(), type: z.string(), nullable: z.boolean() })),
+    }),
+  ),
+  migrations: z.array(z.object({ name: z.string(), appliedAt: z.string() })),
+}) satisfies z.ZodType<RevisionDatabase>;
+
+const nullableString = z.string().nullable();
+
+export const revisionDtoSchema = z.object({
+  id: z.string(),
+  taskId: z.string(),
+  ordinal: z.number(),
+  kind: z.string(),
+  prompt: z.string(),
+  agent: z.string(),
+  model: nullableString,
+  status: z.string(),
+  step: nullableString,
+  error: z.object({ code: nullableString, message: z.string() }).nullable(),
+  commitSha: nullableString,
+  dbBranchId: nullableString,
+  previewUrl: nullableString,
+  previewAsleep: z.boolean(),
+  deployUrl: nullableString,
+  screenshotUrl: nullableString,
+  restoredFromRevisionId: nullableString,
+  usage: z.object({
+    inputTokens: z.number(),
+    outputTokens: z.number(),
+    cachedTokens: z.number(),
+    costUsd: z.number(),
+  }),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  finishedAt: z.number().nullable(),
+}) satisfies z.ZodType<RevisionDto>;

@@ -1,0 +1,163 @@
+"use client";
+
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { z } from "zod";
+import { Conversation } from "@/components/session/conversation";
+import { groupEvents, withCheckpoints } from "@/components/session/group-events";
+import { StepBar } from "@/components/session/step-bar";
+import { useEventStream } from "@/components/session/use-event-stream";
+import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
+import { type StoredEvent, storedEventSchema } from "@/server/events/schema";
+import type { RevisionDto } from "@/server/revisions/revision-dto";
+import { CheckpointList } from "./checkpoint-list";
+import { DatabaseView } from "./database-view";
+import { DiffView } from "./diff-view";
+import { FollowUpForm } from "./follow-up-form";
+import { PreviewPane } from "./preview-pane";
+import { revisionDtoSchema } from "./revision-schemas";
+
+const terminal = new Set(["finished", "failed", "cancelled"]);
+const revisionsBody = z.object({ revisions: z.array(revisionDtoSchema) });
+
+export type WorkspaceProps = {
+  projectId: string;
+  taskId: string;
+  revisions: RevisionDto[];
+  events: StoredEvent[];
+  lastCursor: number;
+  truncated: boolean;
+};
+
+/** The task's checkpoints, refreshed from the API whenever the event stream says one moved. */
+function useRevisions(props: WorkspaceProps, events: StoredEvent[]) {
+  const [revisions, setRevisions] = useState(props.revisions);
+  const url = `/api/v1/projects/${props.projectId}/tasks/${props.taskId}/revisions`;
+  const refresh = useCallback(async () => {
+    const response = await fetch(url, { cache: "no-store" });
+    if (!response.ok) return;
+    const parsed = revisionsBody.safeParse(await response.json());
+    if (parsed.success) setRevisions(parsed.data.revisions);
+  }, [url]);
+  const seen = useRef(props.lastCursor);
+  useEffect(() => {
+    const fresh = events.filter((event) => event.cursor > seen.current);
+    if (fresh.length === 0) return;
+    seen.current = fresh.at(-1)?.cursor ?? seen.current;
+    const known = new Set(revisions.map((revision) => revision.id));
+    const moved = fresh.some(
+      (event) =>
+        event.type === "revision.status" ||
+        event.type === "runner.committed" ||
+        event.type === "runner.preview" ||
+        event.type === "progress" ||
+        (event.revisionId !== null && !known.has(event.revisionId)),
+    );
+    if (!moved) return;
+    const timer = setTimeout(() => void refresh(), 200);
+    return () => clearTimeout(timer);
+  }, [events, revisions, refresh]);
+  return { revisions, refresh };
+}
+
+export function Workspace(props: WorkspaceProps) {
+  const stream = useEventStream({
+    url: `/api/v1/projects/${props.projectId}/tasks/${props.taskId}/events`,
+    initialEvents: props.events,
+    lastCursor: props.lastCursor,
+    schema: storedEventSchema,
+  });
+  const { revisions, refresh } = useRevisions(props, stream.events);
+  const ordinals = useMemo(
+    () => new Map(revisions.map((revision) => [revision.id, revision.ordinal] as const)),
+    [revisions],
+  );
+  const groups = useMemo(
+    () => groupEvents(withCheckpoints(stream.events, ordinals)),
+    [stream.events, ordinals],
+  );
+  const latest = revisions.reduce<RevisionDto | null>(
+    (newest, revision) => (!newest || revision.ordinal > newest.ordinal ? revision : newest),
+    null,
+  );
+  const running = latest && !terminal.has(latest.status) ? latest : null;
+  const [pickedId, setPickedId] = useState<string | null>(null);
+  const selected = revisions.find((revision) => revision.id === pickedId) ?? latest;
+  const currentGroup = groups.find((group) => group.checkpoint === latest?.ordinal);
+  const checkpoints = useMemo(
+    () =>
+      revisions.map((revision) => ({
+        ordinal: revision.ordinal,
+        prompt: revision.prompt,
+        kind: revision.kind,
+      })),
+    [revisions],
+  );
+
+  return (
+    <div className="grid min-h-0 gap-6 lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)]">
+      <section aria-label="Conversation" className="flex min-w-0 flex-col gap-4">
+        {currentGroup && latest ? (
+          <div className="rounded-lg border p-3">
+            <p className="mb-2 font-medium text-sm">
+              Checkpoint {latest.ordinal} · <span className="capitalize">{latest.status}</span>
+              {stream.connected ? null : (
+                <span className="ml-2 text-muted-foreground text-xs" role="status">
+                  (reconnecting…)
+                </span>
+              )}
+            </p>
+            <StepBar steps={currentGroup.steps} />
+          </div>
+        ) : null}
+        {props.truncated ? (
+          <p className="text-muted-foreground text-xs">Older events are left out of this view.</p>
+        ) : null}
+        <div className="max-h-[70vh] min-h-48 overflow-y-auto pr-1" aria-live="polite">
+          <Conversation groups={groups} checkpoints={checkpoints} />
+        </div>
+        <FollowUpForm
+          projectId={props.projectId}
+          taskId={props.taskId}
+          runningRevisionId={running?.id ?? null}
+          onSent={() => {
+            setPickedId(null);
+            void refresh();
+          }}
+        />
+      </section>
+      <section aria-label="Checkpoint" className="min-w-0">
+        <Tabs defaultValue="preview" className="gap-3">
+          <TabsList className="w-full justify-start overflow-x-auto">
+            <TabsTrigger value="preview">Preview</TabsTrigger>
+            <TabsTrigger value="changes">Changes</TabsTrigger>
+            <TabsTrigger value="database">Database</TabsTrigger>
+            <TabsTrigger value="checkpoints">Checkpoints ({revisions.length})</TabsTrigger>
+          </TabsList>
+          {selected ? (
+            <p className="text-muted-foreground text-xs">
+              Showing checkpoint {selected.ordinal}
+              {selected.id !== latest?.id ? " (an earlier one)" : ""}
+            </p>
+          ) : null}
+          <TabsContent value="preview" className="min-h-[28rem]">
+            <PreviewPane revision={selected} />
+          </TabsContent>
+          <TabsContent value="changes">
+            <DiffView revision={selected} />
+          </TabsContent>
+          <TabsContent value="database">
+            <DatabaseView revision={selected} />
+          </TabsContent>
+          <TabsContent value="checkpoints">
+            <CheckpointList
+              revisions={revisions}
+              selectedId={selected?.id ?? null}
+              onSelect={setPickedId}
+              busy={running !== null}
+            />
+          </TabsContent>
+        </Tabs>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,137 @@
+import { expect, type Page, test } from "@playwright/test";
+import { E2E_MODEL_CONTROL_URL, E2E_MODEL_KEY, E2E_MODEL_URL } from "./env";
+import { createOperator } from "./operators";
+
+// The operator's whole loop in the browser, on local adapters with the real Codex CLI and the scripted model:
+// prompt → live steps → preview → follow-up → its diff → restore → share; then the public replay in a fresh
+// browser without a login, and the link revoked.
+
+const BUILD_MS = 300_000;
+
+async function useScript(parts: string[]) {
+  const response = await fetch(`${E2E_MODEL_CONTROL_URL}/scenario`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ parts }),
+  });
+  expect(response.status).toBe(200);
+}
+
+function step(page: Page, name: string) {
+  return page.getByRole("list", { name: "Steps" }).getByRole("listitem").filter({ hasText: name });
+}
+
+async function waitForCheckpoint(page: Page, ordinal: number, status: string) {
+  await expect(page.getByText(`Checkpoint ${ordinal} · ${status}`, { exact: true })).toBeVisible({
+    timeout: BUILD_MS,
+  });
+}
+
+test.describe("workspace", () => {
+  test.describe.configure({ timeout: 900_000 });
+
+  test("build, watch live, follow up, see the diff, restore, share; the replay plays without a login", async ({
+    page,
+    browser,
+    context,
+  }) => {
+    const operator = createOperator();
+    await page.goto("/projects");
+    await page.getByLabel("Email").fill(operator.email);
+    await page.getByLabel("Password").fill(operator.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible();
+    // The operator's own OpenAI key, pointing at the scripted vendor (as a key for a compatible server would).
+    const saved = await page.request.put("/api/v1/credentials/openai", {
+      data: { apiKey: E2E_MODEL_KEY, baseUrl: `${E2E_MODEL_URL}/v1` },
+    });
+    expect(saved.status()).toBe(200);
+    await useScript(["plan-todo", "codex-todo-app"]);
+
+    await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("build a todo app");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await expect(page).toHaveURL(/\/projects\/prj_\w+\/tasks\/tsk_\w+/);
+
+    // Live: the steps move without a reload.
+    await expect(step(page, "Generate")).toHaveAttribute("data-state", "running", { timeout: BUILD_MS });
+    await expect(step(page, "Plan")).toHaveAttribute("data-state", "done");
+    await expect(step(page, "Verify")).toHaveAttribute("data-state", "done", { timeout: BUILD_MS });
+    await waitForCheckpoint(page, 1, "finished");
+    await expect(page.getByText("Plan: Todo List")).toBeVisible();
+
+    // The preview frame shows the generated app.
+    const preview = page.frameLocator('iframe[title="Preview of checkpoint 1"]');
+    await expect(preview.getByText(/todo/i).first()).toBeVisible({ timeout: 60_000 });
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace.png", fullPage: true });
+
+    // A follow-up: a second checkpoint with its own diff.
+    await useScript(["codex-add-username"]);
+    await page.getByRole("textbox", { name: "Follow-up prompt" }).fill("add a username field");
+    await page.getByRole("button", { name: "Send" }).click();
+    await waitForCheckpoint(page, 2, "finished");
+    await page.getByRole("tab", { name: "Changes" }).click();
+    await expect(page.getByText(/migrations\/\d+_add_todos_username\.ts/).first()).toBeVisible({
+      timeout: 30_000,
+    });
+    await expect(
+      page.getByText('+  await db.schema.alterTable("todos")', { exact: false }).first(),
+    ).toBeVisible();
+    await page.getByRole("tab", { name: "Database" }).click();
+    await expect(page.getByText("username", { exact: true }).first()).toBeVisible({ timeout: 30_000 });
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-diff.png", fullPage: true });
+
+    // Restore checkpoint 1: a third checkpoint with checkpoint 1's code and data.
+    await page.getByRole("tab", { name: /Checkpoints/ }).click();
+    const first = page.getByRole("listitem").filter({ hasText: "Checkpoint 1" });
+    await first.getByRole("button", { name: "Restore this version" }).click();
+    const dialog = page.getByRole("alertdialog");
+    await expect(dialog).toContainText("rows written in later checkpoints are not in it");
+    await dialog.getByRole("button", { name: "Restore checkpoint 1" }).click();
+    await waitForCheckpoint(page, 3, "finished");
+    await page.getByRole("tab", { name: "Database" }).click();
+    await expect(page.getByText("todos", { exact: true }).first()).toBeVisible({ timeout: 30_000 });
+    await expect(page.getByText("username", { exact: true })).toHaveCount(0);
+
+    // Share: the link is copied to the clipboard.
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    await page.getByRole("button", { name: "Share" }).click();
+    await page.getByRole("menuitem", { name: "Copy share link" }).click();
+    const shareUrl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(shareUrl).toMatch(/\/s\/[0-9a-z]{22,}$/);
+
+    // A stranger's browser: no cookie, the replay plays back the session.
+    const stranger = await browser.newContext();
+    const viewer = await stranger.newPage();
+    const opened = await viewer.goto(shareUrl);
+    expect(opened?.status()).toBe(200);
+    // Every checkpoint, in order; jumping to one shows what was asked for it.
+    const sections = viewer.getByRole("region", { name: /^Checkpoint \d$/ });
+    await expect(sections).toHaveCount(3);
+    expect(
+      await sections.evaluateAll((nodes) => nodes.map((node) => node.getAttribute("aria-label"))),
+    ).toEqual(["Checkpoint 1", "Checkpoint 2", "Checkpoint 3"]);
+    await viewer.getByRole("button", { name: "Jump to checkpoint 1" }).click();
+    await expect(viewer.getByText("build a todo app").first()).toBeVisible();
+    await viewer.getByRole("button", { name: "Jump to checkpoint 2" }).click();
+    await expect(viewer.getByText("add a username field").first()).toBeVisible();
+    // Played from the start, the events come back in the order they happened.
+    await viewer.getByRole("button", { name: "8× speed" }).click();
+    await viewer.getByRole("button", { name: "Play replay" }).click();
+    await expect(viewer.getByRole("button", { name: "Pause replay" })).toBeVisible();
+    const position = viewer.getByRole("slider", { name: "Replay position" });
+    await expect(position).toHaveAttribute("aria-valuetext", /event ([\d,]+) of \1$/, { timeout: 60_000 });
+    await expect(viewer.getByRole("region", { name: /^Checkpoint \d$/ })).toHaveCount(3);
+    const html = await viewer.content();
+    expect(html).not.toContain(operator.email);
+    expect(html).not.toContain(E2E_MODEL_KEY);
+    await viewer.screenshot({ path: "test-results/e2e/artifacts/replay.png", fullPage: true });
+
+    // Revoked: the same link is a 404 for everyone.
+    await page.getByRole("button", { name: "Share" }).click();
+    await page.getByRole("menuitem", { name: "Revoke the link" }).click();
+    await expect(page.getByText("The share link is revoked")).toBeVisible();
+    const revoked = await viewer.goto(shareUrl);
+    expect(revoked?.status()).toBe(404);
+    await stranger.close();
+  });
+});
