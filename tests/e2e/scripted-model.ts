@@ -15,7 +15,9 @@ async function main() {
     auth: { bearer: E2E_MODEL_KEY, apiKey: E2E_MODEL_KEY },
     port: E2E_MODEL_PORT,
   });
-  const switchTo = (parts: string[]) => models.useScenario(combineScenarios("e2e", parts));
+  const switchTo = (parts: string[]) =>
+    // biome-ignore lint/correctness/useHookAtTopLevel: the model server's method, not a React hook
+    models.useScenario(combineScenarios("e2e", parts));
   await startFakeHttpServer(async (request) => {
     if (request.method === "GET" && request.url.pathname === "/health")
       return { status: 200, json: { ok: true } };

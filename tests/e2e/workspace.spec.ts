@@ -17,6 +17,11 @@ async function useScript(parts: string[]) {
   expect(response.status).toBe(200);
 }
 
+/** How far the page is wider than its window (0 or less: no sideways scrolling). */
+function horizontalOverflow(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
 function step(page: Page, name: string) {
   return page.getByRole("list", { name: "Steps" }).getByRole("listitem").filter({ hasText: name });
 }
@@ -105,7 +110,8 @@ test.describe("workspace", () => {
     const opened = await viewer.goto(shareUrl);
     expect(opened?.status()).toBe(200);
     // Every checkpoint, in order; jumping to one shows what was asked for it.
-    const sections = viewer.getByRole("region", { name: /^Checkpoint \d$/ });
+    // (The conversation's sections; the player's side panel names the current checkpoint too.)
+    const sections = viewer.locator('section[aria-label^="Checkpoint "]');
     await expect(sections).toHaveCount(3);
     expect(
       await sections.evaluateAll((nodes) => nodes.map((node) => node.getAttribute("aria-label"))),
@@ -120,11 +126,15 @@ test.describe("workspace", () => {
     await expect(viewer.getByRole("button", { name: "Pause replay" })).toBeVisible();
     const position = viewer.getByRole("slider", { name: "Replay position" });
     await expect(position).toHaveAttribute("aria-valuetext", /event ([\d,]+) of \1$/, { timeout: 60_000 });
-    await expect(viewer.getByRole("region", { name: /^Checkpoint \d$/ })).toHaveCount(3);
+    await expect(sections).toHaveCount(3);
     const html = await viewer.content();
     expect(html).not.toContain(operator.email);
     expect(html).not.toContain(E2E_MODEL_KEY);
     await viewer.screenshot({ path: "test-results/e2e/artifacts/replay.png", fullPage: true });
+    // A phone: nothing wider than the screen.
+    await viewer.setViewportSize({ width: 390, height: 844 });
+    expect(await horizontalOverflow(viewer)).toBeLessThanOrEqual(0);
+    await viewer.screenshot({ path: "test-results/e2e/artifacts/replay-390.png", fullPage: true });
 
     // Revoked: the same link is a 404 for everyone.
     await page.getByRole("button", { name: "Share" }).click();
@@ -133,5 +143,13 @@ test.describe("workspace", () => {
     const revoked = await viewer.goto(shareUrl);
     expect(revoked?.status()).toBe(404);
     await stranger.close();
+
+    // The workspace on a phone: stacked, every control reachable, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.reload();
+    await expect(page.getByRole("textbox", { name: "Follow-up prompt" })).toBeVisible();
+    await expect(page.getByRole("tab", { name: "Preview" })).toBeVisible();
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-390.png", fullPage: true });
   });
 });

@@ -4,10 +4,12 @@ import { useEffect, useState } from "react";
 import { z } from "zod";
 import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
+import type { RevisionDiff } from "@/server/revisions/revision-diff";
 import { LazyDetails } from "./conversation";
 
 // What a checkpoint changed, loaded when opened (a diff can be large, and most viewers never look).
 
+/** What the diff routes answer (operator `/api/v1/revisions/:id/diff`, public `/s/:slug/checkpoints/:n/diff`). */
 const diffSchema = z.object({
   diff: z.object({
     files: z.array(
@@ -23,7 +25,7 @@ const diffSchema = z.object({
     ),
     truncated: z.boolean(),
   }),
-});
+}) satisfies z.ZodType<{ diff: Pick<RevisionDiff, "files" | "truncated"> }>;
 type Diff = z.infer<typeof diffSchema>["diff"];
 const errorSchema = z.object({ error: z.object({ message: z.string() }) });
 
@@ -47,7 +49,14 @@ function Patch({ patch }: { patch: string }) {
   );
 }
 
-function DiffFiles({ url }: { url: string }) {
+/** The files of a checkpoint's diff from `url` (`{ diff }`), each patch rendered when opened. */
+export function DiffFiles({
+  url,
+  openFirst = 0,
+}: {
+  url: string /** Files shown open at first. */;
+  openFirst?: number;
+}) {
   const [state, setState] = useState<{ diff?: Diff; error?: string }>({});
   useEffect(() => {
     const controller = new AbortController();
@@ -73,9 +82,10 @@ function DiffFiles({ url }: { url: string }) {
     return <p className="mt-2 text-muted-foreground text-sm">No files changed.</p>;
   return (
     <div className="mt-2 grid grid-cols-1 gap-1">
-      {state.diff.files.map((file) => (
+      {state.diff.files.map((file, index) => (
         <LazyDetails
           key={file.path}
+          defaultOpen={index < openFirst}
           className="rounded-md border px-2 py-1"
           summaryClassName="text-xs"
           summary={

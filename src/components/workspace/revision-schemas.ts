@@ -1,26 +1,8 @@
 import { z } from "zod";
 import type { RevisionDatabase } from "@/server/revisions/revision-database";
-import type { RevisionDiff } from "@/server/revisions/revision-diff";
 import type { RevisionDto } from "@/server/revisions/revision-dto";
 
 // What the workspace reads from the checkpoint APIs, checked in the browser with the server's own types.
-
-export const revisionDiffSchema = z.object({
-  baseSha: z.string().nullable(),
-  headSha: z.string(),
-  truncated: z.boolean(),
-  files: z.array(
-    z.object({
-      path: z.string(),
-      oldPath: z.string().nullable(),
-      status: z.enum(["added", "modified", "deleted", "renamed"]),
-      additions: z.number(),
-      deletions: z.number(),
-      binary: z.boolean(),
-      patch: z.string(),
-    }),
-  ),
-}) satisfies z.ZodType<RevisionDiff>;
 
 export const revisionDatabaseSchema = z.object({
   tables: z.array(

@@ -10,10 +10,10 @@ export type Loaded<T> =
   | { state: "error"; message: string }
   | { state: "ready"; data: T };
 
-/** GET an operator API resource of a checkpoint (`/api/v1/revisions/<id>/<what>`), read as `{ [key]: T }`. */
+/** GET an operator API resource of a checkpoint (`/api/v1/revisions/<id>/<what>`), read as `{ [what]: T }`. */
 export function useRevisionJson<T>(
   revisionId: string | null,
-  what: "diff" | "database",
+  what: "database",
   ready: boolean,
   schema: z.ZodType<T>,
 ) {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { apiRoute, noBody } from "@/server/http/api-route";
+import { pngResponse } from "@/server/http/png-response";
 import { projectProviders } from "@/server/pipeline/platform";
 import { getRevisionScreenshot } from "@/server/revisions/revision-screenshot-file";
 
@@ -12,13 +13,5 @@ export const GET = apiRoute({ params, body: noBody }, async ({ operator, db, par
     params.revisionId,
     async (project) => (await projectProviders(project)).blob,
   );
-  return new Response(new Uint8Array(png), {
-    headers: {
-      "content-type": "image/png",
-      "content-length": String(png.byteLength),
-      // Private: it is one operator's app; a retake after a restore is rare enough that five minutes is fine.
-      "cache-control": "private, max-age=300",
-      "x-content-type-options": "nosniff",
-    },
-  });
+  return pngResponse(png);
 });

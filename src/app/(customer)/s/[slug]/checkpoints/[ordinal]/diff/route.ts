@@ -1,13 +1,11 @@
 import { getDb } from "@/server/context";
-import { AppError } from "@/server/errors";
 import { errorResponse } from "@/server/http/api-route";
 import { projectProviders } from "@/server/pipeline/platform";
+import { parseCheckpointOrdinal } from "@/server/sessions/checkpoint-ordinal";
 import { getSharedCheckpointDiff } from "@/server/sessions/shared-diff";
 
 // Public by design: what a share link's checkpoint changed (the replay page's "Changes"). An unknown or revoked
 // link is a 404 that says nothing more.
-
-const ORDINAL = /^[1-9][0-9]{0,8}$/;
 
 export async function GET(
   _request: Request,
@@ -15,8 +13,12 @@ export async function GET(
 ) {
   try {
     const { slug, ordinal } = await context.params;
-    if (!ORDINAL.test(ordinal)) throw new AppError("not_found:route");
-    const diff = await getSharedCheckpointDiff(await getDb(), slug, Number(ordinal), projectProviders);
+    const diff = await getSharedCheckpointDiff(
+      await getDb(),
+      slug,
+      parseCheckpointOrdinal(ordinal),
+      projectProviders,
+    );
     // Browsers only, briefly: a revoked link must stop serving it. A checkpoint's commits never change.
     return Response.json(
       { diff },
