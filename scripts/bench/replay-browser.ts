@@ -3,6 +3,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { chromium } from "playwright-core";
 import { ensureSecretKeyFile } from "../../src/server/crypto/secret-key";
 import { openDatabase } from "../../src/server/db/connection";
@@ -11,8 +12,8 @@ import { chromiumPath } from "../../tests/e2e/env";
 import { seedReplaySession } from "./replay.bench";
 import { type BenchRow, percentile, printTable } from "./stats";
 
-// The replay page of a 10,000-event session in Chromium, against a production build (`next build` first, then
-// `npx tsx scripts/bench/replay-browser.ts`). Not part of `npm run bench`: it needs the build.
+// The replay page of a 10,000-event session in Chromium, against a production build: `npm run bench -- replay`
+// runs it when `.next/BUILD_ID` exists (`next build` first), or `npx tsx scripts/bench/replay-browser.ts` alone.
 //
 // A fresh data dir gets the seeded session (finished, so no reconciler touches it), `next start` serves it, and
 // each run opens the share link in a new browser context (cold browser cache, warm server) and records:
@@ -62,7 +63,8 @@ async function waitForServer(server: ChildProcess): Promise<void> {
   throw new Error("next start did not answer within 2 minutes");
 }
 
-async function main() {
+/** The browser rows; `npm run bench -- replay` adds them when a production build exists. */
+export async function runReplayBrowser(): Promise<BenchRow[]> {
   const executablePath = chromiumPath();
   if (!executablePath) throw new Error("No Chromium (CHROMIUM_PATH or /usr/bin/chromium)");
   if (!fs.existsSync(".next/BUILD_ID")) throw new Error("No production build here: run `next build` first");
@@ -151,7 +153,7 @@ async function main() {
         goal,
       };
     };
-    printTable([
+    return [
       row(
         "replay page, 10,000 events, Chromium 390 px: hydrated (Play is live)",
         samples.hydrated,
@@ -161,7 +163,7 @@ async function main() {
       row("  DOMContentLoaded", samples.dcl),
       row("  load", samples.load),
       { name: "  page HTML transferred", runs: 1, p50: htmlBytes / 1024, p95: htmlBytes / 1024, unit: "KB" },
-    ]);
+    ];
   } finally {
     await browser.close();
     server.kill("SIGTERM");
@@ -169,7 +171,12 @@ async function main() {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Run directly: `npx tsx scripts/bench/replay-browser.ts` (after `next build`).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runReplayBrowser()
+    .then(printTable)
+    .catch((error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    });
+}
