@@ -63,6 +63,8 @@ test.describe("workspace", () => {
     await expect(step(page, "Verify")).toHaveAttribute("data-state", "done", { timeout: BUILD_MS });
     await waitForCheckpoint(page, 1, "finished");
     await expect(page.getByText("Plan: Todo List")).toBeVisible();
+    // The plan named the task: the header follows without a reload.
+    await expect(page.getByRole("heading", { name: "Todo List", level: 1 })).toBeVisible();
 
     // The preview frame shows the generated app.
     const preview = page.frameLocator('iframe[title="Preview of checkpoint 1"]');

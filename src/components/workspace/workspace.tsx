@@ -1,5 +1,6 @@
 "use client";
 
+import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { z } from "zod";
 import { Conversation } from "@/components/session/conversation";
@@ -30,6 +31,7 @@ export type WorkspaceProps = {
 
 /** The task's checkpoints, refreshed from the API whenever the event stream says one moved. */
 function useRevisions(props: WorkspaceProps, events: StoredEvent[]) {
+  const router = useRouter();
   const [revisions, setRevisions] = useState(props.revisions);
   const url = `/api/v1/projects/${props.projectId}/tasks/${props.taskId}/revisions`;
   const refresh = useCallback(async () => {
@@ -52,10 +54,12 @@ function useRevisions(props: WorkspaceProps, events: StoredEvent[]) {
         event.type === "progress" ||
         (event.revisionId !== null && !known.has(event.revisionId)),
     );
+    // The plan names the project and the task: the page's header (server-rendered) reads them again.
+    if (fresh.some((event) => event.type === "plan")) router.refresh();
     if (!moved) return;
     const timer = setTimeout(() => void refresh(), 200);
     return () => clearTimeout(timer);
-  }, [events, revisions, refresh]);
+  }, [events, revisions, refresh, router]);
   return { revisions, refresh };
 }
 

@@ -7,8 +7,8 @@ import { advance, emit, type RunScope, runStep } from "./run-step";
 import { captureScreenshot } from "./screenshot";
 import { deployRevision } from "./steps/deploy";
 
-// What follows a healthy preview, for every kind of checkpoint: a screenshot of it (kept for the workspace, the
-// replay and the dashboard once the sandbox sleeps), then the deploy, then finished.
+// What follows a healthy preview, for every kind of checkpoint: the deploy, then finished; meanwhile a screenshot
+// of the preview (kept for the workspace, the replay and the dashboard once the sandbox sleeps).
 
 export type FinishSettings = {
   /** Deploy each finished checkpoint (KILN_AUTO_DEPLOY). */
@@ -45,26 +45,40 @@ async function screenshot(deps: FinishDeps, scope: RunScope, previewUrl: string)
   }
 }
 
-/** Screenshot, deploy (when on), finished. A failed deploy fails the checkpoint with the deployer's reason. */
+/**
+ * Deploy (when on), then finished; the screenshot is taken meanwhile and never holds the checkpoint up (it is best
+ * effort, and a preview that answers is what "ready" means). A failed deploy fails the checkpoint with the
+ * deployer's reason.
+ */
 export async function finishRevision(deps: FinishDeps, scope: RunScope): Promise<void> {
   const revision = await getRevisionById(deps.db, scope.revisionId);
-  if (revision.preview_url && !revision.screenshot_key) await screenshot(deps, scope, revision.preview_url);
-  if (deps.finish.autoDeploy) {
-    const deployed = await runStep(scope, "deploying", "deploy", async () => {
-      const url = await deployRevision(
-        {
-          ...deps,
-          stagingRoot: deps.finish.stagingRoot,
-          deployTimeoutMs: deps.finish.deployTimeoutMs,
-          onAlive: () =>
-            updateRevisionRow(deps.db, scope.revisionId, { heartbeat_at: Date.now() }).then(() => undefined),
-        },
-        scope.revisionId,
-      );
-      await emit(scope, { type: "progress", payload: { message: `Deployed: ${url}` } });
-      return url;
-    });
-    if (!deployed) return;
+  const picture =
+    revision.preview_url && !revision.screenshot_key
+      ? screenshot(deps, scope, revision.preview_url)
+      : Promise.resolve();
+  try {
+    if (deps.finish.autoDeploy && !(await deploy(deps, scope))) return;
+    await advance(scope, "finished");
+  } finally {
+    await picture;
   }
-  await advance(scope, "finished");
+}
+
+/** The deploy step; false when it failed (the checkpoint is failed then) or the revision moved on. */
+async function deploy(deps: FinishDeps, scope: RunScope): Promise<boolean> {
+  const deployed = await runStep(scope, "deploying", "deploy", async () => {
+    const url = await deployRevision(
+      {
+        ...deps,
+        stagingRoot: deps.finish.stagingRoot,
+        deployTimeoutMs: deps.finish.deployTimeoutMs,
+        onAlive: () =>
+          updateRevisionRow(deps.db, scope.revisionId, { heartbeat_at: Date.now() }).then(() => undefined),
+      },
+      scope.revisionId,
+    );
+    await emit(scope, { type: "progress", payload: { message: `Deployed: ${url}` } });
+    return url;
+  });
+  return deployed !== undefined;
 }
