@@ -159,7 +159,10 @@ export async function run(): Promise<BenchRow[]> {
       row("[pipeline]   npm run migrate", phase("migrate")),
       row("[pipeline]   next build", phase("build")),
       row("[pipeline]   next dev → first 200 (runner)", phase("devServer")),
-      row("[pipeline]   runner.preview → finished (health check, screenshot)", phase("platformTail")),
+      row(
+        "[pipeline]   runner.preview → finished (health check; the screenshot runs beside it)",
+        phase("platformTail"),
+      ),
       row(
         "[pipeline] follow-up → updated preview 200 (same project, scripted model)",
         followUps.map((f) => f.totalMs),

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { type Client, createClient } from "@libsql/client";
 import { createOperator } from "../../src/server/auth/operators";
 import { type CredentialContext, saveCredential } from "../../src/server/credentials/credential-store";
 import type { CredentialInput } from "../../src/server/credentials/kinds";
@@ -15,6 +16,7 @@ import type { FinishSettings } from "../../src/server/pipeline/finish-revision";
 import { plannerFor } from "../../src/server/pipeline/models";
 import { type PipelineDeps, runRevision } from "../../src/server/pipeline/run-revision";
 import { isTerminal } from "../../src/server/pipeline/state-machine";
+import { decryptBranchConnection } from "../../src/server/pipeline/steps/provision";
 import { planApp } from "../../src/server/planner/plan-app";
 import { type CreatedProject, createProject } from "../../src/server/projects/create-project";
 import { buildRunnerBundle } from "../../src/server/runner-bundle/build-runner";
@@ -122,6 +124,8 @@ export type PipelineHarness = {
   sandboxOf(revision: Revision): Promise<SandboxHandle | null>;
   /** Stops every sandbox the database knows of. */
   stopSandboxes(): Promise<void>;
+  /** A libSQL client on a revision's own database branch, through the connection the platform stored for it. */
+  onBranch<T>(revisionId: string, work: (client: Client) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 };
 
@@ -301,6 +305,22 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
     // Before the database and the data dir go: the sandboxes' processes hold files in both.
     cleanups.push(stopSandboxes);
 
+    const onBranch = async <T>(revisionId: string, work: (client: Client) => Promise<T>): Promise<T> => {
+      const row = await revision(revisionId);
+      const branch = await t.db
+        .selectFrom("db_branch")
+        .selectAll()
+        .where("id", "=", row.db_branch_id ?? "")
+        .executeTakeFirstOrThrow();
+      const connection = decryptBranchConnection(key, branch.id, branch.connection_ciphertext ?? "");
+      const client = createClient({ url: connection.databaseUrl });
+      try {
+        return await work(client);
+      } finally {
+        client.close();
+      }
+    };
+
     return {
       db: t.db,
       dataDir,
@@ -353,6 +373,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       events,
       sandboxOf,
       stopSandboxes,
+      onBranch,
       close,
     };
   } catch (error) {

@@ -3,30 +3,18 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { decryptBranchConnection } from "@/server/pipeline/steps/provision";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type PipelineHarness, startPipelineHarness, statusesOf } from "../helpers/pipeline-harness";
 
 const execFileAsync = promisify(execFile);
 
 /** The columns of `todos` in a revision's own database branch. */
-async function columnsOf(h: PipelineHarness, revisionId: string): Promise<string[]> {
-  const revision = await h.revision(revisionId);
-  const branch = await h.db
-    .selectFrom("db_branch")
-    .selectAll()
-    .where("id", "=", revision.db_branch_id ?? "")
-    .executeTakeFirstOrThrow();
-  const connection = decryptBranchConnection(h.key, branch.id, branch.connection_ciphertext ?? "");
-  const client = createClient({ url: connection.databaseUrl });
-  try {
-    return (await client.execute("PRAGMA table_info(todos)")).rows.map((row) => String(row.name));
-  } finally {
-    client.close();
-  }
+function columnsOf(h: PipelineHarness, revisionId: string): Promise<string[]> {
+  return h.onBranch(revisionId, async (client) =>
+    (await client.execute("PRAGMA table_info(todos)")).rows.map((row) => String(row.name)),
+  );
 }
 
 // The todo-app flow with the REAL Claude Code CLI: the planner asks the Anthropic Messages API (a claude-code
@@ -135,15 +123,9 @@ describe("the pipeline with Claude Code, end to end on local adapters", { timeou
     expect((await page.text()).toLowerCase()).toContain("todo");
 
     // The table exists in this revision's branch.
-    const branch = await h.db
-      .selectFrom("db_branch")
-      .selectAll()
-      .where("id", "=", revision.db_branch_id ?? "")
-      .executeTakeFirstOrThrow();
-    const connection = decryptBranchConnection(h.key, branch.id, branch.connection_ciphertext ?? "");
-    const client = createClient({ url: connection.databaseUrl });
-    const tables = await client.execute("SELECT name FROM sqlite_master WHERE type = 'table'");
-    client.close();
+    const tables = await h.onBranch(revision.id, (client) =>
+      client.execute("SELECT name FROM sqlite_master WHERE type = 'table'"),
+    );
     expect(tables.rows.map((row) => String(row.name))).toContain("todos");
 
     // Tokens went through the gateway and were counted against the revision: one usage row per Claude Code call,

@@ -1,10 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createClient } from "@libsql/client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Revision } from "@/server/db/schema";
-import { decryptBranchConnection } from "@/server/pipeline/steps/provision";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type PipelineHarness, startPipelineHarness, statusesOf } from "../helpers/pipeline-harness";
 
@@ -28,33 +26,13 @@ describe("the pipeline, end to end on local adapters", { timeout: 900_000 }, () 
 
   let first: { projectId: string; taskId: string; revisionId: string } | undefined;
 
-  /** A libSQL client on a revision's own database branch, through the connection the platform stored for it. */
-  async function onBranch<T>(
-    revisionId: string,
-    work: (client: ReturnType<typeof createClient>) => Promise<T>,
-  ): Promise<T> {
-    const revision = await h.revision(revisionId);
-    const branch = await h.db
-      .selectFrom("db_branch")
-      .selectAll()
-      .where("id", "=", revision.db_branch_id ?? "")
-      .executeTakeFirstOrThrow();
-    const connection = decryptBranchConnection(h.key, branch.id, branch.connection_ciphertext ?? "");
-    const client = createClient({ url: connection.databaseUrl });
-    try {
-      return await work(client);
-    } finally {
-      client.close();
-    }
-  }
-
   const columnsOf = (revisionId: string, table: string) =>
-    onBranch(revisionId, async (client) =>
+    h.onBranch(revisionId, async (client) =>
       (await client.execute(`PRAGMA table_info(${table})`)).rows.map((row) => String(row.name)),
     );
 
   const execOnBranch = (revisionId: string, sql: string) =>
-    onBranch(revisionId, async (client) => {
+    h.onBranch(revisionId, async (client) => {
       const result = await client.execute(sql);
       return Number(result.rows[0]?.[0] ?? result.rowsAffected);
     });
@@ -142,7 +120,7 @@ describe("the pipeline, end to end on local adapters", { timeout: 900_000 }, () 
     expect(await health.json()).toEqual({ ok: true, db: "up" });
 
     // The table exists in this revision's branch.
-    const tables = await onBranch(revision.id, async (client) =>
+    const tables = await h.onBranch(revision.id, async (client) =>
       (await client.execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((row) =>
         String(row.name),
       ),
