@@ -3,8 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { createProjectInputSchema } from "@/server/projects/create-project";
-import { deleteProject } from "@/server/projects/project-queries";
-import { startProject } from "@/server/projects/start-project";
+import { startProject, startProjectDeletion } from "@/server/projects/start-project";
 import { authedAction } from "./safe-action";
 
 export const createProjectAction = authedAction(
@@ -21,7 +20,7 @@ export const deleteProjectAction = authedAction(
   "deleteProject",
   z.object({ projectId: z.string().min(1).max(40) }),
   async ({ projectId }, { operator, db }) => {
-    await deleteProject(db, operator.id, projectId);
+    await startProjectDeletion(db, operator.id, projectId);
     revalidatePath("/projects");
     return null;
   },

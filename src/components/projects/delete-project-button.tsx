@@ -49,7 +49,9 @@ export function DeleteProjectButton({ projectId, projectName }: { projectId: str
         <AlertDialogHeader>
           <AlertDialogTitle>Delete “{projectName}”?</AlertDialogTitle>
           <AlertDialogDescription>
-            Its tasks, checkpoints, event history and share links are removed for good. This cannot be undone.
+            Its tasks, checkpoints, event history and share links are removed for good, its previews and
+            deployments stop, and its databases (every branch) are deleted. A GitHub repository stays in your
+            account. This cannot be undone.
           </AlertDialogDescription>
         </AlertDialogHeader>
         <AlertDialogFooter>

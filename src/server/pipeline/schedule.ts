@@ -5,8 +5,9 @@ import type { SandboxWithOwner } from "@/server/db/queries/events";
 import { findRevisionById, getProjectById } from "@/server/db/queries/pipeline";
 import type { IngestResult } from "@/server/events/append";
 import { logError } from "@/server/http/log";
+import { type ProjectLeftovers, tearDownProject } from "@/server/projects/teardown-project";
 import { advanceFromRunner } from "./advance-from-runner";
-import { pipelineDeps, runnerEventDeps } from "./platform";
+import { pipelineDeps, projectProviders, runnerEventDeps } from "./platform";
 import { type PipelineDeps, runRevision } from "./run-revision";
 import { serialize } from "./serialize";
 import { stopRevisionSandbox } from "./stop-sandbox";
@@ -64,6 +65,19 @@ export function scheduleSandboxStop(revisionId: string): void {
       await stopRevisionSandbox(await runnerEventDeps(), revisionId);
     } catch (error) {
       logError(`stopping the sandbox of ${revisionId}`, error);
+    }
+  });
+}
+
+/** Removes a deleted project's outside resources after the response (its rows are already gone). */
+export function scheduleProjectTeardown(leftovers: ProjectLeftovers): void {
+  after(async () => {
+    try {
+      const failures = await tearDownProject(await projectProviders(leftovers.project), leftovers);
+      if (failures.length > 0)
+        console.warn(`[kiln] project ${leftovers.project.id}: left behind ${failures.join(", ")}`);
+    } catch (error) {
+      logError(`tearing down project ${leftovers.project.id}`, error);
     }
   });
 }

@@ -57,3 +57,14 @@ export async function restoreAgentSession(
   } while (cursor);
   return sessionId;
 }
+
+/** Removes a checkpoint's saved agent session (its files, then the manifest). Idempotent. */
+export async function deleteAgentSession(blob: BlobStore, revisionId: string): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await blob.list(filePrefix(revisionId), { cursor });
+    if (page.items.length > 0) await blob.delete(page.items.map((item) => item.key));
+    cursor = page.cursor ?? undefined;
+  } while (cursor);
+  await blob.delete([manifestKey(revisionId)]);
+}

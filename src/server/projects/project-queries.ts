@@ -29,8 +29,8 @@ export async function getProjectOrThrow(
 }
 
 /**
- * Removes the project's records. Outside resources (repos, branches, sandboxes) are torn down by the providers
- * layer before this runs, once it exists; today a project owns none.
+ * Removes the project's records. What it holds outside the database is torn down separately (startProjectDeletion
+ * reads it first, then tearDownProject removes it after the response).
  */
 export async function deleteProject(db: Database, userId: string, projectId: string): Promise<void> {
   const deleted = await db.transaction().execute((tx) => deleteProjectOfUser(tx, userId, projectId));

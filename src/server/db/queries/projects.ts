@@ -115,3 +115,21 @@ export async function deleteProjectOfUser(db: Executor, userId: string, projectI
   await db.deleteFrom("project").where("id", "=", projectId).where("user_id", "=", userId).execute();
   return true;
 }
+
+/** What a project holds outside the database, read before its rows go (sandboxes, deployments, checkpoints). */
+export async function listProjectOutsideIds(db: Executor, projectId: string) {
+  const [sandboxes, revisions] = await Promise.all([
+    db
+      .selectFrom("sandbox")
+      .select("external_id")
+      .where("project_id", "=", projectId)
+      .where("stopped_at", "is", null)
+      .execute(),
+    db.selectFrom("revision").select(["id", "deployment_id"]).where("project_id", "=", projectId).execute(),
+  ]);
+  return {
+    sandboxIds: sandboxes.flatMap((row) => (row.external_id ? [row.external_id] : [])),
+    revisionIds: revisions.map((row) => row.id),
+    deploymentIds: revisions.flatMap((row) => (row.deployment_id ? [row.deployment_id] : [])),
+  };
+}

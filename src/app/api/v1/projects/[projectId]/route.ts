@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { apiRoute, noBody } from "@/server/http/api-route";
-import { deleteProject, getProjectOrThrow } from "@/server/projects/project-queries";
+import { getProjectOrThrow } from "@/server/projects/project-queries";
+import { startProjectDeletion } from "@/server/projects/start-project";
 
 const params = z.object({ projectId: z.string().min(1).max(40) });
 
@@ -9,6 +10,6 @@ export const GET = apiRoute({ params, body: noBody }, async ({ operator, db, par
 );
 
 export const DELETE = apiRoute({ params, body: noBody }, async ({ operator, db, params }) => {
-  await deleteProject(db, operator.id, params.projectId);
+  await startProjectDeletion(db, operator.id, params.projectId);
   return new Response(null, { status: 204 });
 });
