@@ -9,7 +9,7 @@ import type { CredentialInput } from "../../src/server/credentials/kinds";
 import type { Database } from "../../src/server/db/connection";
 import type { Revision } from "../../src/server/db/schema";
 import { type EventBody, eventBodySchema } from "../../src/server/events/schema";
-import { type Providers, providersFor } from "../../src/server/integrations/registry";
+import type { Providers } from "../../src/server/integrations/registry";
 import type { SandboxHandle } from "../../src/server/integrations/sandboxes/port";
 import type { RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
 import type { FinishSettings } from "../../src/server/pipeline/finish-revision";
@@ -28,6 +28,7 @@ import {
   startModelServer,
 } from "../fakes/model-server";
 import { type TestDatabase, testDatabases } from "./databases";
+import { localProviderChoices, localProvidersAt } from "./local-providers";
 import {
   type PipelinePlatform,
   type PipelinePlatformOptions,
@@ -41,14 +42,6 @@ import { toolchainCacheRoot } from "./toolchains";
 // the platform's gateway and webhook (tests/helpers/pipeline-platform.ts), and the PipelineDeps the platform
 // would build (planner included: it talks to the vendor of the project's agent, as src/server/pipeline/platform.ts
 // does). Revisions run for real: the agent CLIs, bubblewrap sandboxes, `next build`, the preview.
-
-export const localProviders = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-} as const;
 
 export { combineScenarios };
 
@@ -184,19 +177,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       ...(options.extraCredentials ?? []),
     ];
     for (const credential of operatorCredentials) await saveCredential(t.db, credentials, userId, credential);
-    const providers = providersFor(
-      localProviders,
-      {
-        dataDir,
-        platformRoot: options.platformRoot ?? process.cwd(),
-        githubApiUrl: "",
-        vercelApiUrl: "",
-        tidbCloudApiUrl: "",
-        branchesMysqlUrl: undefined,
-        blobToken: undefined,
-      },
-      {},
-    );
+    const providers = localProvidersAt(dataDir, options.platformRoot);
     const cacheRoot = path.dirname((await templateCache()).dir);
     const finish: FinishSettings = {
       autoDeploy: options.deploy ?? false,
@@ -340,7 +321,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
           t.db,
           userId,
           { prompt, agent: projectOptions.agent ?? "codex" },
-          localProviders,
+          localProviderChoices,
         );
         if (projectOptions.budgetTokens !== undefined) {
           await t.db

@@ -4,8 +4,9 @@ import { createProject } from "@/server/projects/create-project";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProviderChoices } from "../helpers/local-providers";
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 
 describe.each(testDatabases)("follow-ups and restores on $name", (factory) => {
   let t: TestDatabase;

@@ -9,7 +9,7 @@ import type { Revision } from "@/server/db/schema";
 import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
 import { newId } from "@/server/ids";
 import type { DbRoot } from "@/server/integrations/database-branches/port";
-import { type Providers, providersFor } from "@/server/integrations/registry";
+import type { Providers } from "@/server/integrations/registry";
 import type { DetachedCommand, SandboxHandle } from "@/server/integrations/sandboxes/port";
 import { pruneAllProjects, pruneBranches } from "@/server/pipeline/branch-retention";
 import { sleepIdleSandboxes } from "@/server/pipeline/idle-sandboxes";
@@ -21,12 +21,13 @@ import { getRevisionOrThrow } from "@/server/revisions/revision-queries";
 import { requestWake } from "@/server/revisions/wake-revision-request";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
 import { type PipelineHarness, startPipelineHarness } from "../helpers/pipeline-harness";
 
 // Idle cleanup and branch retention on a real control-plane database with real local adapters: bubblewrap
 // sandboxes running a process that must die, libSQL branch files that must disappear (or stay).
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
@@ -43,19 +44,7 @@ describe.each(testDatabases)("idle sandboxes and branch retention on $name", (fa
   beforeEach(async () => {
     t = await factory.open();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-idle-retention-"));
-    providers = providersFor(
-      local,
-      {
-        dataDir,
-        platformRoot: process.cwd(),
-        githubApiUrl: "",
-        vercelApiUrl: "",
-        tidbCloudApiUrl: "",
-        branchesMysqlUrl: undefined,
-        blobToken: undefined,
-      },
-      {},
-    );
+    providers = localProvidersAt(dataDir);
     deps = { db: t.db, providersFor: async () => providers };
     const operator = (email: string) =>
       createOperator(t.db, { email, password: "correct horse battery" }, { bcryptCost: 4 });

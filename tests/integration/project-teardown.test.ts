@@ -6,17 +6,18 @@ import { createOperator } from "@/server/auth/operators";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
 import { newId } from "@/server/ids";
-import { type Providers, providersFor } from "@/server/integrations/registry";
+import type { Providers } from "@/server/integrations/registry";
 import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
 import { type CreatedProject, createProject } from "@/server/projects/create-project";
 import { deleteProject } from "@/server/projects/project-queries";
 import { findProjectLeftovers, tearDownProject } from "@/server/projects/teardown-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
 
 // Deleting a project removes what it holds outside the control plane, for real on local adapters: the preview's
 // process dies, the database root (every branch) and the local repository are gone, and so are its blobs.
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 
 describe.each(testDatabases)("tearing down a deleted project on $name", (factory) => {
   let t: TestDatabase;
@@ -29,19 +30,7 @@ describe.each(testDatabases)("tearing down a deleted project on $name", (factory
   beforeEach(async () => {
     t = await factory.open();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-teardown-"));
-    providers = providersFor(
-      local,
-      {
-        dataDir,
-        platformRoot: process.cwd(),
-        githubApiUrl: "",
-        vercelApiUrl: "",
-        tidbCloudApiUrl: "",
-        branchesMysqlUrl: undefined,
-        blobToken: undefined,
-      },
-      {},
-    );
+    providers = localProvidersAt(dataDir);
     ada = (
       await createOperator(
         t.db,

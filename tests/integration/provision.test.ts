@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createOperator } from "@/server/auth/operators";
 import type { Project, Revision, Task } from "@/server/db/schema";
 import { decryptWebhookSecret } from "@/server/events/webhook-secret";
-import { providersFor } from "@/server/integrations/registry";
+
 import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
 import {
   decryptBranchConnection,
@@ -16,6 +16,7 @@ import {
 import { stopRevisionSandbox } from "@/server/pipeline/stop-sandbox";
 import { createProject } from "@/server/projects/create-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
 import { TEMPLATE_DIR, templateCache } from "../helpers/template";
 import { toolchainCacheRoot } from "../helpers/toolchains";
 
@@ -23,7 +24,7 @@ import { toolchainCacheRoot } from "../helpers/toolchains";
 // warm template cache with the agent's toolchain bound in. One control-plane dialect is enough here (the queries
 // are covered on both elsewhere); libSQL keeps it quick.
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 const sandboxes: SandboxHandle[] = [];
 
 describe("provisioning a revision", { timeout: 300_000 }, () => {
@@ -43,19 +44,7 @@ describe("provisioning a revision", { timeout: 300_000 }, () => {
     ctx = {
       db: t.db,
       key: randomBytes(32),
-      providers: providersFor(
-        local,
-        {
-          dataDir,
-          platformRoot: process.cwd(),
-          githubApiUrl: "",
-          vercelApiUrl: "",
-          tidbCloudApiUrl: "",
-          branchesMysqlUrl: undefined,
-          blobToken: undefined,
-        },
-        {},
-      ),
+      providers: localProvidersAt(dataDir),
       templateDir: TEMPLATE_DIR,
       templateCacheRoot: path.dirname((await templateCache()).dir),
       toolchainsRoot: toolchainCacheRoot(),

@@ -3,8 +3,9 @@ import { createOperator } from "@/server/auth/operators";
 import { reconcileSilentRevisions } from "@/server/pipeline/reconciler";
 import { createProject } from "@/server/projects/create-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { localProviderChoices } from "../helpers/local-providers";
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 
 describe.each(testDatabases)("reconciler on $name", (factory) => {
   let t: TestDatabase;

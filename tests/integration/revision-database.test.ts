@@ -15,11 +15,12 @@ import { type CreatedProject, createProject } from "@/server/projects/create-pro
 import { describeRevisionDatabase } from "@/server/revisions/revision-database";
 import { createThrowawayMysqlDatabase, type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProviderChoices } from "../helpers/local-providers";
 
 // The DATABASE tab's server side: a checkpoint's branch, migrated by Kysely's Migrator exactly as the generated
 // app migrates it, then described through the control plane (ownership, decryption, retention) on a real database.
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 const key = Buffer.alloc(32, 7);
 const mysqlUrl = process.env.KILN_TEST_MYSQL_URL;
 

@@ -6,16 +6,17 @@ import { createOperator } from "@/server/auth/operators";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { createGitCli } from "@/server/integrations/git-host/git-cli";
 import type { RepoRef } from "@/server/integrations/git-host/port";
-import { type Providers, providersFor } from "@/server/integrations/registry";
+import type { Providers } from "@/server/integrations/registry";
 import { type CreatedProject, createProject } from "@/server/projects/create-project";
 import { getRevisionDiff, revisionDiffKey } from "@/server/revisions/revision-diff";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";
+import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
 
 // The DIFF tab's server side on a real control-plane database and a real local git repository: a template commit,
 // then a "sandbox" commit on top of it that adds, changes, deletes, renames and touches a binary and a lockfile.
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 const sandboxGit = createGitCli({ committer: { name: "Sandbox", email: "sandbox@example.com" } });
 const appLines = (greeting: string) =>
   ["export function greet() {", `  return "${greeting}";`, "}", "", "export const version = 1;", ""].join(
@@ -49,19 +50,7 @@ describe.each(testDatabases)("revision diff on $name", (factory) => {
   beforeEach(async () => {
     t = await factory.open();
     work = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-revision-diff-test-"));
-    providers = providersFor(
-      local,
-      {
-        dataDir: path.join(work, "data"),
-        platformRoot: process.cwd(),
-        githubApiUrl: "",
-        vercelApiUrl: "",
-        tidbCloudApiUrl: "",
-        branchesMysqlUrl: undefined,
-        blobToken: undefined,
-      },
-      {},
-    );
+    providers = localProvidersAt(path.join(work, "data"));
     const operator = (email: string) =>
       createOperator(t.db, { email, password: "correct horse battery" }, { bcryptCost: 4 });
     ada = (await operator("ada@example.com")).id;

@@ -7,8 +7,9 @@ import { cancelRevision, getRevisionOrThrow, listTaskRevisions } from "@/server/
 import { transitionRevision } from "@/server/revisions/transition";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProviderChoices } from "../helpers/local-providers";
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 
 describe.each(testDatabases)("revisions on $name", (factory) => {
   let t: TestDatabase;

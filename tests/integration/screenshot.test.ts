@@ -18,6 +18,7 @@ import { createProject } from "@/server/projects/create-project";
 import { getRevisionScreenshot } from "@/server/revisions/revision-screenshot-file";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";
+import { localProviderChoices } from "../helpers/local-providers";
 
 const pngSignature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const block = { r: 230, g: 20, b: 120 };
@@ -257,7 +258,7 @@ describe("findChromium", () => {
   });
 });
 
-const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
+const local = localProviderChoices;
 
 describe.each(testDatabases)("revision screenshots on $name", (factory) => {
   let t: TestDatabase;

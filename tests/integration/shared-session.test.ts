@@ -17,7 +17,7 @@ import { handleSandboxWebhook } from "@/server/events/webhook";
 import { newId } from "@/server/ids";
 import { createLocalBlobStore } from "@/server/integrations/blob-store/local";
 import { createGitCli } from "@/server/integrations/git-host/git-cli";
-import { type Providers, providersFor } from "@/server/integrations/registry";
+import type { Providers } from "@/server/integrations/registry";
 import { queuedRevisionRow } from "@/server/revisions/queued-revision";
 import { getShareLink, setShareLinkRevoked } from "@/server/sessions/share-link";
 import { getSharedCheckpointDiff } from "@/server/sessions/shared-diff";
@@ -25,6 +25,7 @@ import { getSharedScreenshot } from "@/server/sessions/shared-screenshot";
 import { getSharedSession } from "@/server/sessions/shared-session";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProvidersAt } from "../helpers/local-providers";
 import {
   createProjectFixture,
   createSandboxFixture,
@@ -451,13 +452,6 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
 });
 
 describe.each(testDatabases)("shared checkpoint diff on $name", (factory) => {
-  const local = {
-    git: "local",
-    database: "libsql",
-    sandbox: "local",
-    blob: "local",
-    deploy: "local",
-  } as const;
   const sandboxGit = createGitCli({ committer: { name: "Sandbox", email: "sandbox@example.com" } });
   let t: TestDatabase;
   let work: string;
@@ -472,19 +466,7 @@ describe.each(testDatabases)("shared checkpoint diff on $name", (factory) => {
   });
   beforeEach(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-shared-diff-test-"));
-    providers = providersFor(
-      local,
-      {
-        dataDir: path.join(work, "data"),
-        platformRoot: process.cwd(),
-        githubApiUrl: "",
-        vercelApiUrl: "",
-        tidbCloudApiUrl: "",
-        branchesMysqlUrl: undefined,
-        blobToken: undefined,
-      },
-      {},
-    );
+    providers = localProvidersAt(path.join(work, "data"));
     project = await createProjectFixture(t.db, credentialContext());
   });
   afterEach(() => {

@@ -1,0 +1,27 @@
+import { type Providers, providersFor } from "../../src/server/integrations/registry";
+
+/** Every port on its local adapter: what a one-box Kiln uses, and what the tests exercise for real. */
+export const localProviderChoices = {
+  git: "local",
+  database: "libsql",
+  sandbox: "local",
+  blob: "local",
+  deploy: "local",
+} as const;
+
+/** The local adapters over one data dir, no cloud endpoints or credentials (platformRoot: hidden from sandboxes). */
+export function localProvidersAt(dataDir: string, platformRoot: string = process.cwd()): Providers {
+  return providersFor(
+    localProviderChoices,
+    {
+      dataDir,
+      platformRoot,
+      githubApiUrl: "",
+      vercelApiUrl: "",
+      tidbCloudApiUrl: "",
+      branchesMysqlUrl: undefined,
+      blobToken: undefined,
+    },
+    {},
+  );
+}
