@@ -12,6 +12,7 @@ import { stopRevisionSandbox } from "./stop-sandbox";
 const EVERY_MS = 60_000;
 const holder = globalThis as typeof globalThis & { __kilnReconciler?: NodeJS.Timeout };
 let ticking = false;
+let wiring: PlatformWiring | undefined;
 
 /** Runs one housekeeping task; a failure is logged and never stops the others or the timer. */
 async function attempt(what: string, work: () => Promise<void>): Promise<void> {
@@ -56,8 +57,12 @@ async function tick(env: Env): Promise<void> {
   if (ticking) return;
   ticking = true;
   try {
-    const db = await sharedDatabase(resolveDatabaseTarget(env.DATABASE_URL, env.dataDir));
-    await housekeeping(env, platformWiring(env, db));
+    // Wired once per process: the secret key, the vendor settings and Chromium's path do not change at run time.
+    wiring ??= platformWiring(
+      env,
+      await sharedDatabase(resolveDatabaseTarget(env.DATABASE_URL, env.dataDir)),
+    );
+    await housekeeping(env, wiring);
   } catch (error) {
     console.error("[kiln] reconciler tick failed:", error instanceof Error ? error.message : error);
   } finally {

@@ -1,28 +1,22 @@
-import { randomBytes } from "node:crypto";
 import {
   findDbBranch,
   findRevisionById,
   findSandboxRow,
   getProjectById,
-  insertSandbox,
   markSandboxStopped,
   updateRevisionRow,
   updateSandboxRow,
 } from "@/server/db/queries/pipeline";
 import type { Revision } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
-import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
 import { logError } from "@/server/http/log";
-import { newId } from "@/server/ids";
-import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
 import { repoRefOf } from "@/server/projects/project-resources";
 import { DevServerError, startDevServer } from "@/server/templates/dev-server";
 import { ensureTemplateCache } from "@/server/templates/template-cache";
-import { createTemplateSandbox } from "@/server/templates/template-sandbox";
 import { waitForHealthyPreview } from "./preview";
 import { emit, type RunScope, reasonOf } from "./run-step";
 import { serialize } from "./serialize";
-import { decryptBranchConnection, type ProvisionContext, syncToCommit } from "./steps/provision";
+import { decryptBranchConnection, type ProvisionContext, startRevisionSandbox } from "./steps/provision";
 
 // Waking a finished checkpoint whose preview went to sleep (idle-sandboxes.ts): a new warm sandbox holding the
 // checkpoint's commit, its dev server on the checkpoint's own database branch, and the revision pointed at it. The
@@ -66,33 +60,16 @@ async function startPreview(
     templateDir: deps.templateDir,
     cacheRoot: deps.templateCacheRoot,
   });
-  const sandbox: SandboxHandle = await createTemplateSandbox(deps.providers.sandboxes, cache, {
-    name: `kiln-${revision.id.replace("_", "-")}-${randomBytes(2).toString("hex")}`,
-    env: {},
-    timeoutMs: deps.sandboxTimeoutMs,
+  // Recorded before the dev server starts, so a crash from here on leaves a row idle cleanup can stop.
+  const { sandbox, sandboxRowId } = await startRevisionSandbox(deps, {
+    project,
+    revision,
+    cache,
+    repo,
+    syncTo: target.commitSha,
     hostPaths: connection.hostPaths,
-    app: { name: project.name },
   });
-  let sandboxRowId: string | undefined;
   try {
-    await syncToCommit(deps, repo, target.commitSha, cache, sandbox);
-    sandboxRowId = newId("sandbox");
-    const now = Date.now();
-    // Recorded before the dev server starts, so a crash from here on leaves a row idle cleanup can stop.
-    await insertSandbox(deps.db, {
-      id: sandboxRowId,
-      project_id: project.id,
-      provider: sandbox.kind,
-      external_id: sandbox.id,
-      status: "running",
-      // No runner reports from a woken sandbox, but every sandbox row carries a secret of its own.
-      webhook_secret_ciphertext: encryptWebhookSecret(deps.key, sandboxRowId, newWebhookSecret()),
-      preview_url: null,
-      last_event_at: null,
-      created_at: now,
-      updated_at: now,
-      stopped_at: null,
-    });
     const server = await startDevServer(sandbox, { env: { DATABASE_URL: connection.databaseUrl } });
     await waitForHealthyPreview(server.url, PREVIEW_HEALTH_TIMEOUT_MS);
     const ready = Date.now();
@@ -106,7 +83,7 @@ async function startPreview(
     try {
       await sandbox.stop();
     } finally {
-      if (sandboxRowId) await markSandboxStopped(deps.db, sandboxRowId, Date.now());
+      await markSandboxStopped(deps.db, sandboxRowId, Date.now());
     }
     throw error;
   }

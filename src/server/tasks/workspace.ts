@@ -1,9 +1,9 @@
 import type { Executor } from "@/server/db/connection";
+import { findProjectOfUser } from "@/server/db/queries/projects";
 import { findTaskOfUser } from "@/server/db/queries/tasks";
 import { AppError } from "@/server/errors";
 import type { StoredEvent } from "@/server/events/schema";
 import { readEventsAfter } from "@/server/events/stream";
-import { getProjectOrThrow } from "@/server/projects/project-queries";
 import type { RevisionDto } from "@/server/revisions/revision-dto";
 import { listTaskRevisions } from "@/server/revisions/revision-queries";
 
@@ -32,10 +32,11 @@ export async function getWorkspace(
 ): Promise<WorkspaceDto> {
   const task = await findTaskOfUser(db, userId, projectId, taskId);
   if (!task) throw new AppError("not_found:task");
-  const [{ project }, revisions] = await Promise.all([
-    getProjectOrThrow(db, userId, projectId),
+  const [project, revisions] = await Promise.all([
+    findProjectOfUser(db, userId, projectId),
     listTaskRevisions(db, userId, projectId, taskId),
   ]);
+  if (!project) throw new AppError("not_found:project");
   let events: StoredEvent[] = [];
   let cursor = 0;
   let truncated = false;

@@ -199,8 +199,8 @@ async function ensureBranch(
 }
 
 /** Makes the sandbox's working copy exactly the files of `sha` (it starts as the template's first commit). */
-export async function syncToCommit(
-  ctx: ProvisionContext,
+async function syncToCommit(
+  ctx: Pick<ProvisionContext, "providers">,
   repo: RepoRef,
   sha: string,
   cache: TemplateCache,
@@ -220,6 +220,55 @@ export async function syncToCommit(
   } finally {
     await fs.rm(exported, { recursive: true, force: true });
   }
+}
+
+/**
+ * A warm sandbox for a revision (the template, synced to `syncTo` when given), recorded as running with a webhook
+ * secret of its own. Nothing is left behind on failure: the sandbox is stopped and its row, if written, says so.
+ */
+export async function startRevisionSandbox(
+  ctx: Pick<ProvisionContext, "db" | "key" | "providers" | "sandboxTimeoutMs">,
+  input: {
+    project: Project;
+    revision: Revision;
+    cache: TemplateCache;
+    repo: RepoRef;
+    syncTo: string | null;
+    hostPaths: string[];
+    readOnlyPaths?: string[];
+  },
+): Promise<{ sandbox: SandboxHandle; sandboxRowId: string; webhookSecret: string }> {
+  const sandbox = await createTemplateSandbox(ctx.providers.sandboxes, input.cache, {
+    name: `kiln-${input.revision.id.replace("_", "-")}-${randomBytes(2).toString("hex")}`,
+    env: {},
+    timeoutMs: ctx.sandboxTimeoutMs,
+    hostPaths: input.hostPaths,
+    readOnlyPaths: input.readOnlyPaths,
+    app: { name: input.project.name },
+  });
+  const sandboxRowId = newId("sandbox");
+  const webhookSecret = newWebhookSecret();
+  try {
+    if (input.syncTo) await syncToCommit(ctx, input.repo, input.syncTo, input.cache, sandbox);
+    const now = Date.now();
+    await insertSandbox(ctx.db, {
+      id: sandboxRowId,
+      project_id: input.project.id,
+      provider: sandbox.kind,
+      external_id: sandbox.id,
+      status: "running",
+      webhook_secret_ciphertext: encryptWebhookSecret(ctx.key, sandboxRowId, webhookSecret),
+      preview_url: null,
+      last_event_at: null,
+      created_at: now,
+      updated_at: now,
+      stopped_at: null,
+    });
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+  return { sandbox, sandboxRowId, webhookSecret };
 }
 
 export async function provisionRevision(
@@ -245,36 +294,20 @@ export async function provisionRevision(
   ]);
 
   ctx.onProgress?.("Starting the sandbox…");
-  const sandboxRowId = newId("sandbox");
-  const webhookSecret = newWebhookSecret();
-  const sandbox = await createTemplateSandbox(ctx.providers.sandboxes, cache, {
-    name: `kiln-${revision.id.replace("_", "-")}-${randomBytes(2).toString("hex")}`,
-    env: {},
-    timeoutMs: ctx.sandboxTimeoutMs,
+  const { sandbox, sandboxRowId, webhookSecret } = await startRevisionSandbox(ctx, {
+    project,
+    revision,
+    cache,
+    repo,
+    syncTo: parent?.commit_sha ? baseSha : null,
     hostPaths: branch.connection.hostPaths,
     readOnlyPaths: [toolchain.dir],
-    app: { name: project.name },
   });
   try {
-    if (parent?.commit_sha) await syncToCommit(ctx, repo, baseSha, cache, sandbox);
-    const now = Date.now();
-    await insertSandbox(ctx.db, {
-      id: sandboxRowId,
-      project_id: project.id,
-      provider: sandbox.kind,
-      external_id: sandbox.id,
-      status: "running",
-      webhook_secret_ciphertext: encryptWebhookSecret(ctx.key, sandboxRowId, webhookSecret),
-      preview_url: null,
-      last_event_at: null,
-      created_at: now,
-      updated_at: now,
-      stopped_at: null,
-    });
     await updateRevisionRow(ctx.db, revision.id, {
       sandbox_id: sandboxRowId,
       base_sha: baseSha,
-      updated_at: now,
+      updated_at: Date.now(),
     });
   } catch (error) {
     await sandbox.stop();
