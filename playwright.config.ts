@@ -1,5 +1,12 @@
 import { defineConfig } from "@playwright/test";
-import { chromiumPath, E2E_BASE_URL, E2E_MODEL_CONTROL_URL, E2E_PORT, e2eServerEnv } from "./tests/e2e/env";
+import {
+  chromiumPath,
+  E2E_BASE_URL,
+  E2E_LEG,
+  E2E_MODEL_CONTROL_URL,
+  E2E_PORT,
+  e2eServerEnv,
+} from "./tests/e2e/env";
 
 const executablePath = chromiumPath();
 if (!executablePath) {
@@ -8,8 +15,13 @@ if (!executablePath) {
   );
 }
 
+// The MySQL legs run the control-plane specs: sign-in, a credential, a build through the webhook, the replay.
+const mysqlLeg = E2E_LEG !== "libsql";
+const devServer = E2E_LEG === "mysql-dev";
+
 export default defineConfig({
   testDir: "tests/e2e",
+  testMatch: mysqlLeg ? ["control-plane.spec.ts"] : ["*.spec.ts"],
   outputDir: "test-results/e2e",
   fullyParallel: false,
   workers: 1,
@@ -48,10 +60,12 @@ export default defineConfig({
           stderr: "pipe",
         },
         {
-          // The build comes first (`npm run test:e2e` runs it): the specs read its server-action manifest.
-          command: `npx tsx scripts/e2e-server.ts -p ${E2E_PORT} -H 127.0.0.1`,
+          // The build comes first (`npm run test:e2e` runs it): the specs read its server-action manifest. The
+          // dev leg compiles on demand instead. /login without a cookie does not touch the database, so the
+          // reconciler's first pass (which specs wait for) opens the shared pool before any route does.
+          command: `npx tsx scripts/e2e-server.ts${devServer ? " --dev" : ""} -p ${E2E_PORT} -H 127.0.0.1`,
           url: `${E2E_BASE_URL}/login`,
-          timeout: 120_000,
+          timeout: devServer ? 240_000 : 120_000,
           reuseExistingServer: false,
           env: e2eServerEnv,
           stdout: "ignore",

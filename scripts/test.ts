@@ -5,7 +5,8 @@ import { z } from "zod";
 import { chromiumPath } from "../tests/e2e/env";
 
 // `npm test`: unit + integration (Vitest), then e2e (Playwright in the system Chromium), then one closing line
-// "N passed, N failed". In CI (CI=true) the MySQL leg and e2e are mandatory: a run that skipped either fails.
+// "N passed, N failed". In CI (CI=true) the MySQL legs (integration and e2e) and e2e are mandatory: a run that
+// skipped any of them fails.
 
 const ci = process.env.CI === "true" || process.env.CI === "1";
 const reportDir = path.resolve("test-results");
@@ -130,14 +131,25 @@ if (!chromiumPath()) {
     problems.push("e2e: next build failed");
     total.failed += 1;
   } else {
-    const e2eReport = path.join(reportDir, "playwright.json");
-    fs.rmSync(e2eReport, { force: true });
-    const e2eExit = run("npx", ["playwright", "test", "--reporter=list,json"], {
-      PLAYWRIGHT_JSON_OUTPUT_NAME: e2eReport,
-    });
-    const e2e = playwrightCounts(e2eReport);
-    add("playwright", e2e, e2eExit);
-    if (ci && (e2e?.passed ?? 0) === 0) problems.push("CI requires e2e, but no e2e test passed");
+    // Three legs: every spec on the embedded database; the control-plane specs on MySQL under `next start` and
+    // under `next dev` (where bundles hold their own copies of modules that share the database pool).
+    const legs = process.env.KILN_TEST_MYSQL_URL ? ["libsql", "mysql", "mysql-dev"] : ["libsql"];
+    if (!process.env.KILN_TEST_MYSQL_URL) {
+      const line = "E2E MySQL legs SKIPPED: set KILN_TEST_MYSQL_URL to run them.";
+      if (ci) problems.push(`CI requires the MySQL e2e legs. ${line}`);
+      else console.warn(`\n!!! ${line}\n`);
+    }
+    for (const leg of legs) {
+      const e2eReport = path.join(reportDir, `playwright-${leg}.json`);
+      fs.rmSync(e2eReport, { force: true });
+      const e2eExit = run("npx", ["playwright", "test", "--reporter=list,json"], {
+        PLAYWRIGHT_JSON_OUTPUT_NAME: e2eReport,
+        KILN_E2E_LEG: leg,
+      });
+      const e2e = playwrightCounts(e2eReport);
+      add(`playwright (${leg})`, e2e, e2eExit);
+      if (ci && (e2e?.passed ?? 0) === 0) problems.push(`CI requires e2e, but no e2e test passed on ${leg}`);
+    }
   }
 }
 

@@ -1,15 +1,39 @@
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import { createRequire } from "node:module";
 
-/** Runs the Next.js CLI in this process's stead, passing signals through and exiting with its code. */
-export function runNext(args: string[]): void {
+/**
+ * Runs the Next.js CLI in this process's stead, passing signals through and exiting with its code. With `logFile`,
+ * what it prints is also appended to that file (the e2e server's log, which specs read).
+ */
+export function runNext(args: string[], options: { logFile?: string } = {}): void {
   const require = createRequire(import.meta.url);
   const nextBin = require.resolve("next/dist/bin/next");
   // A self-hosted platform phones nobody home unless its operator opts in.
   const env = { NEXT_TELEMETRY_DISABLED: "1", ...process.env };
-  const child = spawn(process.execPath, [nextBin, ...args], { stdio: "inherit", env });
+  const log = options.logFile
+    ? fs.createWriteStream(options.logFile, { flags: "a", mode: 0o600 })
+    : undefined;
+  const child = spawn(process.execPath, [nextBin, ...args], {
+    stdio: ["inherit", log ? "pipe" : "inherit", log ? "pipe" : "inherit"],
+    env,
+  });
+  if (log) {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      log.write(chunk);
+    });
+    child.stderr?.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      log.write(chunk);
+    });
+  }
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.on(signal, () => child.kill(signal));
   }
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  child.on("exit", (code, signal) => {
+    const exit = () => process.exit(code ?? (signal ? 1 : 0));
+    if (log) log.end(exit);
+    else exit();
+  });
 }

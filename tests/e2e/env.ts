@@ -4,7 +4,34 @@ import path from "node:path";
 // Shared by playwright.config.ts and the specs: where the e2e server runs and who its first operator is.
 export const E2E_PORT = Number(process.env.KILN_E2E_PORT ?? 3210);
 export const E2E_BASE_URL = `http://127.0.0.1:${E2E_PORT}`;
-export const E2E_DATA_DIR = path.resolve(".data/e2e");
+
+/**
+ * Which control plane the e2e server runs on: the embedded libSQL file under a production build (every spec), or
+ * MySQL (`KILN_TEST_MYSQL_URL`'s server, a database of its own) under a production build or `next dev`, where the
+ * control-plane specs run (scripts/test.ts runs all three legs).
+ */
+export type E2eLeg = "libsql" | "mysql" | "mysql-dev";
+export const E2E_LEG: E2eLeg = parseLeg(process.env.KILN_E2E_LEG);
+export const E2E_DATA_DIR = path.resolve(E2E_LEG === "libsql" ? ".data/e2e" : `.data/e2e-${E2E_LEG}`);
+/** Everything the e2e server prints, so a spec can wait for what it logs (the reconciler's first pass). */
+export const E2E_SERVER_LOG = `${E2E_DATA_DIR}.log`;
+
+function parseLeg(value: string | undefined): E2eLeg {
+  if (value === undefined || value === "" || value === "libsql") return "libsql";
+  if (value === "mysql" || value === "mysql-dev") return value;
+  throw new Error(`KILN_E2E_LEG must be libsql, mysql or mysql-dev (got "${value}")`);
+}
+
+/** The MySQL leg's own database on the test server; scripts/e2e-server.ts drops and recreates it per run. */
+function e2eDatabaseUrl(): string {
+  if (E2E_LEG === "libsql") return "";
+  const server = process.env.KILN_TEST_MYSQL_URL;
+  if (!server)
+    throw new Error(`The ${E2E_LEG} e2e leg needs KILN_TEST_MYSQL_URL (mysql://root@127.0.0.1:3306/test)`);
+  const url = new URL(server);
+  url.pathname = `/kiln_e2e_${E2E_LEG.replace("-", "_")}`;
+  return url.toString();
+}
 export const E2E_ADMIN = { email: "operator@kiln.test", password: "e2e-password-1234" };
 
 /** The scripted model (tests/e2e/scripted-model.ts): Responses/Messages on one port, its script switched on another. */
@@ -19,8 +46,8 @@ export const e2eServerEnv: Record<string, string> = {
   KILN_PUBLIC_URL: E2E_BASE_URL,
   KILN_ADMIN_EMAIL: E2E_ADMIN.email,
   KILN_ADMIN_PASSWORD: E2E_ADMIN.password,
-  // The e2e server always uses the embedded database; the MySQL leg is covered by the integration tier.
-  DATABASE_URL: "",
+  DATABASE_URL: e2eDatabaseUrl(),
+  KILN_E2E_SERVER_LOG: E2E_SERVER_LOG,
   KILN_SECRET_KEY: "",
   // Each checkpoint's production build would double the e2e run's time; the deploy step has its own tests.
   KILN_AUTO_DEPLOY: "0",

@@ -3,6 +3,7 @@ import path from "node:path";
 import { createClient } from "@libsql/client";
 import { type Dialect, Kysely, MysqlDialect, sql, type Transaction } from "kysely";
 import { createPool, type PoolOptions } from "mysql2";
+import { markDialect } from "./dialect";
 import type { DB } from "./schema";
 import { SerializedLibsqlDialect } from "./serialized-libsql";
 
@@ -57,13 +58,13 @@ export function mysqlPoolOptions(url: string): PoolOptions {
 
 function createDialect(target: DatabaseTarget): Dialect {
   if (target.dialect === "mysql") {
-    return new MysqlDialect({ pool: createPool(mysqlPoolOptions(target.url)) });
+    return markDialect(new MysqlDialect({ pool: createPool(mysqlPoolOptions(target.url)) }), "mysql");
   }
   if (target.file) fs.mkdirSync(path.dirname(path.resolve(target.file)), { recursive: true });
   // Within this process Kysely connections take turns (see serialized-libsql.ts); `timeout` is SQLite's busy
   // timeout for the rare write that meets another process's (a CLI script's) transaction.
   const client = createClient({ url: target.url, timeout: 5_000 });
-  return new SerializedLibsqlDialect({ client });
+  return markDialect(new SerializedLibsqlDialect({ client }), "sqlite");
 }
 
 export async function openDatabase(target: DatabaseTarget): Promise<Database> {

@@ -1,9 +1,32 @@
-import { MysqlAdapter } from "kysely";
-import type { Executor } from "./connection";
+import type { Dialect, DialectAdapter } from "kysely";
+import type { DialectName, Executor } from "./connection";
 
-/** The one place queries ask which dialect they run on (upserts are the only divergence). */
+// The dialect is decided once, from the connection URL, and carried on the adapter of the Kysely instance that
+// `openDatabase` builds. It is read back by a registered symbol, never by class identity: a Next.js server holds
+// several bundled copies of Kysely (instrumentation and each route), and the one that opened the shared pool is not
+// the one a route imports, so `adapter instanceof MysqlAdapter` answered "no" on MySQL and sent SQLite syntax.
+const dialectMark = Symbol.for("kiln.db.dialect");
+
+/** Wraps a dialect so every executor built on it (transactions included) says which dialect it speaks. */
+export function markDialect(dialect: Dialect, name: DialectName): Dialect {
+  return {
+    createDriver: () => dialect.createDriver(),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createAdapter: (): DialectAdapter => Object.assign(dialect.createAdapter(), { [dialectMark]: name }),
+  };
+}
+
+/** The dialect of a control-plane executor; throws for a database that `openDatabase` did not open. */
+export function dialectOf(db: Executor): DialectName {
+  const mark: unknown = Reflect.get(db.getExecutor().adapter, dialectMark);
+  if (mark === "mysql" || mark === "sqlite") return mark;
+  throw new Error("This database was not opened by openDatabase(): its dialect is unknown");
+}
+
+/** The one place queries ask which dialect they run on (upserts, insert-ignore and row locks diverge). */
 export function isMysqlExecutor(db: Executor): boolean {
-  return db.getExecutor().adapter instanceof MysqlAdapter;
+  return dialectOf(db) === "mysql";
 }
 
 /** True for a unique-key violation on either dialect. */

@@ -12,6 +12,7 @@ import { stopRevisionSandbox } from "./stop-sandbox";
 const EVERY_MS = 60_000;
 const holder = globalThis as typeof globalThis & { __kilnReconciler?: NodeJS.Timeout };
 let ticking = false;
+let passes = 0;
 let wiring: PlatformWiring | undefined;
 
 /** Runs one housekeeping task; a failure is logged and never stops the others or the timer. */
@@ -63,6 +64,8 @@ async function tick(env: Env): Promise<void> {
       await sharedDatabase(resolveDatabaseTarget(env.DATABASE_URL, env.dataDir)),
     );
     await housekeeping(env, wiring);
+    // Said once, so an operator (and the e2e tier, which waits for it) knows housekeeping runs on this server.
+    if (passes++ === 0) console.log("[kiln] reconciler: first pass done; next passes every minute");
   } catch (error) {
     console.error("[kiln] reconciler tick failed:", error instanceof Error ? error.message : error);
   } finally {

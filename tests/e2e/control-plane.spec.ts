@@ -1,0 +1,86 @@
+import fs from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { expect, test } from "@playwright/test";
+import { E2E_LEG, E2E_MODEL_CONTROL_URL, E2E_MODEL_KEY, E2E_MODEL_URL, E2E_SERVER_LOG } from "./env";
+import { createOperator } from "./operators";
+
+// The control plane end to end, run on every leg (libSQL; MySQL under `next start`; MySQL under `next dev`):
+// sign-in, a credential save, a build whose status only flows back through the runner's webhook, and its replay.
+// On MySQL it first waits for the reconciler's pass: the bundle that opens the shared pool first is then not the
+// one the routes import, which is what once sent SQLite syntax to MySQL and lost every runner event.
+
+const BUILD_MS = 300_000;
+
+async function reconcilerRanFirst(): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const log = fs.existsSync(E2E_SERVER_LOG) ? fs.readFileSync(E2E_SERVER_LOG, "utf8") : "";
+    if (log.includes("[kiln] reconciler: first pass done")) return;
+    await sleep(250);
+  }
+  throw new Error(`the reconciler's first pass never showed in ${E2E_SERVER_LOG}`);
+}
+
+test.describe(`control plane on ${E2E_LEG}`, () => {
+  test.describe.configure({ timeout: 900_000 });
+
+  test("after the reconciler's first pass: sign in, save a credential, build through the webhook, replay", async ({
+    page,
+    browser,
+    context,
+  }) => {
+    await reconcilerRanFirst();
+    const operator = createOperator();
+    await page.goto("/login");
+    await page.getByLabel("Email").fill(operator.email);
+    await page.getByLabel("Password").fill(operator.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible({
+      timeout: 60_000,
+    });
+
+    // An upsert: the statement that failed on MySQL when the dialect was read from the wrong Kysely copy.
+    const saved = await page.request.put("/api/v1/credentials/openai", {
+      data: { apiKey: E2E_MODEL_KEY, baseUrl: `${E2E_MODEL_URL}/v1` },
+    });
+    expect(saved.status(), await saved.text()).toBe(200);
+    const resaved = await page.request.put("/api/v1/credentials/openai", {
+      data: { apiKey: E2E_MODEL_KEY, baseUrl: `${E2E_MODEL_URL}/v1` },
+    });
+    expect(resaved.status(), await resaved.text()).toBe(200);
+
+    const scripted = await fetch(`${E2E_MODEL_CONTROL_URL}/scenario`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ parts: ["plan-todo", "codex-todo-app"] }),
+    });
+    expect(scripted.status).toBe(200);
+    await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("build a todo app");
+    await page.getByRole("button", { name: "Create project" }).click();
+    await expect(page).toHaveURL(/\/projects\/prj_\w+\/tasks\/tsk_\w+/, { timeout: 60_000 });
+
+    // Generate, verify and finish are reported only by the runner's webhook batches (insert-ignore on MySQL).
+    await expect(page.getByText("Checkpoint 1 · finished", { exact: true })).toBeVisible({
+      timeout: BUILD_MS,
+    });
+    await expect(page.getByText("Plan: Todo List")).toBeVisible();
+    const preview = page.frameLocator('iframe[title="Preview of checkpoint 1"]');
+    await expect(preview.getByText(/todo/i).first()).toBeVisible({ timeout: 60_000 });
+
+    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
+    await page.getByRole("button", { name: "Share" }).click();
+    await page.getByRole("menuitem", { name: "Copy share link" }).click();
+    const shareUrl = await page.evaluate(() => navigator.clipboard.readText());
+    expect(shareUrl).toMatch(/\/s\/[0-9a-z]{22,}$/);
+
+    const stranger = await browser.newContext();
+    const viewer = await stranger.newPage();
+    expect((await viewer.goto(shareUrl))?.status()).toBe(200);
+    await expect(viewer.locator('section[aria-label="Checkpoint 1"]')).toBeVisible({ timeout: 60_000 });
+    await expect(viewer.getByText("build a todo app").first()).toBeVisible();
+    await stranger.close();
+
+    const log = fs.readFileSync(E2E_SERVER_LOG, "utf8");
+    expect(log).not.toMatch(/error in your SQL syntax/i);
+  });
+});
