@@ -8,7 +8,7 @@ async function main() {
   const password = flags.password ?? (await ask("New password (10+ characters): ", true));
   const env = loadScriptEnv();
   await withDatabase(env, (db) => setOperatorPassword(db, email, password));
-  console.log(`Password changed for ${email}. Their existing sessions were signed out.`);
+  console.log(`Password changed for ${email}. Their sessions were signed out and their API tokens revoked.`);
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

@@ -20,6 +20,7 @@ const localProviders = defaultProviders({
 const policy = {
   maxAttemptsPerAccount: 1_000,
   maxAttemptsPerIp: 1_000,
+  maxAttemptsPerAccountTotal: 1_000,
   windowMs: 60_000,
   sessionTtlMs: 3_600_000,
 };

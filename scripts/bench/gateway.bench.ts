@@ -39,6 +39,8 @@ async function benchDialect(t: TestDatabase, upstreamUrl: string, body: string):
         tidbCloudApiUrl: upstreamUrl,
         openaiBaseUrl: `${upstreamUrl}/v1`,
         anthropicBaseUrl: upstreamUrl,
+        // The bench's upstream is on loopback, like a self-hoster's local model server.
+        allowPrivateModelUrls: true,
       },
       platformDefaults: { openai: { apiKey, baseUrl: undefined } },
     }),

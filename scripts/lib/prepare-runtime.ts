@@ -6,12 +6,15 @@ import { createDatabaseIfMissing } from "../../src/server/db/create-database";
 import { migrateToLatest } from "../../src/server/db/migrator";
 import { countUsers } from "../../src/server/db/queries/users";
 import { withDatabase } from "./context";
+import { lockDownDataDir } from "./private-data";
 
 /**
  * What `npm run dev` and `npm start` do before Next.js boots: a secret key, an up-to-date database, and either a
  * first operator (from KILN_ADMIN_EMAIL/KILN_ADMIN_PASSWORD) or instructions to create one. Never a default password.
  */
 export async function prepareRuntime(env: Env): Promise<void> {
+  const target = resolveDatabaseTarget(env.DATABASE_URL, env.dataDir);
+  lockDownDataDir(env, target);
   const keyFile = ensureSecretKeyFile(env.KILN_SECRET_KEY, env.dataDir);
   if (keyFile) {
     console.log(
@@ -19,7 +22,6 @@ export async function prepareRuntime(env: Env): Promise<void> {
     );
   }
 
-  const target = resolveDatabaseTarget(env.DATABASE_URL, env.dataDir);
   await createDatabaseIfMissing(target);
   const applied = await withDatabase(env, async (db) => {
     const done = await migrateToLatest(db);

@@ -11,6 +11,7 @@ export { getDb };
 export const loginPolicy: LoginPolicy = {
   maxAttemptsPerAccount: env.KILN_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT,
   maxAttemptsPerIp: env.KILN_LOGIN_MAX_ATTEMPTS_PER_IP,
+  maxAttemptsPerAccountTotal: env.KILN_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_TOTAL,
   windowMs: env.KILN_LOGIN_WINDOW_MINUTES * 60_000,
   sessionTtlMs: env.KILN_SESSION_TTL_HOURS * 3_600_000,
 };
@@ -29,4 +30,3 @@ export function getCredentialContext(): CredentialContext {
 
 export const SESSION_COOKIE = "kiln_session";
 export const secureCookies = env.KILN_PUBLIC_URL.startsWith("https://");
-export const trustProxy = env.KILN_TRUST_PROXY;

@@ -29,6 +29,11 @@ const registry = {
     visibility: "user",
     message: "The revision is not in a state that allows this.",
   },
+  "conflict:run_closed": {
+    status: 409,
+    visibility: "user",
+    message: "This run has ended: its sandbox can report nothing more.",
+  },
   "conflict:branch_pruned": {
     status: 409,
     visibility: "user",

@@ -7,7 +7,7 @@ import { E2E_BASE_URL } from "./env";
 
 // A share link's replay is public by design (the slug is the proof); an unknown slug is a plain 404.
 const PUBLIC_PAGES = new Set(["/login", "/s/prj_e2e_missing"]);
-const PUBLIC_ACTIONS = new Set(["signIn"]);
+const PUBLIC_ACTIONS = new Set(["signIn", "signInWithForm"]);
 const FORGED_COOKIE = "kiln_session=forged-session-token-that-matches-nothing";
 /**
  * Route handlers deliberately outside session/API-token auth, each with what a caller without the right proof must

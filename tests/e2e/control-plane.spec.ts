@@ -1,8 +1,9 @@
 import fs from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { expect, test } from "@playwright/test";
-import { E2E_LEG, E2E_MODEL_CONTROL_URL, E2E_MODEL_KEY, E2E_MODEL_URL, E2E_SERVER_LOG } from "./env";
+import { E2E_BASE_URL, E2E_LEG, E2E_MODEL_KEY, E2E_MODEL_URL, E2E_SERVER_LOG } from "./env";
 import { createOperator } from "./operators";
+import { copyShareLink, useScript } from "./workspace-actions";
 
 // The control plane end to end, run on every leg (libSQL; MySQL under `next start`; MySQL under `next dev`):
 // sign-in, a credential save, a build whose status only flows back through the runner's webhook, and its replay.
@@ -49,12 +50,7 @@ test.describe(`control plane on ${E2E_LEG}`, () => {
     });
     expect(resaved.status(), await resaved.text()).toBe(200);
 
-    const scripted = await fetch(`${E2E_MODEL_CONTROL_URL}/scenario`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ parts: ["plan-todo", "codex-todo-app"] }),
-    });
-    expect(scripted.status).toBe(200);
+    await useScript(["plan-todo", "codex-todo-app"]);
     await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("build a todo app");
     await page.getByRole("button", { name: "Create project" }).click();
     await expect(page).toHaveURL(/\/projects\/prj_\w+\/tasks\/tsk_\w+/, { timeout: 60_000 });
@@ -67,11 +63,38 @@ test.describe(`control plane on ${E2E_LEG}`, () => {
     const preview = page.frameLocator('iframe[title="Preview of checkpoint 1"]');
     await expect(preview.getByText(/todo/i).first()).toBeVisible({ timeout: 60_000 });
 
-    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
-    await page.getByRole("button", { name: "Share" }).click();
-    await page.getByRole("menuitem", { name: "Copy share link" }).click();
-    const shareUrl = await page.evaluate(() => navigator.clipboard.readText());
-    expect(shareUrl).toMatch(/\/s\/[0-9a-z]{22,}$/);
+    // The preview is served on an origin of its own (never Kiln's host), so the browser keeps Kiln's session
+    // cookie from generated code, and the app's scripts can neither read Kiln's API nor act with the session.
+    const previewSrc = await page.locator('iframe[title="Preview of checkpoint 1"]').getAttribute("src");
+    const previewUrl = new URL(previewSrc ?? "about:blank");
+    expect(previewUrl.hostname).toMatch(/^p-[0-9a-f]{32}\.localhost$/);
+    expect((await context.cookies(E2E_BASE_URL)).map((cookie) => cookie.name)).toContain("kiln_session");
+    expect((await context.cookies(previewUrl.origin)).map((cookie) => cookie.name)).not.toContain(
+      "kiln_session",
+    );
+    const frame = page.frames().find((candidate) => candidate.url().startsWith(previewUrl.origin));
+    if (!frame) throw new Error("the preview frame is not loaded");
+    const attempts = await frame.evaluate(async (kiln) => {
+      const read = await fetch(`${kiln}/api/v1/me`, { credentials: "include" }).then(
+        async (response) => `${response.status} ${await response.text()}`,
+        (error: unknown) => `blocked: ${String(error)}`,
+      );
+      // no-cors: the browser sends it (with whatever cookies it would attach) and hides the answer.
+      await fetch(`${kiln}/api/v1/projects`, {
+        method: "POST",
+        mode: "no-cors",
+        credentials: "include",
+        headers: { "content-type": "text/plain" },
+        body: JSON.stringify({ prompt: "made by the preview" }),
+      }).catch(() => undefined);
+      return { read, cookie: document.cookie };
+    }, E2E_BASE_URL);
+    expect(attempts.read).toMatch(/^blocked|^401/);
+    expect(attempts.cookie).not.toContain("kiln_session");
+    const projects = await page.request.get("/api/v1/projects");
+    expect(JSON.stringify(await projects.json())).not.toContain("made by the preview");
+
+    const shareUrl = await copyShareLink(page, context);
 
     const stranger = await browser.newContext();
     const viewer = await stranger.newPage();

@@ -51,6 +51,8 @@ export const e2eServerEnv: Record<string, string> = {
   KILN_SECRET_KEY: "",
   // Each checkpoint's production build would double the e2e run's time; the deploy step has its own tests.
   KILN_AUTO_DEPLOY: "0",
+  // Operators save the scripted model's http://127.0.0.1 address as their base URL, like a self-hoster's Ollama.
+  KILN_ALLOW_PRIVATE_MODEL_URLS: "1",
 };
 
 export function chromiumPath(): string | null {

@@ -1,21 +1,13 @@
 import { expect, type Page, test } from "@playwright/test";
-import { E2E_MODEL_CONTROL_URL, E2E_MODEL_KEY, E2E_MODEL_URL } from "./env";
+import { E2E_MODEL_KEY, E2E_MODEL_URL } from "./env";
 import { createOperator } from "./operators";
+import { copyShareLink, useScript } from "./workspace-actions";
 
 // The operator's whole loop in the browser, on local adapters with the real Codex CLI and the scripted model:
 // prompt → live steps → preview → follow-up → its diff → restore → share; then the public replay in a fresh
 // browser without a login, and the link revoked.
 
 const BUILD_MS = 300_000;
-
-async function useScript(parts: string[]) {
-  const response = await fetch(`${E2E_MODEL_CONTROL_URL}/scenario`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ parts }),
-  });
-  expect(response.status).toBe(200);
-}
 
 /** How far the page is wider than its window (0 or less: no sideways scrolling). */
 function horizontalOverflow(page: Page): Promise<number> {
@@ -100,11 +92,7 @@ test.describe("workspace", () => {
     await expect(page.getByText("username", { exact: true })).toHaveCount(0);
 
     // Share: the link is copied to the clipboard.
-    await context.grantPermissions(["clipboard-read", "clipboard-write"]);
-    await page.getByRole("button", { name: "Share" }).click();
-    await page.getByRole("menuitem", { name: "Copy share link" }).click();
-    const shareUrl = await page.evaluate(() => navigator.clipboard.readText());
-    expect(shareUrl).toMatch(/\/s\/[0-9a-z]{22,}$/);
+    const shareUrl = await copyShareLink(page, context);
 
     // A stranger's browser: no cookie, the replay plays back the session.
     const stranger = await browser.newContext();

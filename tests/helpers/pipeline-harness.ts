@@ -66,6 +66,11 @@ export type PipelineHarnessOptions = {
   previewTimeoutMs?: number;
   /** Deploy each finished checkpoint with the local deployer (a `next build` each). Default false. */
   deploy?: boolean;
+  /**
+   * Where the installed template cache lives (holding `<name>-<version>` and its `.ready` marker). Default: the
+   * machine's shared test cache; a test that attacks the cache passes a private copy.
+   */
+  templateCacheRoot?: string;
 };
 
 /** A stored event as its schema reads it, with where it sits in the revision's order. */
@@ -161,6 +166,8 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
         tidbCloudApiUrl: "http://127.0.0.1:1",
         openaiBaseUrl: models.openaiBaseUrl,
         anthropicBaseUrl: models.url,
+        // The operators' keys below point at the scripted model on 127.0.0.1, as a self-hoster's Ollama would.
+        allowPrivateModelUrls: true,
       },
       platformDefaults: {},
     };
@@ -178,7 +185,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
     ];
     for (const credential of operatorCredentials) await saveCredential(t.db, credentials, userId, credential);
     const providers = localProvidersAt(dataDir, options.platformRoot);
-    const cacheRoot = path.dirname((await templateCache()).dir);
+    const cacheRoot = options.templateCacheRoot ?? path.dirname((await templateCache()).dir);
     const finish: FinishSettings = {
       autoDeploy: options.deploy ?? false,
       chromiumPath: chromiumPath(),
@@ -223,6 +230,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
           model: planner.model,
           apiKey: openai ? openaiKey : anthropicKey,
           baseUrl: openai ? models.openaiBaseUrl : models.url,
+          allowPrivateBaseUrl: true,
         });
       },
     };

@@ -33,6 +33,8 @@ export type PipelinePlatform = {
   url: string;
   /** Unexpected failures: a 5xx from the webhook, a throw from the advancement, a crash of the handler. */
   errors: unknown[];
+  /** The codes of the webhook's 4xx answers, in order (e.g. `conflict:run_closed` for a run's late batches). */
+  refused: string[];
   /** Every run token presented to the gateway (bearer or x-api-key), to check where it ends up. */
   runTokens: Set<string>;
   /** Resolves once every advancement started so far (and any it started in turn) has settled. */
@@ -85,6 +87,7 @@ async function listenOn(server: Server, port: number): Promise<{ url: string; cl
 
 export async function startPipelinePlatform(options: PipelinePlatformOptions): Promise<PipelinePlatform> {
   const errors: unknown[] = [];
+  const refused: string[] = [];
   const runTokens = new Set<string>();
   const pending = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>) => {
@@ -137,6 +140,7 @@ export async function startPipelinePlatform(options: PipelinePlatformOptions): P
       } catch (error) {
         const { status, body: errorBody } = toPublicError(error);
         if (status >= 500) errors.push(error);
+        else refused.push(errorBody.code);
         return Response.json({ error: errorBody }, { status });
       }
     }
@@ -164,6 +168,7 @@ export async function startPipelinePlatform(options: PipelinePlatformOptions): P
   return {
     url: listening.url,
     errors,
+    refused,
     runTokens,
     async idle() {
       while (pending.size > 0) await Promise.allSettled([...pending]);

@@ -7,7 +7,7 @@ import {
   listApiTokens,
   revokeApiToken,
 } from "@/server/auth/api-tokens";
-import { createOperator } from "@/server/auth/operators";
+import { createOperator, setOperatorPassword } from "@/server/auth/operators";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";
 
@@ -44,6 +44,23 @@ describe.each(testDatabases)("API tokens on $name", (factory) => {
       lastUsedAt: null,
     });
     expect((await authenticateApiToken(t.db, token))?.id).toBe(ada.id);
+  });
+
+  it("revokes the operator's tokens when their password changes, and nobody else's", async () => {
+    const now = Date.now();
+    const ci = await createApiToken(t.db, ada.id, "CI", now);
+    const laptop = await createApiToken(t.db, ada.id, "laptop", now);
+    const other = await createApiToken(t.db, grace.id, "CI", now);
+
+    await setOperatorPassword(t.db, "ada@example.com", "a brand new passphrase", now + 1_000);
+
+    expect(await authenticateApiToken(t.db, ci.token)).toBeUndefined();
+    expect(await authenticateApiToken(t.db, laptop.token)).toBeUndefined();
+    expect(await listApiTokens(t.db, ada.id)).toEqual([]);
+    expect((await authenticateApiToken(t.db, other.token))?.id).toBe(grace.id);
+    // A token made after the change works.
+    const fresh = await createApiToken(t.db, ada.id, "new CI", now + 2_000);
+    expect((await authenticateApiToken(t.db, fresh.token))?.id).toBe(ada.id);
   });
 
   it("keeps only a hash of the token in the database", async () => {

@@ -9,6 +9,7 @@ import { appErrorOf, rejectionOf } from "../helpers/errors";
 const policy: LoginPolicy = {
   maxAttemptsPerAccount: 3,
   maxAttemptsPerIp: 5,
+  maxAttemptsPerAccountTotal: 8,
   windowMs: 15 * 60_000,
   sessionTtlMs: 60 * 60_000,
 };
@@ -60,7 +61,7 @@ describe.each(testDatabases)("operators, login and sessions on $name", (factory)
     expect(unknownEmail.message).toBe(wrongPassword.message);
   });
 
-  it("locks an account after too many failures, from any IP and even with the right password, until the window ends", async () => {
+  it("locks an account at one address after too many failures, even with the right password, until the window ends", async () => {
     await signUp("ada@example.com");
     const t0 = Date.now();
     // Different spellings of the address count against the same account.
@@ -72,15 +73,70 @@ describe.each(testDatabases)("operators, login and sessions on $name", (factory)
     expect(locked.code).toBe("rate_limited:login");
     expect(locked.message).toBe("Too many sign-in attempts. Try again in 14 minutes.");
 
-    const fromElsewhere = await appErrorOf(
-      attempt("ada@example.com", password, t0 + 14 * minute + 30_000, "198.51.100.1"),
-    );
-    expect(fromElsewhere.code).toBe("rate_limited:login");
-    expect(fromElsewhere.message).toBe("Too many sign-in attempts. Try again in 1 minute.");
+    const later = await appErrorOf(attempt("ada@example.com", password, t0 + 14 * minute + 30_000));
+    expect(later.code).toBe("rate_limited:login");
+    expect(later.message).toBe("Too many sign-in attempts. Try again in 1 minute.");
 
     // Refused attempts do not push the end of the window further out.
     const session = await attempt("ada@example.com", password, t0 + policy.windowMs);
     expect(session.token).toBeTruthy();
+  });
+
+  it("never lets a stranger at another address lock the operator out", async () => {
+    const ada = await signUp("ada@example.com");
+    const t0 = Date.now();
+    const stranger = "192.0.2.66";
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++)
+      answers.push((await appErrorOf(attempt("ada@example.com", wrong, t0, stranger))).code);
+    expect(answers.filter((code) => code === "unauthorized:credentials")).toHaveLength(
+      policy.maxAttemptsPerAccount,
+    );
+    expect(answers.slice(policy.maxAttemptsPerAccount).every((code) => code === "rate_limited:login")).toBe(
+      true,
+    );
+
+    const session = await attempt("ada@example.com", password, t0 + minute, "203.0.113.7");
+    expect(session.user.id).toBe(ada.id);
+  });
+
+  it("counts parallel attempts one by one: 20 at once against a limit of 5 check at most 5 passwords", async () => {
+    await signUp("ada@example.com");
+    const t0 = Date.now();
+    const burst = {
+      ...policy,
+      maxAttemptsPerAccount: 5,
+      maxAttemptsPerIp: 100,
+      maxAttemptsPerAccountTotal: 100,
+    };
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        appErrorOf(
+          login(
+            t.db,
+            { email: "ada@example.com", password: wrong, ip: "192.0.2.66", userAgent: "x" },
+            burst,
+            t0,
+          ),
+        ).then((error) => error.code),
+      ),
+    );
+    expect(codes.filter((code) => code === "unauthorized:credentials")).toHaveLength(5);
+    expect(codes.filter((code) => code === "rate_limited:login")).toHaveLength(15);
+  });
+
+  it("stops guessing spread over many addresses at the account-wide ceiling", async () => {
+    await signUp("ada@example.com");
+    const t0 = Date.now();
+    // 4 addresses × 2 failures: under the per-address limits, at the account's ceiling of 8.
+    for (const address of ["192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"]) {
+      for (let i = 0; i < 2; i++) await rejectionOf(attempt("ada@example.com", wrong, t0, address));
+    }
+    const capped = await appErrorOf(attempt("ada@example.com", password, t0, "203.0.113.7"));
+    expect(capped.code).toBe("rate_limited:login");
+    expect(
+      (await attempt("ada@example.com", password, t0 + policy.windowMs, "203.0.113.7")).token,
+    ).toBeTruthy();
   });
 
   it("does not lock other accounts when one is locked", async () => {

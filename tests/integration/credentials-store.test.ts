@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createOperator } from "@/server/auth/operators";
 import {
@@ -52,6 +53,8 @@ beforeAll(async () => {
     tidbCloudApiUrl: fakes.tidbcloud.url,
     openaiBaseUrl: `${fakes.openai.url}/v1`,
     anthropicBaseUrl: fakes.anthropic.url,
+    // The fakes listen on 127.0.0.1, and some tests save operator base URLs pointing at them.
+    allowPrivateModelUrls: true,
   };
   const closed = await startFakeGitHub({ token: githubToken });
   await closed.close();
@@ -62,6 +65,7 @@ beforeAll(async () => {
     tidbCloudApiUrl: nowhere,
     openaiBaseUrl: `${nowhere}/v1`,
     anthropicBaseUrl: nowhere,
+    allowPrivateModelUrls: true,
   };
 });
 afterAll(async () => {
@@ -251,6 +255,46 @@ describe.each(testDatabases)("credential store on $name", (factory) => {
     ).toBe("rejected:credential");
     expect(await rowsOf(ada.id)).toEqual(before);
     expect((await resolveCredential(t.db, ctx, ada.id, "github"))?.payload).toEqual({ token: githubToken });
+  });
+
+  it("refuses an operator's model base URL on a loopback or private host, without connecting to it", async () => {
+    // Something listening on the box (MariaDB, Kiln's own API, a preview) that the base URL would reach.
+    const connections: string[] = [];
+    const internal = net.createServer((socket) => {
+      connections.push(socket.remoteAddress ?? "?");
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => internal.listen(0, "127.0.0.1", resolve));
+    const { port } = internal.address() as net.AddressInfo;
+    try {
+      const strict = context({ endpoints: { ...endpoints, allowPrivateModelUrls: false } });
+      for (const [kind, baseUrl, reason] of [
+        ["openai", `http://127.0.0.1:${port}`, "must use https://"],
+        ["openai", `https://127.0.0.1:${port}/v1?x=1`, "loopback, private or link-local"],
+        ["anthropic", `https://localhost:${port}`, "localhost is a loopback"],
+        ["anthropic", "https://169.254.169.254/latest/meta-data", "loopback, private or link-local"],
+        ["openai", `https://[::ffff:127.0.0.1]:${port}/v1`, "loopback, private or link-local"],
+      ] as const) {
+        const input: CredentialInput =
+          kind === "openai" ? { kind, apiKey: openaiKey, baseUrl } : { kind, apiKey: anthropicKey, baseUrl };
+        const error = await appErrorOf(saveCredential(t.db, strict, ada.id, input));
+        expect([error.status, error.code]).toEqual([400, "bad_request:input"]);
+        expect(error.fields?.baseUrl?.[0]).toContain(reason);
+      }
+      expect(connections).toEqual([]);
+      expect(await rowsOf(ada.id)).toEqual([]);
+
+      // A platform that allows private model hosts (Ollama beside Kiln) saves it, unverified here.
+      const open = context({ endpoints: { ...endpoints, allowPrivateModelUrls: true } });
+      const saved = await saveCredential(t.db, open, ada.id, {
+        kind: "openai",
+        apiKey: openaiKey,
+        baseUrl: `http://127.0.0.1:${port}/v1`,
+      });
+      expect(saved.verification.status).toBe("unreachable");
+    } finally {
+      await new Promise((resolve) => internal.close(resolve));
+    }
   });
 
   it("saves a credential as unverified when the vendor cannot be reached", async () => {

@@ -21,6 +21,8 @@ const baseEndpoints: VendorEndpoints = {
   tidbCloudApiUrl: nowhere,
   openaiBaseUrl: `${nowhere}/v1`,
   anthropicBaseUrl: nowhere,
+  // Verification connects wherever it is told; which base URLs may be saved is credential-store's check.
+  allowPrivateModelUrls: true,
 };
 
 const servers: FakeServer[] = [];

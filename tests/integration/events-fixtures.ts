@@ -43,6 +43,7 @@ export function credentialContext(): CredentialContext {
       tidbCloudApiUrl: nowhere,
       openaiBaseUrl: nowhere,
       anthropicBaseUrl: nowhere,
+      allowPrivateModelUrls: false,
     },
     platformDefaults: { anthropic: { apiKey: planted.platformAnthropic } },
   };

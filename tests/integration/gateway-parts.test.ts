@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { budgetedTokens, checkBudget } from "@/server/gateway/budget";
-import { costUsdMicros, priceOf } from "@/server/gateway/prices";
+import { costUsdMicros, parseDefaultPrice, priceOf } from "@/server/gateway/prices";
 import { upstreamHeaders, upstreamUrl } from "@/server/gateway/protocols";
 import { checkRunToken, issueRunToken, verifyRunToken } from "@/server/gateway/run-token";
 import { SseParser } from "@/server/gateway/sse-parser";
@@ -103,6 +103,12 @@ describe("prices", () => {
     // OpenAI has no cache-write price: writes count as input. 400k × $1.25 + 600k × $0.125 + 10k × $10
     expect(costUsdMicros("gpt-5", { ...usage, cacheWriteTokens: 0 })).toBe(675_000);
     expect(costUsdMicros("my-local-model", usage)).toBe(0);
+    // A model without a list price costs what the platform's default price says, cache use at the input price.
+    const fallback = parseDefaultPrice("0.5,2");
+    expect(fallback).toEqual({ input: 500_000, cachedInput: 500_000, output: 2_000_000 });
+    // 1M input × $0.50 (cached or not) + 10k × $2 = $0.52
+    expect(costUsdMicros("my-local-model", { ...usage, cacheWriteTokens: 0 }, fallback)).toBe(520_000);
+    expect(() => parseDefaultPrice("free")).toThrow(/USD per million tokens/);
   });
 });
 
@@ -113,6 +119,9 @@ describe("budget", () => {
     userId: "usr_1",
     status: "generating",
     sandboxId: null,
+    agent: "codex",
+    model: null,
+    projectModel: null,
     inputTokens: 10_000,
     outputTokens: 500,
     cachedTokens: 9_000,

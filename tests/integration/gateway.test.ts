@@ -78,6 +78,8 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
         tidbCloudApiUrl: closedUrl,
         openaiBaseUrl: upstream.openaiBaseUrl,
         anthropicBaseUrl: upstream.anthropicBaseUrl,
+        // The operators' keys point at the fake upstream on 127.0.0.1.
+        allowPrivateModelUrls: true,
       },
       platformDefaults: { openai: { apiKey: platformOpenAIKey, baseUrl: undefined } },
     };
@@ -118,6 +120,10 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     budgetTokens?: number | null;
     budgetUsdMicros?: number | null;
     sandboxId?: string | null;
+    /** Whose run: a Codex run (OpenAI Responses, model gpt-5) or a Claude Code one (Anthropic, claude-sonnet-4-5). */
+    agent?: "codex" | "claude-code";
+    /** The revision's model; default gpt-5 for Codex, claude-sonnet-4-5 for Claude Code. */
+    model?: string | null;
   };
 
   /** A project with one revision in flight (or in `status`), and a run token for it. */
@@ -141,6 +147,13 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
       .set({
         status: options.status ?? "generating",
         sandbox_id: options.sandboxId === undefined ? SANDBOX : options.sandboxId,
+        agent: options.agent ?? "codex",
+        model:
+          options.model !== undefined
+            ? options.model
+            : options.agent === "claude-code"
+              ? "claude-sonnet-4-5"
+              : "gpt-5",
       })
       .where("id", "=", created.revision.id)
       .execute();
@@ -244,7 +257,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
 
     it("passes an Anthropic stream through, keeps ?beta=true and the version headers, meters cache use", async () => {
-      const run = await newRun();
+      const run = await newRun({ agent: "claude-code" });
       const events = anthropicMessageEvents({
         model: "claude-sonnet-4-5-20250929",
         text,
@@ -285,7 +298,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
 
     it("adds up several calls of one run", async () => {
-      const run = await newRun();
+      const run = await newRun({ agent: "claude-code" });
       upstream.script(() =>
         sseReply(
           anthropicMessageEvents({ model: "claude-haiku-4-5", text: "ok", usage: { input: 10, output: 5 } }),
@@ -331,7 +344,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
 
     it("refuses with 403 when neither the operator nor the platform has a key for the vendor", async () => {
-      const run = await newRun({ userId: grace.id });
+      const run = await newRun({ userId: grace.id, agent: "claude-code" });
       const before = upstream.requests.length;
       const response = await call("anthropic-messages", { token: run.token });
       expect(response.status).toBe(403);
@@ -347,9 +360,13 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
 
   describe("secrets", () => {
     it("never shows the operator's key to the client or stores it, and never forwards the run token", async () => {
-      const run = await newRun();
+      const runs = {
+        "openai-responses": await newRun(),
+        "anthropic-messages": await newRun({ agent: "claude-code" }),
+      };
       const texts: string[] = [];
       for (const protocol of ["openai-responses", "anthropic-messages"] as const) {
+        const run = runs[protocol];
         const response = await call(protocol, {
           token: run.token,
           headers: { cookie: "kiln_session=abc", "anthropic-version": "2023-06-01" },
@@ -360,11 +377,12 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
         expect(JSON.stringify(seen.headers)).not.toContain(run.token);
         expect(seen.headers.cookie).toBeUndefined();
       }
+      const ids = Object.values(runs).map((run) => run.revisionId);
       const rows = [
-        ...(await usageRows(run.revisionId)),
-        ...(await t.db.selectFrom("revision").selectAll().where("id", "=", run.revisionId).execute()),
+        ...(await t.db.selectFrom("usage").selectAll().where("revision_id", "in", ids).execute()),
+        ...(await t.db.selectFrom("revision").selectAll().where("id", "in", ids).execute()),
       ];
-      expect(rows).toHaveLength(3);
+      expect(rows).toHaveLength(4);
       for (const haystack of [...texts, JSON.stringify(rows)]) {
         expect(haystack).not.toContain(operatorOpenAIKey);
         expect(haystack).not.toContain(operatorAnthropicKey);
@@ -372,7 +390,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
 
     it("takes the run token from Authorization: Bearer on the Anthropic route too (ANTHROPIC_AUTH_TOKEN)", async () => {
-      const run = await newRun();
+      const run = await newRun({ agent: "claude-code" });
       const response = await call("anthropic-messages", {
         headers: { authorization: `Bearer ${run.token}`, "anthropic-version": "2023-06-01" },
       });
@@ -486,6 +504,157 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
   });
 
+  describe("what a run token opens", () => {
+    async function expectForbidden(response: Response, code: string, message: string) {
+      expect(response.status).toBe(code === "model_missing" ? 400 : 403);
+      expect(response.headers.get("x-should-retry")).toBe("false");
+      const body = await response.json();
+      expect(body.error.code).toBe(code);
+      expect(body.error.message).toContain(message);
+    }
+
+    it("refuses a Codex run's token on the Anthropic route and a Claude Code run's token on the OpenAI route", async () => {
+      const before = upstream.requests.length;
+      const codex = await newRun();
+      const claude = await newRun({ agent: "claude-code" });
+      await expectForbidden(
+        await call("anthropic-messages", { token: codex.token }),
+        "vendor_not_allowed",
+        "belongs to a Codex run; it cannot call the Anthropic API",
+      );
+      await expectForbidden(
+        await call("openai-responses", {
+          token: claude.token,
+          body: JSON.stringify({ model: "claude-sonnet-4-5", input: "hi" }),
+        }),
+        "vendor_not_allowed",
+        "belongs to a Claude Code run; it cannot call the OpenAI API",
+      );
+      expect(upstream.requests.length).toBe(before);
+      expect(await usageRows(codex.revisionId)).toEqual([]);
+    });
+
+    it("serves only the run's model (the revision's, else the project's, else the agent's default)", async () => {
+      const before = upstream.requests.length;
+      const run = await newRun();
+      for (const model of ["gpt-5-pro", "o3", "GPT-5", "gpt-5 "]) {
+        await expectForbidden(
+          await call("openai-responses", { token: run.token, body: JSON.stringify({ model, input: "hi" }) }),
+          "model_not_allowed",
+          'This run may only use the model "gpt-5"',
+        );
+      }
+      await expectForbidden(
+        await call("openai-responses", { token: run.token, body: JSON.stringify({ input: "hi" }) }),
+        "model_missing",
+        "names no model",
+      );
+      await expectForbidden(
+        await call("openai-responses", { token: run.token, body: "not json" }),
+        "model_missing",
+        "names no model",
+      );
+      // No revision model: the agent's default (what the runner was told) is the run's model.
+      const byDefault = await newRun({ agent: "claude-code", model: null });
+      await expectForbidden(
+        await call("anthropic-messages", { token: byDefault.token }),
+        "model_not_allowed",
+        'only use the model "claude-sonnet-5"',
+      );
+      expect(upstream.requests.length).toBe(before);
+
+      const ok = await call("anthropic-messages", {
+        token: byDefault.token,
+        body: JSON.stringify({ model: "claude-sonnet-5", stream: true, max_tokens: 10, messages: [] }),
+      });
+      expect(ok.status).toBe(200);
+      await ok.arrayBuffer();
+    });
+
+    it("serves the platform's extra models too", async () => {
+      const run = await newRun();
+      const models = { extraModels: ["gpt-5-mini"], defaultPrice: undefined };
+      const body = JSON.stringify({ model: "gpt-5-mini", stream: true, input: "hi" });
+      const response = await call("openai-responses", { token: run.token, body }, { models });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      await expectForbidden(
+        await call(
+          "openai-responses",
+          { token: run.token, body: JSON.stringify({ model: "o3", input: "hi" }) },
+          { models },
+        ),
+        "model_not_allowed",
+        '(or "gpt-5-mini")',
+      );
+    });
+
+    it("refuses a model without a price unless the platform sets a default price, then meters at it", async () => {
+      const before = upstream.requests.length;
+      const run = await newRun({ model: "llama3.1:8b" });
+      const body = JSON.stringify({ model: "llama3.1:8b", stream: true, input: "hi" });
+      await expectForbidden(
+        await call("openai-responses", { token: run.token, body }),
+        "model_unpriced",
+        'no price for the model "llama3.1:8b"',
+      );
+      expect(upstream.requests.length).toBe(before);
+
+      upstream.script(() =>
+        sseReply(
+          openaiResponseEvents({ model: "llama3.1:8b", text: "ok", usage: { input: 1000, output: 500 } }),
+        ),
+      );
+      const priced = {
+        extraModels: [],
+        defaultPrice: { input: 2_000_000, cachedInput: 2_000_000, output: 4_000_000 },
+      };
+      const response = await call("openai-responses", { token: run.token, body }, { models: priced });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+      // 1000 × $2 + 500 × $4 per 1M = 4000 micro-USD
+      expect(await totals(run.revisionId)).toMatchObject({ input: 1000, output: 500, cost: 4000 });
+    });
+  });
+
+  describe("where it connects", () => {
+    it("re-checks an operator's base URL before each request and refuses a private address, whatever it was when saved", async () => {
+      const strict: CredentialContext = {
+        ...ctx,
+        endpoints: { ...ctx.endpoints, allowPrivateModelUrls: false },
+      };
+      const resolveUpstream = credentialUpstreamResolver(t.db, strict);
+      const before = upstream.requests.length;
+      // Saved while it resolved elsewhere (or while the platform allowed it); now it names this machine.
+      const mallory = await createOperator(
+        t.db,
+        { email: `mallory-${randomBytes(3).toString("hex")}@example.com`, password: "correct horse battery" },
+        { bcryptCost: 4 },
+      );
+      const port = new URL(upstream.openaiBaseUrl).port;
+      await saveCredential(t.db, ctx, mallory.id, {
+        kind: "openai",
+        apiKey: operatorOpenAIKey,
+        baseUrl: `https://localhost:${port}/v1`,
+      });
+      for (const userId of [ada.id, mallory.id]) {
+        const run = await newRun({ userId });
+        const response = await call("openai-responses", { token: run.token }, { resolveUpstream });
+        expect(response.status).toBe(403);
+        const body = await response.json();
+        expect(body.error.code).toBe("upstream_not_allowed");
+        expect(body.error.message).toMatch(/The OpenAI base URL in the operator's Settings is not allowed/);
+      }
+      expect(upstream.requests.length).toBe(before);
+
+      // The platform's own base URL (its environment, here 127.0.0.1) is the platform's choice and still works.
+      const platformRun = await newRun({ userId: grace.id });
+      const response = await call("openai-responses", { token: platformRun.token }, { resolveUpstream });
+      expect(response.status).toBe(200);
+      await response.arrayBuffer();
+    });
+  });
+
   describe("budget", () => {
     it("refuses the next request once the run's token budget is used, without calling the upstream", async () => {
       const run = await newRun({ budgetTokens: 1000 });
@@ -512,7 +681,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
 
     it("refuses once the money budget is used (Anthropic error shape)", async () => {
-      const run = await newRun({ budgetUsdMicros: 3000 });
+      const run = await newRun({ budgetUsdMicros: 3000, agent: "claude-code" });
       upstream.script(() =>
         sseReply(
           anthropicMessageEvents({
@@ -565,7 +734,8 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
 
   describe("upstream failures", () => {
     it("passes a vendor error through with its status and body", async () => {
-      const run = await newRun();
+      const run = await newRun({ agent: "claude-code" });
+      const codexRun = await newRun();
       const errorBody = JSON.stringify({
         type: "error",
         error: { type: "overloaded_error", message: "Overloaded" },
@@ -586,7 +756,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
         headers: { "content-type": "text/plain" },
         chunks: ["upstream broke"],
       }));
-      const five = await call("openai-responses", { token: run.token });
+      const five = await call("openai-responses", { token: codexRun.token });
       expect(five.status).toBe(500);
       expect(await five.text()).toBe("upstream broke");
       expect(await usageRows(run.revisionId)).toHaveLength(0);
@@ -612,7 +782,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
 
     it("answers 502 when the upstream cannot be reached, without the key in the message", async () => {
-      const run = await newRun();
+      const run = await newRun({ agent: "claude-code" });
       const response = await call(
         "anthropic-messages",
         { token: run.token },
@@ -642,7 +812,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
 
   describe("client disconnects", () => {
     it("aborts the upstream request when the client stops reading, and keeps the usage seen so far", async () => {
-      const run = await newRun();
+      const run = await newRun({ agent: "claude-code" });
       const events = anthropicMessageEvents({
         model: "claude-sonnet-4-5",
         text,
@@ -688,6 +858,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
     });
     try {
       const run = await newRun();
+      const claudeRun = await newRun({ agent: "claude-code" });
       const overrides: Partial<GatewayDeps> = {
         resolveUpstream: async (_userId, provider) => ({
           apiKey: "sk-model-server-key-0000",
@@ -711,7 +882,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
       const anthropic = await call(
         "anthropic-messages",
         {
-          token: run.token,
+          token: claudeRun.token,
           search: "?beta=true",
           headers: { "anthropic-version": "2023-06-01" },
           body: JSON.stringify({
@@ -729,13 +900,14 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
         "/v1/responses",
         "/v1/messages?beta=true",
       ]);
-      const rows = await usageRows(run.revisionId);
+      const rows = [...(await usageRows(run.revisionId)), ...(await usageRows(claudeRun.revisionId))];
       const metered = rows.map((row) => [row.provider, Number(row.input_tokens), Number(row.cached_tokens)]);
       expect(metered.sort()).toEqual([
         ["anthropic", 3000, 1000],
         ["openai", 3000, 1000],
       ]);
-      expect(await totals(run.revisionId)).toMatchObject({ input: 6000, output: 500, cached: 2000 });
+      expect(await totals(run.revisionId)).toMatchObject({ input: 3000, output: 250, cached: 1000 });
+      expect(await totals(claudeRun.revisionId)).toMatchObject({ input: 3000, output: 250, cached: 1000 });
     } finally {
       await server.close();
     }

@@ -198,7 +198,8 @@ describe("secrets canary: a whole build leaks no secret", { timeout: 600_000 }, 
       .executeTakeFirstOrThrow();
     runSecrets["webhook secret"] = decryptWebhookSecret(key, sandbox.id, sandbox.webhook_secret_ciphertext);
     for (const [n, token] of [...h.platform.runTokens].entries()) runSecrets[`run token ${n + 1}`] = token;
-  });
+    // The whole build is this suite's setup: bounded like a test, not like a hook.
+  }, 600_000);
 
   afterAll(async () => {
     await h?.close();

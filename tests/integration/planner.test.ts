@@ -1,3 +1,5 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type PlanAppInput, planApp } from "../../src/server/planner/plan-app";
@@ -34,6 +36,8 @@ function plan(target: ModelServer, provider: Provider, extra: Partial<PlanAppInp
     model: models[provider],
     apiKey,
     baseUrl: provider === "openai" ? target.openaiBaseUrl : target.url,
+    // The scripted model listens on 127.0.0.1, as a self-hoster's Ollama would.
+    allowPrivateBaseUrl: true,
     timeoutMs: 5_000,
     ...extra,
   });
@@ -263,6 +267,69 @@ describe.each(["openai", "anthropic"] as const)("planApp with %s", (provider) =>
     expect(error.message).toContain("connection refused");
   });
 });
+
+describe.each(["openai", "anthropic"] as const)(
+  "planApp with %s: where it connects, what it repeats",
+  (provider) => {
+    it("refuses an operator's base URL on a loopback host before sending anything", async () => {
+      const target = await server("plan-todo");
+      const error = await plannerErrorOf(plan(target, provider, { allowPrivateBaseUrl: false }));
+      expect(error).toMatchObject({ kind: "invalid_input", retryable: false });
+      expect(error.message).toMatch(/base URL in Settings is not allowed: it must use https:\/\//);
+      const local = `https://localhost:${new URL(target.url).port}`;
+      const viaName = await plannerErrorOf(
+        plan(target, provider, {
+          allowPrivateBaseUrl: false,
+          baseUrl: provider === "openai" ? `${local}/v1` : local,
+        }),
+      );
+      expect(viaName.message).toContain("localhost is a loopback, private or link-local address");
+      expect(target.modelRequests()).toEqual([]);
+    });
+
+    it("never repeats what an upstream answered in its error (the revision's error is public)", async () => {
+      const leak = "internal-admin-page db_password=hunter2";
+      for (const [status, contentType, body] of [
+        [403, "application/json", JSON.stringify({ error: { message: leak, type: "permission_error" } })],
+        [
+          404,
+          "application/json",
+          JSON.stringify({ type: "error", error: { type: "not_found_error", message: leak } }),
+        ],
+        [500, "application/json", JSON.stringify({ error: { message: leak } })],
+        [400, "text/html", `<html><body>${leak}</body></html>`],
+        [200, "text/html", `<html><body>${leak}</body></html>`],
+        [200, "application/json", `{"broken": "${leak}`],
+      ] as const) {
+        const internal = http.createServer((_req, res) => {
+          res.writeHead(status, { "content-type": contentType });
+          res.end(body);
+        });
+        await new Promise<void>((resolve) => internal.listen(0, "127.0.0.1", resolve));
+        const { port } = internal.address() as AddressInfo;
+        try {
+          const base = `http://127.0.0.1:${port}`;
+          const error = await plannerErrorOf(
+            planApp({
+              prompt,
+              provider,
+              model: models[provider],
+              apiKey,
+              baseUrl: provider === "openai" ? `${base}/v1` : base,
+              allowPrivateBaseUrl: true,
+              timeoutMs: 5_000,
+            }),
+          );
+          expect(error.message, `HTTP ${status} ${contentType}`).not.toContain("hunter2");
+          expect(error.message, `HTTP ${status} ${contentType}`).not.toContain("internal-admin-page");
+          if (status !== 200) expect(error.message).toContain(`HTTP ${status}`);
+        } finally {
+          await new Promise((resolve) => internal.close(resolve));
+        }
+      }
+    });
+  },
+);
 
 describe("planApp: answers that are not plans, and bad input", () => {
   it("OpenAI: text that is not JSON, twice, is an invalid plan", async () => {

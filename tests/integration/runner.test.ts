@@ -60,7 +60,13 @@ beforeAll(async () => {
     toolchainsByAgent.set(agent, await ensureToolchain({ cacheRoot, agent }));
   }
   bundle = await buildRunnerBundle(path.join(root, "bundles"));
-  sandboxes = createLocalSandboxes({ root: path.join(root, "sandboxes"), hidePaths: [cacheRoot] });
+  // The runner under test talks to two stand-in servers on the host loopback (gateway, webhook); the sandbox's
+  // own network and its door are covered by sandbox-containment.test.ts and, end to end, by pipeline.test.ts.
+  sandboxes = createLocalSandboxes({
+    root: path.join(root, "sandboxes"),
+    hidePaths: [cacheRoot],
+    network: null,
+  });
 }, 20 * 60_000);
 
 afterAll(() => {

@@ -4,13 +4,14 @@ import path from "node:path";
 import { createElement } from "react";
 import { renderToString } from "react-dom/server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { z } from "zod";
 import { ReplayPlayer } from "@/components/session/replay-player";
 import type { CredentialContext } from "@/server/credentials/credential-store";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { insertRevision } from "@/server/db/queries/revisions";
 import { appendPlatformEvent } from "@/server/events/append";
 import { type PublicEvent, publicEventSchema } from "@/server/events/public-event";
-import type { WireEvent } from "@/server/events/schema";
+import type { EventBody, WireEvent } from "@/server/events/schema";
 import { openSharedEventStream } from "@/server/events/share-stream";
 import { signWebhookBody } from "@/server/events/sign";
 import { handleSandboxWebhook } from "@/server/events/webhook";
@@ -37,6 +38,26 @@ import {
 } from "./events-fixtures";
 
 const RUN = "run_shared_session";
+
+const realRunSchema = z.object({
+  dataDir: z.string(),
+  previewUrl: z.string(),
+  events: z.array(
+    z.object({
+      source: z.enum(["runner", "platform"]),
+      seq: z.number(),
+      type: z.string(),
+      payload: z.record(z.string(), z.unknown()),
+    }),
+  ),
+});
+
+/** tests/fixtures/events/codex-run.json: the events a real run stored, host details included. */
+function realRunFixture() {
+  return realRunSchema.parse(
+    JSON.parse(fs.readFileSync(path.resolve("tests/fixtures/events/codex-run.json"), "utf8")),
+  );
+}
 
 /** Reads a public SSE response until `count` events arrived; returns them and the raw text that carried them. */
 async function readStream(
@@ -237,6 +258,161 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     ]);
     expect(raw).toMatch(/KILN_SANDBOX_ID=\[hidden\]/);
     expectNoneOf(raw, leak);
+  });
+
+  it("hides the host from the public replay of a real run: sandbox paths, internal addresses, the model gateway", async () => {
+    // What a real run stored (see the fixture's `about`), replayed into this project: its runner's events through
+    // the webhook (signature, redaction, storage), the platform's own as the pipeline appends them.
+    const fixture = realRunFixture();
+    const runner = fixture.events.filter((event) => event.source === "runner");
+    const gatewayError: WireEvent = {
+      id: `${RUN}-900`,
+      seq: 900,
+      at: 1_750_000_000_900,
+      type: "runner.output",
+      payload: {
+        step: "generate",
+        stream: "stderr",
+        // Codex's words when the gateway is down, with the URL the runner gave it.
+        text: "ERROR: stream disconnected before completion: error sending request for url (http://127.0.0.1:3000/gateway/v1/responses)\n",
+      },
+    };
+    const closing = runner.at(-1);
+    const events: WireEvent[] = [
+      ...runner.slice(0, -1).map(
+        (event) =>
+          ({
+            id: `${RUN}-${event.seq}`,
+            seq: event.seq,
+            at: 1_750_000_000_000 + event.seq,
+            type: event.type,
+            payload: event.payload,
+          }) as WireEvent,
+      ),
+      gatewayError,
+    ];
+    if (closing) {
+      events.push({
+        id: `${RUN}-901`,
+        seq: 901,
+        at: 1_750_000_000_901,
+        type: closing.type,
+        payload: closing.payload,
+      } as WireEvent);
+    }
+    const rawBody = JSON.stringify({ runId: RUN, events });
+    await handleSandboxWebhook(
+      {
+        sandboxId: sandbox.id,
+        headers: new Headers(signWebhookBody(sandbox.secret, Date.now(), rawBody)),
+        rawBody,
+      },
+      { db: t.db, credentials: ctx, platformSecrets },
+    );
+    for (const event of fixture.events.filter((candidate) => candidate.source === "platform")) {
+      await appendPlatformEvent(t.db, {
+        projectId: project.projectId,
+        taskId: project.taskId,
+        revisionId: project.revisionId,
+        body: { type: event.type, payload: event.payload } as EventBody,
+      });
+    }
+    await t.db
+      .updateTable("revision")
+      .set({ status: "finished", preview_url: fixture.previewUrl, deploy_url: "http://127.0.0.1:41999" })
+      .where("id", "=", project.revisionId)
+      .execute();
+
+    const hostDetails: Record<string, RegExp> = {
+      "the run's data dir": new RegExp(fixture.dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")),
+      "a sandbox directory": /sandboxes\/lsb_|\.kiln\/home|\/vercel\/sandbox/,
+      "Kiln's checkout": new RegExp(process.cwd().replace(/[.*+?^${}()|[\]\\]/g, "\\$&")),
+      // Kiln's own host is loopback here; a preview's own origin (`p-….localhost`) is what the public should get.
+      "a loopback address": /127\.0\.0\.1|(?<!\.)localhost:\d|\[::1\]/,
+      "the model gateway": /\/gateway\b/,
+    };
+    const expectNoHost = (text: string) => {
+      for (const [what, pattern] of Object.entries(hostDetails))
+        expect(text, `${what} leaked`).not.toMatch(pattern);
+    };
+
+    // The operator's own record keeps every detail (their workspace shows it as it was).
+    const stored = JSON.stringify(
+      await t.db
+        .selectFrom("event")
+        .select("payload")
+        .where("revision_id", "=", project.revisionId)
+        .execute(),
+    );
+    expect(stored).toContain(`${fixture.dataDir}/sandboxes/lsb_`);
+    expect(stored).toContain("http://127.0.0.1:3000/gateway/v1/responses");
+
+    const shared = await getSharedSession(t.db, project.slug);
+    const page = JSON.stringify(shared);
+    expectNoHost(page);
+    // Both listen on loopback ports: the public gets their own origins (the preview proxy), never the ports.
+    // Their labels are opaque: the replay hides revision ids, and so does the preview's host name.
+    const checkpoint = shared.checkpoints[0];
+    expect(checkpoint?.previewUrl).toMatch(/^http:\/\/p-[0-9a-f]{32}\.localhost:3000\/$/);
+    expect(checkpoint?.deployUrl).toMatch(/^http:\/\/d-[0-9a-f]{32}\.localhost:3000\/$/);
+    expect(`${checkpoint?.previewUrl}${checkpoint?.deployUrl}`).not.toContain(project.revisionId.slice(4));
+    // What the viewer still learns: what happened, with paths relative to the app.
+    expect(page).toContain('codex_home: AbsolutePathBuf(\\"~/.codex\\")');
+    expect(page).toContain("- Local:         [internal address]");
+    expect(page).toContain("next dev --port 64534 --hostname [internal address]");
+    expect(page).toContain("error sending request for url ([model gateway])");
+    expect(page).toContain("Next.js 16.4.5");
+    const html = renderToString(createElement(ReplayPlayer, { session: shared }));
+    expectNoHost(html);
+
+    const controller = new AbortController();
+    const response = await openSharedEventStream(t.db, {
+      slug: project.slug,
+      lastEventId: null,
+      after: null,
+      signal: controller.signal,
+    });
+    const { raw } = await readStream(response, shared.events.length);
+    controller.abort();
+    expectNoHost(raw);
+  });
+
+  it("keeps a public preview link, and Kiln's own public address, as they are", async () => {
+    await t.db
+      .updateTable("revision")
+      .set({
+        status: "finished",
+        preview_url: "https://c1.preview.example.com",
+        deploy_url: "https://todo.example.app",
+      })
+      .where("id", "=", project.revisionId)
+      .execute();
+    const host = {
+      publicUrl: "https://kiln.example.com",
+      previewDomain: "preview.example.com",
+      dataDir: "/srv/kiln/data",
+      platformRoot: "/srv/kiln/app",
+    };
+    await appendPlatformEvent(t.db, {
+      projectId: project.projectId,
+      taskId: project.taskId,
+      revisionId: project.revisionId,
+      body: {
+        type: "progress",
+        payload: {
+          message:
+            "See https://kiln.example.com/s/abc and https://c1.preview.example.com; db at /srv/kiln/data/db",
+        },
+      },
+    });
+    const shared = await getSharedSession(t.db, project.slug, { host });
+    expect(shared.checkpoints[0]).toMatchObject({
+      previewUrl: "https://c1.preview.example.com",
+      deployUrl: "https://todo.example.app",
+    });
+    expect(JSON.stringify(shared.events)).toContain(
+      "See https://kiln.example.com/s/abc and https://c1.preview.example.com; db at [data dir]/db",
+    );
   });
 
   it("names a checkpoint created while the stream is open, and hides its id too", async () => {
@@ -443,7 +619,8 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
         step: "deploy",
         reason: "Deploy of [hidden] failed",
         commitShort: "0123456",
-        previewUrl: "http://127.0.0.1:41234",
+        // A loopback preview is linked on its own origin, never at the host's internal address.
+        previewUrl: expect.stringMatching(/^http:\/\/p-[0-9a-f]{32}\.localhost:3000\/$/),
         hasScreenshot: true,
       }),
     ]);

@@ -1,3 +1,6 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CredentialContext } from "@/server/credentials/credential-store";
 import { listEventsOfRevision } from "@/server/db/queries/events";
@@ -10,8 +13,10 @@ import {
   readBodyWithLimit,
   type SandboxWebhookDeps,
 } from "@/server/events/webhook";
+import { advanceFromRunner, type RunnerEventDeps } from "@/server/pipeline/advance-from-runner";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProvidersAt } from "../helpers/local-providers";
 import {
   createProjectFixture,
   createSandboxFixture,
@@ -302,6 +307,173 @@ describe.each(testDatabases)("sandbox webhook on $name", (factory) => {
       withHook,
     );
     expect(seen).toEqual([`${project.revisionId}:2:0,1`]);
+  });
+
+  describe("after the run's end", () => {
+    let dataDir: string;
+    let runnerDeps: RunnerEventDeps;
+    /** The webhook as the app wires it: accepted batches drive the revision through the real pipeline code. */
+    let live: SandboxWebhookDeps;
+
+    beforeAll(async () => {
+      dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-webhook-"));
+      const providers = localProvidersAt(dataDir);
+      runnerDeps = {
+        db: t.db,
+        key: ctx.key,
+        providersFor: async () => providers,
+        templateDir: path.join(dataDir, "no-template"),
+        templateCacheRoot: path.join(dataDir, "templates"),
+        finish: { autoDeploy: false, chromiumPath: null, stagingRoot: path.join(dataDir, "staging") },
+      };
+      live = { ...deps, onIngested: (result, row) => advanceFromRunner(runnerDeps, result, row) };
+    });
+    afterAll(async () => {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    });
+
+    const postLive = (batch: EventBatch) => handleSandboxWebhook(signed(JSON.stringify(batch)), live);
+
+    async function revisionState() {
+      const row = await t.db
+        .selectFrom("revision")
+        .select(["status", "error_message", "heartbeat_at"])
+        .where("id", "=", project.revisionId)
+        .executeTakeFirstOrThrow();
+      return { status: row.status, error: row.error_message, heartbeat: row.heartbeat_at };
+    }
+
+    async function sandboxState() {
+      const row = await t.db
+        .selectFrom("sandbox")
+        .select(["status", "stopped_at", "last_event_at"])
+        .where("id", "=", sandbox.id)
+        .executeTakeFirstOrThrow();
+      return { status: row.status, stoppedAt: row.stopped_at, lastEventAt: row.last_event_at };
+    }
+
+    const failed = (seq: number, reason = "forged"): WireEvent => ({
+      id: `${RUN}-${seq}`,
+      seq,
+      at: NOW,
+      type: "runner.failed",
+      payload: { step: "generate", reason },
+    });
+    const finished = (seq: number): WireEvent => ({
+      id: `${RUN}-${seq}`,
+      seq,
+      at: NOW,
+      type: "runner.finished",
+      payload: {},
+    });
+
+    it("refuses a forged runner.failed for a finished checkpoint and leaves its live preview running", async () => {
+      const earlier = { runId: RUN, events: progressEvents(RUN, 0, 2) };
+      expect(await post(earlier)).toEqual({ accepted: 2, duplicates: 0 });
+      // The checkpoint finished; its sandbox now serves the preview (a sandbox the adapter would stop).
+      await t.db
+        .updateTable("revision")
+        .set({ status: "finished", preview_url: "http://127.0.0.1:41234" })
+        .where("id", "=", project.revisionId)
+        .execute();
+      await t.db
+        .updateTable("sandbox")
+        .set({ external_id: "lsb_livepreview0000", preview_url: "http://127.0.0.1:41234" })
+        .where("id", "=", sandbox.id)
+        .execute();
+      const [rowsBefore, revisionBefore, sandboxBefore] = [
+        await storedRows(),
+        await revisionState(),
+        await sandboxState(),
+      ];
+
+      const forged = await appErrorOf(postLive({ runId: RUN, events: [failed(2)] }));
+      expect([forged.status, forged.code]).toEqual([409, "conflict:run_closed"]);
+      expect(forged.message).toMatch(/the revision is finished/);
+      const plan: WireEvent = {
+        id: `${RUN}-3`,
+        seq: 3,
+        at: NOW,
+        type: "agent.message",
+        payload: { itemId: "x", text: "forged words in the replay" },
+      };
+      expect((await appErrorOf(postLive({ runId: RUN, events: [plan] }))).status).toBe(409);
+
+      expect(await storedRows()).toEqual(rowsBefore);
+      expect(await revisionState()).toEqual(revisionBefore);
+      expect(await sandboxState()).toEqual(sandboxBefore);
+      expect(sandboxBefore).toMatchObject({ status: "running", stoppedAt: null });
+
+      // The runner's retry of a batch stored before the end still gets its normal answer, and changes nothing.
+      expect(await postLive(earlier)).toEqual({ accepted: 0, duplicates: 2 });
+      expect(await storedRows()).toEqual(rowsBefore);
+      expect(await sandboxState()).toEqual(sandboxBefore);
+    });
+
+    it("closes when the runner reports its end: later events are refused, retries of stored batches are not", async () => {
+      const progress = { runId: RUN, events: progressEvents(RUN, 0, 3) };
+      const end = { runId: RUN, events: [finished(3)] };
+      expect(await post(progress)).toEqual({ accepted: 3, duplicates: 0 });
+      expect(await post(end)).toEqual({ accepted: 1, duplicates: 0 });
+      // Still deploying (not terminal yet): a runner.failed now would fail a finishing revision.
+      await t.db
+        .updateTable("revision")
+        .set({ status: "deploying" })
+        .where("id", "=", project.revisionId)
+        .execute();
+      const before = { rows: await storedRows(), revision: await revisionState() };
+
+      for (const batch of [
+        { runId: RUN, events: [failed(4)] },
+        { runId: RUN, events: progressEvents(RUN, 4, 6, "late") },
+        // A known id alongside a new one: the new one makes it a different batch.
+        { runId: RUN, events: [...progressEvents(RUN, 2, 3), failed(4)] },
+      ]) {
+        const refused = await appErrorOf(post(batch));
+        expect([refused.status, refused.code, refused.message]).toEqual([
+          409,
+          "conflict:run_closed",
+          "This run has ended (it reported its end).",
+        ]);
+      }
+      expect(await storedRows()).toEqual(before.rows);
+      expect(await revisionState()).toEqual(before.revision);
+
+      expect(await post(progress)).toEqual({ accepted: 0, duplicates: 3 });
+      expect(await post(end)).toEqual({ accepted: 0, duplicates: 1 });
+      expect(await storedRows()).toEqual(before.rows);
+    });
+
+    it("refuses a batch that carries anything after its runner.finished or runner.failed, storing none of it", async () => {
+      for (const events of [
+        [...progressEvents(RUN, 0, 1), finished(1), failed(2)],
+        [finished(0), ...progressEvents(RUN, 1, 2)],
+        [failed(1), finished(0)],
+      ]) {
+        const error = await appErrorOf(post({ runId: RUN, events }));
+        expect([error.status, error.code]).toEqual([409, "conflict:run_closed"]);
+      }
+      expect(await storedRows()).toEqual([]);
+      // The closing event last, as a runner sends it, is fine.
+      expect(
+        await post({ runId: RUN, events: [...progressEvents(RUN, 0, 2), failed(2, "build failed")] }),
+      ).toEqual({
+        accepted: 3,
+        duplicates: 0,
+      });
+    });
+
+    it("refuses events for a cancelled or failed revision", async () => {
+      for (const status of ["cancelled", "failed"]) {
+        await t.db.updateTable("revision").set({ status }).where("id", "=", project.revisionId).execute();
+        const error = await appErrorOf(post({ runId: RUN, events: [failed(0, "stopped")] }));
+        expect([error.status, error.message]).toEqual([
+          409,
+          `This run has ended (the revision is ${status}).`,
+        ]);
+      }
+      expect(await storedRows()).toEqual([]);
+    });
   });
 
   it("gives platform events the revision's next seq, without collisions under concurrency", async () => {

@@ -30,9 +30,10 @@ describe("parseEnv", () => {
       KILN_DATA_DIR: ".data",
       KILN_PUBLIC_URL: "http://localhost:3000",
       KILN_SESSION_TTL_HOURS: 168,
-      KILN_TRUST_PROXY: false,
+      KILN_TRUSTED_PROXIES: [],
       KILN_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: 5,
       KILN_LOGIN_MAX_ATTEMPTS_PER_IP: 30,
+      KILN_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_TOTAL: 100,
       KILN_LOGIN_WINDOW_MINUTES: 15,
       GITHUB_API_URL: "https://api.github.com",
       VERCEL_API_URL: "https://api.vercel.com",
@@ -49,7 +50,7 @@ describe("parseEnv", () => {
       KILN_DATA_DIR: "/var/lib/kiln",
       DATABASE_URL: "mysql://kiln:pw@db:3306/kiln",
       KILN_SESSION_TTL_HOURS: "12",
-      KILN_TRUST_PROXY: "yes",
+      KILN_TRUSTED_PROXIES: " 127.0.0.1, 10.0.0.0/8 ,fd00::/8",
       KILN_PUBLIC_URL: "https://kiln.example.com/",
       OPENAI_BASE_URL: "https://gateway.example.com/v1//",
       GITHUB_TOKEN: "   ",
@@ -58,7 +59,7 @@ describe("parseEnv", () => {
     expect(env.dataDir).toBe("/var/lib/kiln");
     expect(env.DATABASE_URL).toBe("mysql://kiln:pw@db:3306/kiln");
     expect(env.KILN_SESSION_TTL_HOURS).toBe(12);
-    expect(env.KILN_TRUST_PROXY).toBe(true);
+    expect(env.KILN_TRUSTED_PROXIES).toEqual(["127.0.0.1", "10.0.0.0/8", "fd00::/8"]);
     expect(env.KILN_PUBLIC_URL).toBe("https://kiln.example.com");
     expect(env.OPENAI_BASE_URL).toBe("https://gateway.example.com/v1");
     expect(env.GITHUB_TOKEN).toBeUndefined();
@@ -84,13 +85,24 @@ describe("parseEnv", () => {
 
   it("names every wrong variable, one per line", () => {
     const error = thrownBy(() =>
-      parseEnv({ KILN_SESSION_TTL_HOURS: "soon", KILN_TRUST_PROXY: "maybe", GITHUB_API_URL: "ftp://x" }),
+      parseEnv({
+        KILN_SESSION_TTL_HOURS: "soon",
+        KILN_TRUSTED_PROXIES: "my-proxy",
+        GITHUB_API_URL: "ftp://x",
+      }),
     );
     if (!(error instanceof Error)) throw new Error("expected an Error");
     const lines = error.message.split("\n");
     expect(lines.some((line) => line.startsWith("  - KILN_SESSION_TTL_HOURS: "))).toBe(true);
-    expect(lines.some((line) => line.startsWith("  - KILN_TRUST_PROXY: "))).toBe(true);
+    expect(lines.some((line) => line.startsWith("  - KILN_TRUSTED_PROXIES: "))).toBe(true);
     expect(lines.some((line) => line.startsWith("  - GITHUB_API_URL: "))).toBe(true);
+  });
+
+  it("refuses the old KILN_TRUST_PROXY=true, whose meaning (believe any X-Forwarded-For) let clients pick an address", () => {
+    const error = thrownBy(() => parseEnv({ KILN_TRUST_PROXY: "true" }));
+    if (!(error instanceof Error)) throw new Error("expected an Error");
+    expect(error.message).toContain("KILN_TRUST_PROXY: replaced by KILN_TRUSTED_PROXIES");
+    expect(() => parseEnv({ KILN_TRUST_PROXY: "false" })).not.toThrow();
   });
 
   // `KEY=` in .env, or `KEY: ${KEY}` in docker compose with the host variable unset, hands the app an empty

@@ -1,8 +1,8 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState, useTransition } from "react";
-import { signIn } from "@/actions/auth";
+import { useActionState, useState, useTransition } from "react";
+import { signIn, signInWithForm } from "@/actions/auth";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
@@ -13,6 +13,10 @@ export function LoginForm({ returnTo }: { returnTo: string }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
+  // Before hydration the browser submits the form itself: `action` makes that a POST to a server action (a form
+  // without one does a GET, which put the password in the URL, history and logs). Once hydrated, onSubmit takes
+  // over and keeps what was typed on a failure, which a form action would reset.
+  const [formState, formAction] = useActionState(signInWithForm, null);
 
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -31,13 +35,15 @@ export function LoginForm({ returnTo }: { returnTo: string }) {
     });
   }
 
+  const shown = error ?? (formState && !formState.ok ? formState.error.message : null);
   return (
-    <form onSubmit={onSubmit} className="grid gap-4" noValidate>
-      {error ? (
+    <form action={formAction} onSubmit={onSubmit} className="grid gap-4" noValidate>
+      {shown ? (
         <Alert variant="destructive">
-          <AlertDescription>{error}</AlertDescription>
+          <AlertDescription>{shown}</AlertDescription>
         </Alert>
       ) : null}
+      <input type="hidden" name="next" value={returnTo} />
       <div className="grid gap-2">
         <Label htmlFor="email">Email</Label>
         <Input id="email" name="email" type="email" autoComplete="username" required autoFocus />

@@ -155,8 +155,10 @@ export function CredentialCard({ status }: { status: CredentialCardStatus }) {
       </CardHeader>
       <CardContent className="space-y-4">
         <StatusLine status={status} />
+        {/* POST even before hydration: a GET would put the key in the URL, the history and the server log. */}
         <form
           id={formId}
+          method="post"
           onSubmit={onSubmit}
           className="grid gap-3 sm:grid-cols-2"
           aria-label={`${status.label} credential`}

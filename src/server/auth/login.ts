@@ -4,27 +4,41 @@ import type { User } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import { type SessionMeta, startAuthSession } from "./auth-sessions";
 import { verifyAgainstNothing, verifyPassword } from "./password";
-import { type RateLimitRule, rateLimitWait, recordHit, resetBucket } from "./rate-limit";
+import {
+  claimAttempt,
+  type RateLimitClaim,
+  type RateLimitRule,
+  releaseAttempt,
+  resetBucket,
+} from "./rate-limit";
 
 export type LoginPolicy = {
+  /** Failures allowed for one account from one client address: the limit a guesser meets first. */
   maxAttemptsPerAccount: number;
+  /** Failures allowed from one client address across all accounts (spraying many accounts). */
   maxAttemptsPerIp: number;
+  /** Failures allowed for one account from all addresses together: a far higher ceiling against botnets. */
+  maxAttemptsPerAccountTotal: number;
   windowMs: number;
   sessionTtlMs: number;
 };
 
 export type LoginInput = { email: string; password: string } & SessionMeta;
 
+/**
+ * Checked in this order, each counted only when the ones before it let the attempt through: refused attempts
+ * from one address never reach the account-wide ceiling, so one stranger cannot lock an operator out of every
+ * address (see docs/security.md).
+ */
 function rules(input: LoginInput, policy: LoginPolicy): RateLimitRule[] {
-  const account: RateLimitRule = {
-    bucket: `login:account:${normalizeEmail(input.email)}`,
-    limit: policy.maxAttemptsPerAccount,
-    windowMs: policy.windowMs,
-  };
-  if (!input.ip) return [account];
+  const account = normalizeEmail(input.email);
+  // No known address (a server started without Kiln's front, see client-address.ts): all such clients share one.
+  const address = input.ip ?? "unknown";
+  const windowMs = policy.windowMs;
   return [
-    account,
-    { bucket: `login:ip:${input.ip}`, limit: policy.maxAttemptsPerIp, windowMs: policy.windowMs },
+    { bucket: `login:ip:${address}`, limit: policy.maxAttemptsPerIp, windowMs },
+    { bucket: `login:account-ip:${account}|${address}`, limit: policy.maxAttemptsPerAccount, windowMs },
+    { bucket: `login:account:${account}`, limit: policy.maxAttemptsPerAccountTotal, windowMs },
   ];
 }
 
@@ -34,8 +48,8 @@ function waitMessage(waitMs: number): string {
 }
 
 /**
- * Checks the password and opens a session. Failed attempts count against the account and the client IP;
- * past either limit the attempt is refused before the password is even checked.
+ * Checks the password and opens a session. Every attempt is counted before the password is checked; past a
+ * limit it is refused without checking. A success gives its counts back, so only failures use up the limits.
  */
 export async function login(
   db: Executor,
@@ -43,23 +57,23 @@ export async function login(
   policy: LoginPolicy,
   now = Date.now(),
 ): Promise<{ user: User; token: string; expiresAt: number }> {
-  const limits = rules(input, policy);
-  for (const rule of limits) {
-    const wait = await rateLimitWait(db, rule, now);
-    if (wait > 0) throw new AppError("rate_limited:login", waitMessage(wait));
+  const claims: RateLimitClaim[] = [];
+  for (const rule of rules(input, policy)) {
+    const claim = await claimAttempt(db, rule, now);
+    if (claim.waitMs > 0) throw new AppError("rate_limited:login", waitMessage(claim.waitMs));
+    claims.push(claim);
   }
 
   const user = await findUserByEmail(db, input.email);
   const valid = user
     ? await verifyPassword(input.password, user.password_hash)
     : await verifyAgainstNothing(input.password);
-  if (!user || !valid) {
-    for (const rule of limits) await recordHit(db, rule, now);
-    throw new AppError("unauthorized:credentials");
-  }
+  if (!user || !valid) throw new AppError("unauthorized:credentials");
 
-  const account = limits[0];
-  if (account) await resetBucket(db, account);
+  const [address, accountAtAddress, account] = claims;
+  if (address) await releaseAttempt(db, address);
+  if (accountAtAddress) await resetBucket(db, accountAtAddress.rule);
+  if (account) await releaseAttempt(db, account);
   const session = await startAuthSession(db, user.id, input, policy.sessionTtlMs, now);
   return { user, ...session };
 }

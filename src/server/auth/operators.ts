@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { Executor } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
+import { revokeAllApiTokensOfUser } from "@/server/db/queries/api-tokens";
 import { revokeAllAuthSessionsOfUser } from "@/server/db/queries/auth-sessions";
 import { findUserByEmail, insertUser, normalizeEmail, updateUserPassword } from "@/server/db/queries/users";
 import { AppError } from "@/server/errors";
@@ -42,11 +43,18 @@ export async function createOperator(
   return { id, email };
 }
 
-/** Sets a new password and signs the operator out everywhere. */
+/**
+ * Sets a new password and signs the operator out everywhere: every session and every API token ends, since a
+ * password is changed when it may have leaked, and whoever held it could have minted tokens with it.
+ */
 export async function setOperatorPassword(db: Executor, email: string, password: string, now = Date.now()) {
   const user = await findUserByEmail(db, email);
   if (!user) throw new AppError("not_found:user");
   const hash = await hashPassword(passwordSchema.parse(password));
-  await updateUserPassword(db, user.id, hash, now);
-  await revokeAllAuthSessionsOfUser(db, user.id, now);
+  const change = async (trx: Executor) => {
+    await updateUserPassword(trx, user.id, hash, now);
+    await revokeAllAuthSessionsOfUser(trx, user.id, now);
+    await revokeAllApiTokensOfUser(trx, user.id, now);
+  };
+  await (db.isTransaction ? change(db) : db.transaction().execute(change));
 }

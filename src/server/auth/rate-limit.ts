@@ -1,19 +1,29 @@
 import type { Executor } from "@/server/db/connection";
-import { clearRateLimit, findRateLimit, recordRateLimitHit } from "@/server/db/queries/rate-limits";
+import {
+  claimRateLimitHit,
+  clearRateLimit,
+  type RateLimitState,
+  releaseRateLimitHit,
+} from "@/server/db/queries/rate-limits";
 
 export type RateLimitRule = { bucket: string; limit: number; windowMs: number };
 
-/** Milliseconds until the bucket accepts again, or 0 when it is open now. */
-export async function rateLimitWait(db: Executor, rule: RateLimitRule, now: number): Promise<number> {
-  const state = await findRateLimit(db, rule.bucket);
-  if (!state) return 0;
-  const reopensAt = state.windowStartedAt + rule.windowMs;
-  if (reopensAt <= now || state.hits < rule.limit) return 0;
-  return reopensAt - now;
+/** A hit this caller counted: `waitMs` > 0 means it went over the limit and must be refused. */
+export type RateLimitClaim = { rule: RateLimitRule; state: RateLimitState; waitMs: number };
+
+/**
+ * Counts an attempt before it is made (check and record are one step, so parallel attempts cannot all slip
+ * under the limit). Over the limit, the answer says how long until the window ends.
+ */
+export async function claimAttempt(db: Executor, rule: RateLimitRule, now: number): Promise<RateLimitClaim> {
+  const state = await claimRateLimitHit(db, rule.bucket, now, rule.windowMs);
+  const waitMs = state.hits > rule.limit ? Math.max(1, state.windowStartedAt + rule.windowMs - now) : 0;
+  return { rule, state, waitMs };
 }
 
-export function recordHit(db: Executor, rule: RateLimitRule, now: number): Promise<void> {
-  return recordRateLimitHit(db, rule.bucket, now, rule.windowMs);
+/** Takes back an attempt that turned out fine, so only failures use up the limit. */
+export function releaseAttempt(db: Executor, claim: RateLimitClaim): Promise<void> {
+  return releaseRateLimitHit(db, claim.rule.bucket, claim.state.windowStartedAt);
 }
 
 export function resetBucket(db: Executor, rule: RateLimitRule): Promise<void> {

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { z } from "zod";
+import { isProxyEntry } from "../http/client-address";
 
 const optionalSecret = z
   .string()
@@ -27,6 +28,17 @@ const flag = z
   .optional()
   .transform((value) => value === "1" || value === "true" || value === "yes");
 
+/** A comma-separated list (entries trimmed, empty ones dropped); unset is empty. */
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? "")
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  );
+
 /** A switch that is on unless set to 0/false/no. */
 const flagDefaultOn = z
   .enum(["1", "0", "true", "false", "yes", "no", ""])
@@ -50,6 +62,21 @@ export const envSchema = z.object({
     }),
   KILN_SECRET_KEY: optionalSecret,
   KILN_PUBLIC_URL: urlWithDefault("http://localhost:3000"),
+  /**
+   * Local previews and deployments are served at `<label>.<this domain>` on Kiln's port, never on Kiln's own host
+   * name (so Kiln's cookies never reach generated code). `localhost` works in browsers with no DNS set-up.
+   */
+  KILN_PREVIEW_DOMAIN: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .optional()
+    .transform((value) => value || "localhost")
+    .pipe(
+      z.string().regex(/^(?=.{1,200}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, {
+        error: "KILN_PREVIEW_DOMAIN must be a host name such as localhost or preview.example.net",
+      }),
+    ),
   KILN_ADMIN_EMAIL: optionalSecret,
   KILN_ADMIN_PASSWORD: optionalSecret,
   KILN_SESSION_TTL_HOURS: z.coerce
@@ -58,14 +85,41 @@ export const envSchema = z.object({
     .min(1)
     .max(24 * 90)
     .default(24 * 7),
-  KILN_TRUST_PROXY: flag,
+  // Comma-separated addresses or CIDR ranges of the reverse proxies in front of Kiln; only their
+  // X-Forwarded-For is believed. Empty: nobody's (the socket's peer is the client).
+  KILN_TRUSTED_PROXIES: commaList.refine((entries) => entries.every(isProxyEntry), {
+    error: "KILN_TRUSTED_PROXIES must list IP addresses or CIDR ranges, e.g. 127.0.0.1,10.0.0.0/8",
+  }),
   KILN_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT: z.coerce.number().int().min(1).default(5),
   KILN_LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
+  KILN_LOGIN_MAX_ATTEMPTS_PER_ACCOUNT_TOTAL: z.coerce.number().int().min(1).default(100),
   KILN_LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
   KILN_RUN_BUDGET_TOKENS: z.coerce.number().int().min(0).default(2_000_000),
   KILN_RUN_BUDGET_USD: z.coerce.number().min(0).default(5),
+  // Models any run may use besides its own (comma-separated), and the price of models Kiln has no list price for.
+  KILN_GATEWAY_EXTRA_MODELS: commaList,
+  KILN_GATEWAY_DEFAULT_PRICE: z
+    .string()
+    .trim()
+    .regex(
+      /^\d+(\.\d+)?\s*,\s*\d+(\.\d+)?$/,
+      "KILN_GATEWAY_DEFAULT_PRICE is <input>,<output> USD per 1M tokens",
+    )
+    .optional(),
+  // Operators' model base URLs may point at loopback/private hosts (self-hosted Ollama, vLLM on the box).
+  KILN_ALLOW_PRIVATE_MODEL_URLS: flag,
   KILN_AUTO_DEPLOY: flagDefaultOn,
   KILN_SANDBOX_IDLE_MINUTES: z.coerce.number().int().min(1).default(30),
+  // Host uid (and gid) local sandboxes run as when Kiln runs as root; used by nothing else on the host.
+  KILN_SANDBOX_UID: z.coerce.number().int().min(1).max(4_294_967_294).default(64100),
+  // Hosts local sandboxes may reach through their egress proxy besides the npm registry (comma-separated:
+  // `host`, `*.domain`, `host:port`); addresses on loopback and private ranges stay refused.
+  KILN_SANDBOX_ALLOWED_HOSTS: commaList.refine(
+    (entries) => entries.every((entry) => /^(\*\.)?[a-z0-9.-]+(:\d{1,5})?$/i.test(entry)),
+    {
+      error: "KILN_SANDBOX_ALLOWED_HOSTS must list host names, e.g. github.com,*.githubusercontent.com",
+    },
+  ),
   KILN_BRANCH_RETENTION: z.coerce.number().int().min(1).default(20),
   KILN_CHROMIUM_PATH: z.string().trim().optional(),
   OPENAI_API_KEY: optionalSecret,
@@ -99,6 +153,12 @@ export type Env = z.infer<typeof envSchema> & { dataDir: string };
 export function parseEnv(source: Record<string, string | undefined>): Env {
   // `KEY=` (or an unset compose variable) means "not set": defaults apply, exactly as if the line were absent.
   const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value?.trim()));
+  if (flag.safeParse(present.KILN_TRUST_PROXY).data) {
+    // Its old meaning (believe any X-Forwarded-For) let clients pick their own address; fail loudly, not open.
+    throw new Error(
+      "Invalid environment configuration:\n  - KILN_TRUST_PROXY: replaced by KILN_TRUSTED_PROXIES (list your proxies' addresses)\nSee .env.example.",
+    );
+  }
   const result = envSchema.safeParse(present);
   if (!result.success) {
     const lines = result.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`);

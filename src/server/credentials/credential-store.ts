@@ -18,6 +18,7 @@ import {
   credentialPayloadSchemas,
   primarySecretField,
 } from "./kinds";
+import { checkModelBaseUrl } from "./model-url-policy";
 import type { PlatformDefaults } from "./platform-defaults";
 import { type VendorEndpoints, type VerifyResult, verifyCredential } from "./verify";
 
@@ -60,6 +61,16 @@ export async function saveCredential(
   input: CredentialInput,
   now = Date.now(),
 ): Promise<SaveCredentialResult> {
+  // Before anything connects to it: the verification below would already be a request to that host.
+  if ((input.kind === "openai" || input.kind === "anthropic") && input.baseUrl) {
+    const check = await checkModelBaseUrl(input.baseUrl, {
+      allowPrivate: ctx.endpoints.allowPrivateModelUrls,
+    });
+    if (!check.ok) {
+      const message = `This base URL is not allowed: ${check.reason}.`;
+      throw new AppError("bad_request:input", message, { fields: { baseUrl: [message] } });
+    }
+  }
   const verification = await verifyCredential(input, { endpoints: ctx.endpoints });
   if (verification.status === "rejected") {
     throw new AppError("rejected:credential", verification.message);
@@ -147,6 +158,18 @@ export async function listCredentialStatuses(
 export async function deleteCredential(db: Executor, userId: string, kind: CredentialKind): Promise<void> {
   const deleted = await deleteCredentialOfUser(db, userId, kind);
   if (!deleted) throw new AppError("not_found:credential");
+}
+
+/**
+ * Whether Kiln may connect to a resolved model credential's base URL without checking it: the platform's own
+ * (from the environment), or any when the platform allows private model hosts. An operator's must be checked
+ * before each connection (`checkModelBaseUrl`), not only when saved.
+ */
+export function isTrustedModelUrl(
+  ctx: CredentialContext,
+  resolved: { source: "operator" | "platform"; payload: { baseUrl?: string } },
+): boolean {
+  return resolved.source === "platform" || !resolved.payload.baseUrl || ctx.endpoints.allowPrivateModelUrls;
 }
 
 /** The credential in force for an operator: their own, else the platform default, else undefined. */

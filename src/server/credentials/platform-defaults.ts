@@ -41,5 +41,6 @@ export function vendorEndpointsFromEnv(env: Env): VendorEndpoints {
     tidbCloudApiUrl: env.TIDB_CLOUD_API_URL,
     openaiBaseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1",
     anthropicBaseUrl: env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com",
+    allowPrivateModelUrls: env.KILN_ALLOW_PRIVATE_MODEL_URLS,
   };
 }

@@ -19,6 +19,8 @@ export type VendorEndpoints = {
   tidbCloudApiUrl: string;
   openaiBaseUrl: string;
   anthropicBaseUrl: string;
+  /** Operators' own model base URLs may name http:// and loopback/private hosts (KILN_ALLOW_PRIVATE_MODEL_URLS). */
+  allowPrivateModelUrls: boolean;
 };
 
 export type VerifyOptions = { endpoints: VendorEndpoints; timeoutMs?: number; fetch?: typeof fetch };

@@ -1,8 +1,11 @@
 import type { Database, Executor } from "@/server/db/connection";
 import {
+  closingEventTypes,
+  findRunClosure,
   insertEvent,
   insertEventsIgnoringDuplicates,
   listRevisionsOfSandbox,
+  listStoredEventIds,
   lockEventWriters,
   maxSeqOfRevision,
   type NewEventRow,
@@ -12,6 +15,7 @@ import {
 } from "@/server/db/queries/events";
 import { AppError } from "@/server/errors";
 import { randomBase32 } from "@/server/ids";
+import { isTerminal } from "@/server/pipeline/state-machine";
 import { notifyTask } from "./bus";
 import { createRedactor, type Redactor, redactJson } from "./redact";
 import { type EventBatch, type EventBody, eventBodySchema, type StoredEvent, type WireEvent } from "./schema";
@@ -113,11 +117,36 @@ function uniqueById(events: WireEvent[]): WireEvent[] {
   });
 }
 
+const isClosing = (event: WireEvent): boolean =>
+  (closingEventTypes as readonly string[]).includes(event.type);
+
+const runClosed = (why: string) => new AppError("conflict:run_closed", `This run has ended (${why}).`);
+
+/**
+ * A runner ends its run with exactly one `runner.finished` or `runner.failed`, the last event it sends. Nothing may
+ * follow it in the same batch: whatever does came from something other than an honest runner.
+ */
+function assertNothingAfterClose(events: WireEvent[]): void {
+  const closes = events.filter(isClosing).map((event) => event.seq);
+  if (closes.length === 0) return;
+  const closedAt = Math.min(...closes);
+  if (closes.length > 1 || events.some((event) => event.seq > closedAt)) {
+    throw runClosed("the batch has events after the run's last one");
+  }
+}
+
+type Closure = "open" | "closing" | "ended";
+
 /**
  * Stores a runner's batch with one multi-row insert. Idempotent: an event whose (sandbox, id) is already stored is
  * skipped and counted as a duplicate, so a retried or replayed batch is harmless. Events keep the runner's seq
  * (a revision's replay order) and its timestamp; payload strings are redacted first. Bumps the revision's
  * heartbeat and the sandbox's last-event time in the same transaction.
+ *
+ * The webhook closes with its run: once the revision is terminal or its runner's closing event is stored, a batch
+ * with any new event is refused (`conflict:run_closed`) and changes nothing. A retry of a batch stored before
+ * that still gets its usual answer (all duplicates); its events are handed on only while the revision has not
+ * ended, so a late retry can finish what a crash interrupted but can never act on an ended revision.
  */
 export async function ingestRunnerBatch(db: Database, input: IngestRunnerBatchInput): Promise<IngestResult> {
   const { sandbox, batch, redactor } = input;
@@ -127,6 +156,7 @@ export async function ingestRunnerBatch(db: Database, input: IngestRunnerBatchIn
   const events = uniqueById(batch.events).map(
     (event) => ({ ...event, payload: redactJson(event.payload, redactor) }) as WireEvent,
   );
+  assertNothingAfterClose(events);
   const rows: NewEventRow[] = events.map((event) => ({
     project_id: sandbox.project_id,
     task_id: revision.task_id,
@@ -138,11 +168,28 @@ export async function ingestRunnerBatch(db: Database, input: IngestRunnerBatchIn
     payload: JSON.stringify(event.payload),
     created_at: event.at,
   }));
-  const accepted = await db.transaction().execute(async (tx) => {
+  const { accepted, closure } = await db.transaction().execute(async (tx) => {
     await lockEventWriters(tx, revision.id, revision.task_id);
+    // Read under the writers' lock, so a batch racing the closing one sees it.
+    const state = await findRunClosure(tx, revision.id);
+    const closure: Closure =
+      !state || isTerminal(state.status) ? "ended" : state.closingEventStored ? "closing" : "open";
+    if (closure !== "open") {
+      const stored = await listStoredEventIds(
+        tx,
+        sandbox.id,
+        events.map((event) => event.id),
+      );
+      if (events.some((event) => !stored.has(event.id))) {
+        throw runClosed(
+          closure === "ended" ? `the revision is ${state?.status ?? "gone"}` : "it reported its end",
+        );
+      }
+      return { accepted: 0, closure };
+    }
     await touchRevisionHeartbeat(tx, revision.id, now);
     await touchSandboxLastEvent(tx, sandbox.id, now);
-    return insertEventsIgnoringDuplicates(tx, rows);
+    return { accepted: await insertEventsIgnoringDuplicates(tx, rows), closure };
   });
   if (accepted > 0) notifyTask(revision.task_id);
   return {
@@ -150,6 +197,6 @@ export async function ingestRunnerBatch(db: Database, input: IngestRunnerBatchIn
     duplicates: batch.events.length - accepted,
     revisionId: revision.id,
     taskId: revision.task_id,
-    events,
+    events: closure === "ended" ? [] : events,
   };
 }

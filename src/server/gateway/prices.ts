@@ -5,8 +5,8 @@
  * are only used to meter runs against their budget, not to bill anyone.
  *
  * A model matches the entry with the longest name that equals it or prefixes it up to a "-" ("gpt-5" matches
- * "gpt-5-2025-08-07" and "gpt-5-codex", not "gpt-5.4"). A model with no entry (a local or unknown model) costs 0:
- * the token budget still applies to it.
+ * "gpt-5-2025-08-07" and "gpt-5-codex", not "gpt-5.4"). The gateway refuses a model with no entry unless the
+ * platform sets a default price (KILN_GATEWAY_DEFAULT_PRICE), so no run spends outside its money budget.
  */
 
 export type ModelPrice = {
@@ -81,9 +81,27 @@ export function priceOf(model: string): ModelPrice | undefined {
   return key === undefined ? undefined : modelPrices[key];
 }
 
-/** What `usage` costs on `model`, in micro-USD (0 for a model without a price). */
-export function costUsdMicros(model: string, usage: TokenUsage): number {
-  const price = priceOf(model);
+/**
+ * A default price from `"<input>,<output>"` in USD per million tokens (KILN_GATEWAY_DEFAULT_PRICE). Cache reads and
+ * writes cost what input costs: without a list price, the careful guess is no discount.
+ */
+export function parseDefaultPrice(spec: string | undefined): ModelPrice | undefined {
+  if (!spec) return undefined;
+  const [input, output] = spec.split(",").map((part) => Math.round(Number(part.trim()) * 1_000_000));
+  if (input === undefined || output === undefined || !(input >= 0) || !(output >= 0)) {
+    throw new RangeError(
+      `A default price is "<input>,<output>" in USD per million tokens, not ${JSON.stringify(spec)}`,
+    );
+  }
+  return { input, cachedInput: input, output };
+}
+
+/**
+ * What `usage` costs on `model`, in micro-USD: its list price, else `fallback` (the price the gateway admitted
+ * the request at), else 0.
+ */
+export function costUsdMicros(model: string, usage: TokenUsage, fallback?: ModelPrice): number {
+  const price = priceOf(model) ?? fallback;
   if (!price) return 0;
   const fresh = Math.max(0, usage.inputTokens - usage.cachedTokens - usage.cacheWriteTokens);
   const total =

@@ -110,6 +110,7 @@ export function clientResponseHeaders(upstream: Headers): Headers {
 export type GatewayErrorType =
   | "authentication_error"
   | "permission_error"
+  | "invalid_request_error"
   | "budget_exceeded"
   | "request_too_large"
   | "upstream_unavailable"

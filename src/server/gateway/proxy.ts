@@ -1,9 +1,11 @@
+import { checkModelBaseUrl } from "@/server/credentials/model-url-policy";
 import type { Database } from "@/server/db/connection";
 import { findMeteredRun, type MeteredRun } from "@/server/db/queries/usage";
 import { logError } from "@/server/http/log";
 import { scrub } from "@/server/integrations/provider-error";
 import { isTerminal } from "@/server/pipeline/state-machine";
 import { checkBudget, type RunBudgetDefaults } from "./budget";
+import type { ModelPrice } from "./prices";
 import {
   clientResponseHeaders,
   type GatewayProtocol,
@@ -15,6 +17,13 @@ import {
   vendorLabel,
 } from "./protocols";
 import { recordUsage } from "./record-usage";
+import {
+  checkRequestedModel,
+  type ModelPolicy,
+  modelOfRequestBody,
+  type Refusal,
+  vendorRefusal,
+} from "./run-binding";
 import { checkRunToken } from "./run-token";
 import type { ResolveUpstream, Upstream } from "./upstream";
 import { createUsageTracker, type ObservedUsage } from "./usage-tracker";
@@ -31,6 +40,8 @@ export type GatewayDeps = {
   secretKey: Buffer;
   resolveUpstream: ResolveUpstream;
   budget: RunBudgetDefaults;
+  /** Extra models and a default price; default: the run's own model only, at its list price. */
+  models?: ModelPolicy;
   fetch?: typeof fetch;
   /** How long the vendor may take to answer with headers (default 5 minutes). */
   upstreamHeadersTimeoutMs?: number;
@@ -66,6 +77,8 @@ async function proxy({ protocol, request }: GatewayRequest, deps: GatewayDeps): 
   const now = deps.now?.() ?? Date.now();
   const run = await authorizeRun(protocol, request.headers, deps, now);
   if (run instanceof Response) return run;
+  const wrongVendor = vendorRefusal(protocol, run);
+  if (wrongVendor) return refuse(protocol, wrongVendor);
 
   const budget = checkBudget(run, deps.budget);
   if (!budget.ok) {
@@ -99,7 +112,20 @@ async function proxy({ protocol, request }: GatewayRequest, deps: GatewayDeps): 
       retry: false,
     });
   }
-  return forward({ protocol, request, body, run, upstream }, deps);
+  const model = checkRequestedModel(run, modelOfRequestBody(body), deps.models ?? noExtraModels);
+  if (!model.ok) return refuse(protocol, model.refusal);
+  return forward({ protocol, request, body, run, upstream, model: model.model, price: model.price }, deps);
+}
+
+const noExtraModels: ModelPolicy = { extraModels: [], defaultPrice: undefined };
+
+function refuse(protocol: GatewayProtocol, refusal: Refusal): Response {
+  return gatewayError(protocol, refusal.status, {
+    type: refusal.status === 400 ? "invalid_request_error" : "permission_error",
+    code: refusal.code,
+    message: refusal.message,
+    retry: false,
+  });
 }
 
 function unauthorized(protocol: GatewayProtocol, message: string): Response {
@@ -179,6 +205,9 @@ type Forward = {
   body: Uint8Array<ArrayBuffer>;
   run: MeteredRun;
   upstream: Upstream;
+  /** The model the request names, checked against the run; and the price it was admitted at. */
+  model: string;
+  price: ModelPrice;
 };
 
 /**
@@ -230,6 +259,18 @@ async function forward(call: Forward, deps: GatewayDeps): Promise<Response> {
   const label = vendorLabel[providerOf[protocol]];
   const url = upstreamUrl(protocol, upstream.baseUrl, new URL(request.url).search);
   const host = new URL(url).host;
+  if (upstream.checkHost) {
+    // Resolved again for every request: a name that pointed at a public address when saved may not any more.
+    const check = await checkModelBaseUrl(url, { allowPrivate: false });
+    if (!check.ok) {
+      return gatewayError(protocol, 403, {
+        type: "permission_error",
+        code: "upstream_not_allowed",
+        message: `The ${label} base URL in the operator's Settings is not allowed: ${check.reason}.`,
+        retry: false,
+      });
+    }
+  }
   const upstreamCall = new UpstreamCall(request.signal);
   const headersTimeoutMs = deps.upstreamHeadersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
   const idleTimeoutMs = deps.upstreamIdleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
@@ -403,26 +444,13 @@ async function saveUsage(call: Forward, observed: ObservedUsage, deps: GatewayDe
         projectId: call.run.projectId,
         revisionId: call.run.revisionId,
         provider: providerOf[call.protocol],
-        model: observed.model ?? modelOfRequest(call.body) ?? "unknown",
+        model: observed.model ?? call.model,
         usage: observed.usage,
+        price: call.price,
       },
       deps.now?.() ?? Date.now(),
     );
   } catch (error) {
     logError("gateway usage", error);
   }
-}
-
-function modelOfRequest(body: Uint8Array): string | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(Buffer.from(body).toString("utf8"));
-  } catch (error) {
-    if (error instanceof SyntaxError) return undefined;
-    throw error;
-  }
-  if (typeof json === "object" && json !== null && "model" in json && typeof json.model === "string") {
-    return json.model;
-  }
-  return undefined;
 }

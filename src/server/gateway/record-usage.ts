@@ -1,7 +1,7 @@
 import type { Database } from "@/server/db/connection";
 import { addRevisionUsage, insertUsage, type UsageWrite } from "@/server/db/queries/usage";
 import { newId } from "@/server/ids";
-import { costUsdMicros, type TokenUsage } from "./prices";
+import { costUsdMicros, type ModelPrice, type TokenUsage } from "./prices";
 import type { GatewayProvider } from "./protocols";
 
 export type UsageRecord = {
@@ -10,6 +10,8 @@ export type UsageRecord = {
   provider: GatewayProvider;
   model: string;
   usage: TokenUsage;
+  /** The price the request was admitted at: used when the vendor reports a model without a list price. */
+  price?: ModelPrice;
 };
 
 /** One `usage` row per upstream call and the revision's totals, together or not at all. */
@@ -24,7 +26,7 @@ export async function recordUsage(db: Database, record: UsageRecord, now = Date.
     inputTokens: record.usage.inputTokens,
     outputTokens: record.usage.outputTokens,
     cachedTokens: record.usage.cachedTokens,
-    costUsdMicros: costUsdMicros(record.model, record.usage),
+    costUsdMicros: costUsdMicros(record.model, record.usage, record.price),
   };
   await db.transaction().execute(async (tx) => {
     await insertUsage(tx, write, now);

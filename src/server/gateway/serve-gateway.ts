@@ -2,6 +2,7 @@ import "server-only";
 import { env } from "@/env";
 import { getCredentialContext, getDb } from "@/server/context";
 import { logError } from "@/server/http/log";
+import { parseDefaultPrice } from "./prices";
 import { type GatewayProtocol, gatewayError } from "./protocols";
 import { type GatewayDeps, handleGatewayRequest } from "./proxy";
 import { credentialUpstreamResolver } from "./upstream";
@@ -17,6 +18,10 @@ async function gatewayDeps(): Promise<GatewayDeps> {
     budget: {
       tokens: env.KILN_RUN_BUDGET_TOKENS,
       usdMicros: Math.round(env.KILN_RUN_BUDGET_USD * 1_000_000),
+    },
+    models: {
+      extraModels: env.KILN_GATEWAY_EXTRA_MODELS,
+      defaultPrice: parseDefaultPrice(env.KILN_GATEWAY_DEFAULT_PRICE),
     },
   };
 }

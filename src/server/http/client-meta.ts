@@ -1,16 +1,13 @@
 import type { SessionMeta } from "@/server/auth/auth-sessions";
+import { CLIENT_ADDRESS_HEADER, isClientAddressStamped, normalizeAddress } from "./client-address";
 
 type HeaderReader = { get(name: string): string | null };
 
 /**
- * The client's address for rate limiting. Behind a trusted proxy the left-most X-Forwarded-For entry is the
- * client; otherwise only the right-most one (added by the server nearest to us) can be believed.
+ * The client's address (for rate limits and the session list) as Kiln's front resolved it from the socket and the
+ * trusted proxies. X-Forwarded-For and X-Real-IP are never read here: any client can send them.
  */
-export function clientMeta(headers: HeaderReader, trustProxy: boolean): SessionMeta {
-  const forwarded = (headers.get("x-forwarded-for") ?? "")
-    .split(",")
-    .map((part) => part.trim())
-    .filter(Boolean);
-  const ip = (trustProxy ? forwarded[0] : forwarded.at(-1)) ?? headers.get("x-real-ip") ?? null;
-  return { ip, userAgent: headers.get("user-agent") };
+export function clientMeta(headers: HeaderReader): SessionMeta {
+  const stamped = isClientAddressStamped() ? headers.get(CLIENT_ADDRESS_HEADER) : null;
+  return { ip: stamped ? normalizeAddress(stamped) : null, userAgent: headers.get("user-agent") };
 }

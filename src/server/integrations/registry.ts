@@ -24,6 +24,10 @@ export type PlatformProviderSettings = {
   dataDir: string;
   /** The platform's own checkout (holds .env files): hidden from local sandboxes like the data dir. */
   platformRoot: string;
+  /** Host uid/gid of local sandbox processes when the platform is root (KILN_SANDBOX_UID). */
+  sandboxUid?: number;
+  /** Hosts local sandboxes may reach through their egress proxy (the npm registry, KILN_SANDBOX_ALLOWED_HOSTS). */
+  sandboxAllowedHosts?: string[];
   githubApiUrl: string;
   vercelApiUrl: string;
   tidbCloudApiUrl: string;
@@ -137,6 +141,8 @@ function localSandboxes(s: PlatformProviderSettings): Sandboxes {
   return createLocalSandboxes({
     root: localLayout(s.dataDir).sandboxes,
     hidePaths: [s.dataDir, s.platformRoot],
+    ...(s.sandboxUid ? { sandboxUser: { uid: s.sandboxUid, gid: s.sandboxUid } } : {}),
+    ...(s.sandboxAllowedHosts ? { network: { allowedHosts: s.sandboxAllowedHosts } } : {}),
   });
 }
 

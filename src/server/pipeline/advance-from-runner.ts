@@ -166,8 +166,13 @@ async function handle(deps: RunnerEventDeps, scope: RunScope, row: SandboxWithOw
       event.payload.step,
       new ProviderError("local-sandbox", "internal", event.payload.reason),
     );
-    // Nothing can resume a failed run's sandbox: free it (a follow-up starts from the last commit).
-    await stopRevisionSandbox(deps, scope.revisionId);
+    // Nothing can resume a failed run's sandbox: free it (a follow-up starts from the last commit). Only this
+    // run's own sandbox, and only if the run did fail: a late or forged report must never stop a checkpoint's
+    // live preview (a finished revision's sandbox), nor another revision's.
+    const revision = await getRevisionById(deps.db, scope.revisionId);
+    if (revision.status === "failed" && revision.sandbox_id === row.id) {
+      await stopRevisionSandbox(deps, scope.revisionId);
+    }
   }
 }
 

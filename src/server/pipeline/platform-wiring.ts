@@ -1,6 +1,10 @@
 import path from "node:path";
 import type { Env } from "@/server/config/env-schema";
-import { type CredentialContext, resolveCredential } from "@/server/credentials/credential-store";
+import {
+  type CredentialContext,
+  isTrustedModelUrl,
+  resolveCredential,
+} from "@/server/credentials/credential-store";
 import { platformDefaultsFromEnv, vendorEndpointsFromEnv } from "@/server/credentials/platform-defaults";
 import { loadSecretKey } from "@/server/crypto/secret-key";
 import type { Database } from "@/server/db/connection";
@@ -33,6 +37,11 @@ export function platformWiring(env: Env, db: Database): PlatformWiring {
   const settings = {
     dataDir: env.dataDir,
     platformRoot: process.cwd(),
+    sandboxUid: env.KILN_SANDBOX_UID,
+    sandboxAllowedHosts: [
+      npmRegistryHost(process.env.npm_config_registry),
+      ...env.KILN_SANDBOX_ALLOWED_HOSTS,
+    ],
     githubApiUrl: env.GITHUB_API_URL,
     vercelApiUrl: env.VERCEL_API_URL,
     tidbCloudApiUrl: env.TIDB_CLOUD_API_URL,
@@ -102,6 +111,7 @@ export function platformWiring(env: Env, db: Database): PlatformWiring {
             model: planner.model,
             apiKey: credential.payload.apiKey,
             baseUrl: credential.payload.baseUrl,
+            allowPrivateBaseUrl: isTrustedModelUrl(credentials, credential),
           });
         },
       };
@@ -117,4 +127,15 @@ export function platformWiring(env: Env, db: Database): PlatformWiring {
       };
     },
   };
+}
+
+/** The registry npm uses in sandboxes (the platform's npm_config_registry, passed on by template-cache.ts). */
+function npmRegistryHost(registry: string | undefined): string {
+  if (!registry) return "registry.npmjs.org";
+  try {
+    return new URL(registry).host;
+  } catch (error) {
+    if (!(error instanceof TypeError)) throw error;
+    return "registry.npmjs.org";
+  }
 }

@@ -18,7 +18,7 @@ import type { Plan } from "@/server/planner/plan-schema";
 import { startDevServer } from "@/server/templates/dev-server";
 import { isAgentKind } from "@/server/toolchains/versions";
 import { type FinishSettings, finishRevision } from "./finish-revision";
-import { defaultAgentModel } from "./models";
+import { modelOfRun } from "./models";
 import { waitForHealthyPreview } from "./preview";
 import { advance, emit, failRun, type RunScope, runStep } from "./run-step";
 import { restoreAgentSession } from "./sessions";
@@ -83,6 +83,10 @@ async function startRunner(
     { revisionId: scope.revisionId, sandboxId: p.sandboxRowId, ttlMs: deps.runTokenTtlMs },
     deps.key,
   );
+  // A local sandbox has no route to the platform but its door, which passes the gateway and this webhook only.
+  const platformUrl =
+    (await p.sandbox.platformUrl?.({ publicUrl: deps.publicUrl, webhookId: p.sandboxRowId })) ??
+    deps.publicUrl;
   const spec = {
     // A new run id per start: event ids are `<runId>-<seq>`, and a reused one would be dropped as duplicates.
     runId: `${scope.revisionId}-${randomBytes(3).toString("hex")}`,
@@ -92,10 +96,10 @@ async function startRunner(
     agent,
     prompt: run.prompt,
     ...(run.resumeSessionId ? { resumeSessionId: run.resumeSessionId } : {}),
-    model: loaded.revision.model ?? loaded.project.model ?? defaultAgentModel[agent],
-    gatewayBaseUrl: `${deps.publicUrl}/gateway`,
+    model: modelOfRun(loaded.revision, loaded.project.model),
+    gatewayBaseUrl: `${platformUrl}/gateway`,
     runToken,
-    webhookUrl: `${deps.publicUrl}/hooks/v1/sandboxes/${p.sandboxRowId}`,
+    webhookUrl: `${platformUrl}/hooks/v1/sandboxes/${p.sandboxRowId}`,
     webhookSecret: p.webhookSecret,
     databaseUrl: p.connection.databaseUrl,
     workdir,

@@ -16,7 +16,12 @@ import { ensureTemplateCache } from "@/server/templates/template-cache";
 import { waitForHealthyPreview } from "./preview";
 import { emit, type RunScope, reasonOf } from "./run-step";
 import { serialize } from "./serialize";
-import { decryptBranchConnection, type ProvisionContext, startRevisionSandbox } from "./steps/provision";
+import {
+  decryptBranchConnection,
+  type ProvisionContext,
+  startRevisionSandbox,
+  tcpEndpointsOf,
+} from "./steps/provision";
 
 // Waking a finished checkpoint whose preview went to sleep (idle-sandboxes.ts): a new warm sandbox holding the
 // checkpoint's commit, its dev server on the checkpoint's own database branch, and the revision pointed at it. The
@@ -68,6 +73,7 @@ async function startPreview(
     repo,
     syncTo: target.commitSha,
     hostPaths: connection.hostPaths,
+    tcpEndpoints: tcpEndpointsOf(connection.databaseUrl),
   });
   try {
     const server = await startDevServer(sandbox, { env: { DATABASE_URL: connection.databaseUrl } });

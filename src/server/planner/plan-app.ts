@@ -1,3 +1,4 @@
+import { checkModelBaseUrl } from "@/server/credentials/model-url-policy";
 import { scrub } from "@/server/integrations/provider-error";
 import { askAnthropic, createAnthropicPlannerClient, defaultAnthropicBaseUrl } from "./anthropic-plan";
 import type { ModelAnswer } from "./model-answer";
@@ -15,6 +16,11 @@ export type PlanAppInput = {
   apiKey: string;
   /** An OpenAI- or Anthropic-compatible endpoint (OpenAI's includes `/v1`). Default: the vendor's API. */
   baseUrl?: string;
+  /**
+   * True when `baseUrl` is the platform's own or the platform allows private model hosts; false for an operator's
+   * base URL, whose host must then resolve to public addresses only, checked before each request.
+   */
+  allowPrivateBaseUrl: boolean;
   fetch?: typeof fetch;
   /** Bound on each of the (at most two) requests. Default 90 s. */
   timeoutMs?: number;
@@ -46,6 +52,7 @@ export async function planApp(input: PlanAppInput): Promise<Plan> {
           askAnthropic(createAnthropicPlannerClient(options), { model: input.model, text, signal });
 
   const attempt = async (text: string): Promise<ModelAnswer> => {
+    await checkDestination(input, baseUrl);
     // The SDK's timeout stops waiting for headers; this one also bounds reading the body.
     const signal = AbortSignal.timeout(timeoutMs);
     const context: CallContext = {
@@ -121,6 +128,20 @@ function checkInput(input: PlanAppInput, prompt: string, timeoutMs: number): voi
   }
   if (input.baseUrl !== undefined && !/^https?:\/\//.test(input.baseUrl)) {
     throw invalid("The planner base URL must start with http:// or https://.");
+  }
+}
+
+/** Before every request, not only at save time: the host's addresses may have changed since (DNS rebinding). */
+async function checkDestination(input: PlanAppInput, baseUrl: string): Promise<void> {
+  if (input.baseUrl === undefined || input.allowPrivateBaseUrl) return;
+  const check = await checkModelBaseUrl(baseUrl, { allowPrivate: false });
+  if (!check.ok) {
+    const vendor = input.provider === "openai" ? "OpenAI" : "Anthropic";
+    throw new PlannerError(
+      input.provider,
+      "invalid_input",
+      `The ${vendor} base URL in Settings is not allowed: ${check.reason}.`,
+    );
   }
 }
 

@@ -1,13 +1,11 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { z } from "zod";
-import { scrub } from "@/server/integrations/provider-error";
-import { excerpt } from "./model-answer";
 import { PlannerError, type PlannerErrorKind, type PlannerProvider } from "./planner-error";
 
 /**
- * Turns whatever an SDK call threw into a PlannerError an operator can act on. Vendor text is quoted only
- * scrubbed of the key and cut short; the key itself never reaches a message.
+ * Turns whatever an SDK call threw into a PlannerError an operator can act on: who answered, the status, what to
+ * do. Never what the upstream said: the message becomes the revision's error, which the public replay shows, and
+ * an upstream's body may be anything (an internal page, an echoed key). The SDK error stays as the `cause`.
  */
 
 export type CallContext = {
@@ -19,18 +17,6 @@ export type CallContext = {
   signal: AbortSignal;
   secrets: string[];
 };
-
-/** OpenAI's `error.error` is `{message, code}`; Anthropic's is the whole body `{error: {type, message}}`. */
-const vendorErrorSchema = z.object({
-  message: z.string().nullish(),
-  error: z.object({ message: z.string().nullish() }).nullish(),
-});
-
-function vendorMessage(error: unknown, secrets: string[]): string {
-  const parsed = vendorErrorSchema.safeParse(error);
-  const message = parsed.success ? (parsed.data.message ?? parsed.data.error?.message) : undefined;
-  return message ? `: ${excerpt(scrub(message, secrets), 200)}` : "";
-}
 
 const networkCodes = new Map<string, string>([
   ["ECONNREFUSED", "connection refused"],
@@ -70,9 +56,8 @@ function retryAfterMs(headers: Headers | undefined): number | undefined {
 }
 
 function statusError(error: { status: number; headers?: Headers; error?: unknown }, context: CallContext) {
-  const { provider, label, model, secrets } = context;
+  const { provider, label, model } = context;
   const { status } = error;
-  const note = vendorMessage(error.error, secrets);
   const keyHint =
     provider === "openai"
       ? "create a new key at platform.openai.com/api-keys"
@@ -80,13 +65,13 @@ function statusError(error: { status: number; headers?: Headers; error?: unknown
   const messages: Partial<Record<PlannerErrorKind, string>> = {
     // No vendor note: OpenAI's quotes part of the key it refused.
     auth: `${label} rejected the planner's API key (HTTP 401). Check the ${provider === "openai" ? "OpenAI" : "Anthropic"} credential in Settings: it may be mistyped, revoked or expired; ${keyHint}.`,
-    forbidden: `${label} refused the planning request (HTTP 403${note}). Check that the key's project or workspace may use the model "${model}".`,
-    not_found: `${label} does not know the model "${model}" (HTTP 404${note}). Check the planner model name, and the base URL if you set one.`,
-    invalid_request: `${label} refused the planning request as invalid (HTTP ${status}${note}). Check that the model "${model}" supports ${provider === "openai" ? "structured outputs (json_schema)" : "tool use"}.`,
-    rate_limited: `${label} is rate limiting the planner (HTTP 429${note}). Try again in a minute, or raise the key's rate limits.`,
+    forbidden: `${label} refused the planning request (HTTP 403). Check that the key's project or workspace may use the model "${model}".`,
+    not_found: `${label} does not know the model "${model}" (HTTP 404). Check the planner model name, and the base URL if you set one.`,
+    invalid_request: `${label} refused the planning request as invalid (HTTP ${status}). Check that the model "${model}" supports ${provider === "openai" ? "structured outputs (json_schema)" : "tool use"}.`,
+    rate_limited: `${label} is rate limiting the planner (HTTP 429). Try again in a minute, or raise the key's rate limits.`,
     timeout: `${label} timed out planning the app (HTTP ${status}). Try again.`,
-    unavailable: `${label} failed to answer the planning request (HTTP ${status}${note}). This is usually temporary: try again in a few minutes.`,
-    internal: `${label} answered the planning request with an unexpected HTTP ${status}${note}.`,
+    unavailable: `${label} failed to answer the planning request (HTTP ${status}). This is usually temporary: try again in a few minutes.`,
+    internal: `${label} answered the planning request with an unexpected HTTP ${status}.`,
   };
   const kind = kindForStatus(status);
   return new PlannerError(provider, kind, messages[kind] ?? `${label} answered HTTP ${status}.`, {
@@ -138,9 +123,9 @@ export function classifySdkError(error: unknown, context: CallContext): PlannerE
   if (error instanceof sdk.APIError && typeof error.status === "number") {
     return statusError({ status: error.status, headers: error.headers, error: error.error }, context);
   }
-  const detail =
-    error instanceof Error ? excerpt(scrub(error.message, context.secrets), 200) : "unknown error";
-  return new PlannerError(context.provider, "internal", `Planning with ${context.label} failed: ${detail}.`, {
+  // An SDK's own message may quote the body it could not parse ("Unexpected token '<', "<html>…"").
+  const what = error instanceof Error ? error.name : "unknown error";
+  return new PlannerError(context.provider, "internal", `Planning with ${context.label} failed (${what}).`, {
     cause: error,
   });
 }

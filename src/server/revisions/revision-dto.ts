@@ -1,4 +1,6 @@
 import type { Revision } from "@/server/db/schema";
+import { configuredPreviewOrigins } from "@/server/previews/configured-origins";
+import { publicPreviewUrl } from "@/server/previews/preview-origin";
 
 export type RevisionDto = {
   id: string;
@@ -27,6 +29,7 @@ export type RevisionDto = {
 
 /** `sandbox_stopped_at` comes from the revision queries' join; rows without it never read as asleep. */
 export function toRevisionDto(row: Revision & { sandbox_stopped_at?: number | null }): RevisionDto {
+  const origins = configuredPreviewOrigins();
   return {
     id: row.id,
     taskId: row.task_id,
@@ -40,13 +43,14 @@ export function toRevisionDto(row: Revision & { sandbox_stopped_at?: number | nu
     error: row.error_message ? { code: row.error_code, message: row.error_message } : null,
     commitSha: row.commit_sha,
     dbBranchId: row.db_branch_id,
-    previewUrl: row.preview_url,
+    // Local previews are linked on their own origin (the preview proxy), never at the sandbox's loopback port.
+    previewUrl: publicPreviewUrl(origins, { kind: "preview", revisionId: row.id }, row.preview_url),
     previewAsleep:
       row.status === "finished" &&
       row.preview_url !== null &&
       row.sandbox_stopped_at !== null &&
       row.sandbox_stopped_at !== undefined,
-    deployUrl: row.deploy_url,
+    deployUrl: publicPreviewUrl(origins, { kind: "deploy", revisionId: row.id }, row.deploy_url),
     screenshotUrl: row.screenshot_key ? `/api/v1/revisions/${row.id}/screenshot` : null,
     restoredFromRevisionId: row.restored_from_revision_id,
     usage: {

@@ -1,3 +1,4 @@
+import { env } from "@/env";
 import type { Executor } from "@/server/db/connection";
 import {
   listCheckpointRowsOfTask,
@@ -7,11 +8,15 @@ import {
 import { type PublicEvent, privateEventTypes } from "@/server/events/public-event";
 import { redactJson } from "@/server/events/redact";
 import type { StoredEvent } from "@/server/events/schema";
+import { configuredPreviewOrigins } from "@/server/previews/configured-origins";
+import { type PreviewTarget, publicPreviewUrl } from "@/server/previews/preview-origin";
+import { createHostScrubber, type PublicHost, publicLink } from "./host-details";
 
 // Stored events → what a share link's viewers get. Secrets are already redacted at ingestion; this removes what is
 // not secret but is the operator's: the platform's internal ids (revision, project, task, user, sandbox, database
 // branch, share session) and the operator's email, wherever they appear in payload text (a sandbox knows its own
-// id, runner event ids embed the revision id). Long command output is clipped: viewers need its gist and its end.
+// id, runner event ids embed the revision id), and the host's details (paths on the host, internal addresses, the
+// model gateway: see host-details.ts). Long command output is clipped: viewers need its gist and its end.
 
 export const HIDDEN = "[hidden]";
 
@@ -23,6 +28,19 @@ export type PublicEventContext = {
   /** The checkpoint ordinal of a revision; undefined for a revision not known when the context was loaded. */
   checkpointOf(revisionId: string): number | undefined;
   scrub(text: string): string;
+  /**
+   * A checkpoint's preview or deploy link as the public may see it: a local one on its preview origin, a cloud one
+   * as it is, null when it is an internal address.
+   */
+  link(url: string | null, target: PreviewTarget): string | null;
+};
+
+/** This Kiln's own host, which the public replay hides. */
+export const defaultPublicHost: PublicHost = {
+  publicUrl: env.KILN_PUBLIC_URL,
+  previewDomain: env.KILN_PREVIEW_DOMAIN,
+  dataDir: env.dataDir,
+  platformRoot: process.cwd(),
 };
 
 /** Replaces every occurrence of the identifiers (case-insensitive) with "[hidden]". */
@@ -71,9 +89,11 @@ export function buildPublicEventContext(
   session: PublicSessionRow,
   checkpoints: ReadonlyArray<{ id: string; ordinal: number }>,
   resourceIds: readonly string[],
+  host: PublicHost = defaultPublicHost,
 ): PublicEventContext {
   const ordinals = new Map(checkpoints.map((row) => [row.id, row.ordinal]));
-  const scrub = createScrubber([
+  const scrubHost = createHostScrubber(host);
+  const scrubIds = createScrubber([
     session.session_id,
     session.task_id,
     session.project_id,
@@ -82,7 +102,12 @@ export function buildPublicEventContext(
     ...ordinals.keys(),
     ...resourceIds,
   ]);
-  return { checkpointOf: (revisionId) => ordinals.get(revisionId), scrub };
+  return {
+    checkpointOf: (revisionId) => ordinals.get(revisionId),
+    // Host paths first: they contain the sandbox's id, which would otherwise be hidden mid-path.
+    scrub: (text) => scrubIds(scrubHost(text)),
+    link: (url, target) => publicLink(publicPreviewUrl(configuredPreviewOrigins(), target, url), host),
+  };
 }
 
 export async function loadPublicEventContext(

@@ -12,6 +12,7 @@ import { AppError } from "@/server/errors";
 import { type PublicEvent, privateEventTypes } from "@/server/events/public-event";
 import { toStoredEvent } from "@/server/events/stored-event";
 import { isTerminal } from "@/server/pipeline/state-machine";
+import type { PublicHost } from "./host-details";
 import { buildPublicEventContext, type PublicEventContext, toPublicEvent } from "./public-events";
 
 // What the public replay page (/s/[slug]) shows: the session's checkpoints and its events, in the public shape.
@@ -90,8 +91,8 @@ function toSharedCheckpoint(row: CheckpointRow, context: PublicEventContext): Sh
     createdAt: row.created_at,
     finishedAt: row.finished_at,
     commitShort: row.commit_sha ? row.commit_sha.slice(0, 7) : null,
-    previewUrl: asleep ? null : row.preview_url,
-    deployUrl: row.deploy_url,
+    previewUrl: asleep ? null : context.link(row.preview_url, { kind: "preview", revisionId: row.id }),
+    deployUrl: context.link(row.deploy_url, { kind: "deploy", revisionId: row.id }),
     hasScreenshot: row.screenshot_key !== null,
   };
 }
@@ -99,7 +100,7 @@ function toSharedCheckpoint(row: CheckpointRow, context: PublicEventContext): Sh
 export async function getSharedSession(
   db: Executor,
   slug: string,
-  options: { backlogLimit?: number } = {},
+  options: { backlogLimit?: number; host?: PublicHost } = {},
 ): Promise<SharedSession> {
   const session = await getPublicSessionOrThrow(db, slug);
   const limit = Math.max(1, options.backlogLimit ?? SHARED_BACKLOG_LIMIT);
@@ -112,7 +113,7 @@ export async function getSharedSession(
     listResourceIdsOfProject(db, session.project_id),
     maxEventCursorOfTask(db, session.task_id, [...privateEventTypes]),
   ]);
-  const context = buildPublicEventContext(session, checkpointRows, resourceIds);
+  const context = buildPublicEventContext(session, checkpointRows, resourceIds, options.host);
   const kept = complete ? rows : rows.slice(0, limit);
   const events: PublicEvent[] = [];
   for (const row of kept) {

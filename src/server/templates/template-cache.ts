@@ -78,6 +78,9 @@ async function install(templateDir: string, target: string, timeoutMs: number): 
       { cause: error },
     );
   }
+  // Sandboxes share these files by hard link (one inode): writable by the platform's uid only, so a sandbox
+  // running as its own uid can replace its links but never change the cache (see linkTree).
+  await run("chmod", ["-R", "go-w", "--", target], { timeout: timeoutMs });
 }
 
 /** The installed cache for the template's current version, installing it first if needed (once, under a lock). */

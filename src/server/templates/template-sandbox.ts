@@ -44,7 +44,7 @@ export type TemplateSnapshotRef = { snapshotId: string };
 
 export type TemplateSandboxInput = Pick<
   CreateSandboxInput,
-  "name" | "env" | "timeoutMs" | "hostPaths" | "readOnlyPaths"
+  "name" | "env" | "timeoutMs" | "hostPaths" | "readOnlyPaths" | "tcpEndpoints"
 > & {
   app: { name: string; description?: string };
 };
@@ -69,6 +69,7 @@ export async function createTemplateSandbox(
     env: input.env,
     timeoutMs: input.timeoutMs,
     hostPaths: input.hostPaths,
+    tcpEndpoints: input.tcpEndpoints,
     readOnlyPaths: input.readOnlyPaths,
   });
   try {

@@ -139,6 +139,9 @@ export function claudeRunEnv(input: RunConfigInput): Record<string, string> {
     CLAUDE_CONFIG_DIR: path.join(input.home, ".claude"),
     ANTHROPIC_BASE_URL: gatewayBase(input.gatewayBaseUrl),
     ANTHROPIC_AUTH_TOKEN: input.runToken,
+    // Side tasks (titles, command checks) use the run's own model: the gateway serves a run its model only.
+    ANTHROPIC_SMALL_FAST_MODEL: input.model,
+    ANTHROPIC_DEFAULT_HAIKU_MODEL: input.model,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
     DISABLE_AUTOUPDATER: "1",
     DISABLE_TELEMETRY: "1",

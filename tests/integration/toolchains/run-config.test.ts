@@ -123,6 +123,8 @@ describe("claudeRunEnv", () => {
       CLAUDE_CONFIG_DIR: "/sandbox/home/.claude",
       ANTHROPIC_BASE_URL: "https://kiln.example.com/gateway",
       ANTHROPIC_AUTH_TOKEN: "rt_abc123",
+      ANTHROPIC_SMALL_FAST_MODEL: base.model,
+      ANTHROPIC_DEFAULT_HAIKU_MODEL: base.model,
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       DISABLE_AUTOUPDATER: "1",
       DISABLE_TELEMETRY: "1",

@@ -47,7 +47,9 @@ beforeAll(async () => {
   claude = await ensureToolchain({ cacheRoot, agent: "claude-code", onProgress: progress });
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-toolchain-sandboxes-"));
   roots.push(root);
-  sandboxes = createLocalSandboxes({ root, hidePaths: [cacheRoot] });
+  // The fake gateways here listen on the host's loopback, which a sandbox with its own network cannot reach (its
+  // door and egress proxy are covered by sandbox-containment.test.ts and, end to end, by pipeline.test.ts).
+  sandboxes = createLocalSandboxes({ root, hidePaths: [cacheRoot], network: null });
   sandbox = await sandboxes.create({
     name: `toolchains-${process.pid}`,
     source: { kind: "empty" },

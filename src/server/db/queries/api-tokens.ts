@@ -58,3 +58,13 @@ export async function revokeApiTokenOfUser(
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
+
+/** Revokes every live token of an operator (on a password change: a token is as strong as the password). */
+export async function revokeAllApiTokensOfUser(db: Executor, userId: string, now: number): Promise<void> {
+  await db
+    .updateTable("api_token")
+    .set({ revoked_at: now })
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .execute();
+}

@@ -38,6 +38,46 @@ export async function listRevisionsOfSandbox(
     .execute();
 }
 
+/** The runner events that end a run: after one is stored, the run's webhook takes no new event. */
+export const closingEventTypes = ["runner.finished", "runner.failed"] as const;
+
+/** Whether a revision's run is over for its sandbox: the revision ended, or its runner already reported its end. */
+export async function findRunClosure(
+  db: Executor,
+  revisionId: string,
+): Promise<{ status: string; closingEventStored: boolean } | undefined> {
+  const revision = await db
+    .selectFrom("revision")
+    .select("status")
+    .where("id", "=", revisionId)
+    .executeTakeFirst();
+  if (!revision) return undefined;
+  const closing = await db
+    .selectFrom("event")
+    .select("id")
+    .where("revision_id", "=", revisionId)
+    .where("type", "in", closingEventTypes)
+    .limit(1)
+    .executeTakeFirst();
+  return { status: revision.status, closingEventStored: closing !== undefined };
+}
+
+/** Which of `eventIds` a sandbox has already stored. */
+export async function listStoredEventIds(
+  db: Executor,
+  sandboxId: string,
+  eventIds: string[],
+): Promise<Set<string>> {
+  if (eventIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom("event")
+    .select("event_id")
+    .where("sandbox_id", "=", sandboxId)
+    .where("event_id", "in", eventIds)
+    .execute();
+  return new Set(rows.map((row) => row.event_id));
+}
+
 /**
  * Serializes event writers of one task (MySQL; embedded SQLite has a single writer anyway). Cursor ids come from
  * an auto-increment that is assigned at insert, not at commit: without this, a reader could see id 11 committed,

@@ -3,17 +3,8 @@ import { isMysqlExecutor } from "../dialect";
 
 export type RateLimitState = { hits: number; windowStartedAt: number };
 
-export async function findRateLimit(db: Executor, bucket: string): Promise<RateLimitState | undefined> {
-  const row = await db
-    .selectFrom("rate_limit")
-    .select(["hits", "window_started_at"])
-    .where("bucket", "=", bucket)
-    .executeTakeFirst();
-  return row ? { hits: row.hits, windowStartedAt: row.window_started_at } : undefined;
-}
-
 /** Counts one hit in a fixed window, starting a new window when the old one has passed. Atomic per bucket. */
-export async function recordRateLimitHit(db: Executor, bucket: string, now: number, windowMs: number) {
+async function upsertHit(db: Executor, bucket: string, now: number, windowMs: number): Promise<void> {
   const expired = now - windowMs;
   if (isMysqlExecutor(db)) {
     await db
@@ -56,6 +47,46 @@ export async function recordRateLimitHit(db: Executor, bucket: string, now: numb
           .end(),
       })),
     )
+    .execute();
+}
+
+/**
+ * Counts one hit and returns the bucket as this hit left it, as one atomic step: of N concurrent callers each sees
+ * a different count, so a limit of L lets exactly L through however many app servers race on the same database.
+ */
+export async function claimRateLimitHit(
+  db: Executor,
+  bucket: string,
+  now: number,
+  windowMs: number,
+): Promise<RateLimitState> {
+  // The upsert takes the row's write lock (MySQL: until commit; SQLite: the single writer), and the read-back
+  // happens under it, so no other hit can land between counting and reading.
+  const claim = async (trx: Executor) => {
+    await upsertHit(trx, bucket, now, windowMs);
+    const row = await trx
+      .selectFrom("rate_limit")
+      .select(["hits", "window_started_at"])
+      .where("bucket", "=", bucket)
+      .$if(isMysqlExecutor(trx), (qb) => qb.forUpdate())
+      .executeTakeFirstOrThrow();
+    return { hits: row.hits, windowStartedAt: row.window_started_at };
+  };
+  return db.isTransaction ? claim(db) : db.transaction().execute(claim);
+}
+
+/** Gives back one hit claimed in the window that started at `windowStartedAt` (a later window is left alone). */
+export async function releaseRateLimitHit(
+  db: Executor,
+  bucket: string,
+  windowStartedAt: number,
+): Promise<void> {
+  await db
+    .updateTable("rate_limit")
+    .set((eb) => ({ hits: eb("hits", "-", 1) }))
+    .where("bucket", "=", bucket)
+    .where("window_started_at", "=", windowStartedAt)
+    .where("hits", ">", 0)
     .execute();
 }
 

@@ -119,3 +119,15 @@ export async function findStrandedQueuedRevisions(db: Executor, queuedBefore: nu
     .limit(20)
     .execute();
 }
+
+/** Where a checkpoint's preview and deployment listen inside the platform (the preview proxy's upstreams). */
+export async function findRevisionUpstreams(
+  db: Executor,
+  revisionId: string,
+): Promise<{ preview_url: string | null; deploy_url: string | null } | undefined> {
+  return db
+    .selectFrom("revision")
+    .select(["preview_url", "deploy_url"])
+    .where("id", "=", revisionId)
+    .executeTakeFirst();
+}

@@ -8,6 +8,10 @@ export type MeteredRun = {
   userId: string;
   status: string;
   sandboxId: string | null;
+  /** The revision's agent and model, and the project's model: which vendor and model the run may use. */
+  agent: string;
+  model: string | null;
+  projectModel: string | null;
   inputTokens: number;
   outputTokens: number;
   cachedTokens: number;
@@ -33,6 +37,9 @@ export async function findMeteredRun(db: Executor, revisionId: string): Promise<
       "project.user_id",
       "revision.status",
       "revision.sandbox_id",
+      "revision.agent",
+      "revision.model",
+      "project.model as project_model",
       "revision.input_tokens",
       "revision.output_tokens",
       "revision.cached_tokens",
@@ -49,6 +56,9 @@ export async function findMeteredRun(db: Executor, revisionId: string): Promise<
     userId: row.user_id,
     status: row.status,
     sandboxId: row.sandbox_id,
+    agent: row.agent,
+    model: row.model,
+    projectModel: row.project_model,
     inputTokens: num(row.input_tokens),
     outputTokens: num(row.output_tokens),
     cachedTokens: num(row.cached_tokens),

@@ -106,6 +106,7 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
         env: input.env,
         timeoutMs: DEPLOYMENT_LIFETIME_MS,
         hostPaths: input.hostPaths,
+        tcpEndpoints: input.tcpEndpoints,
       });
       if (!(await update(record.id, { sandboxId: sandbox.id }))) {
         await sandbox.stop();

@@ -24,6 +24,8 @@ export type DeployInput = {
   env: Record<string, string>;
   /** Host paths the app needs, e.g. an embedded database file's directory (local deployer only). */
   hostPaths?: string[];
+  /** Host TCP endpoints the app needs, e.g. a MySQL branch's server (local deployer only: its own network). */
+  tcpEndpoints?: Array<{ host: string; port: number }>;
 };
 
 export interface Deployer {

@@ -9,7 +9,8 @@ import { errnoOf, localSandboxError } from "./local-errors";
  * process of the sandbox joins them, which also gives `stop()` a complete list of pids to kill.
  */
 
-export type CgroupLimits = { memoryLimitMb: number | null; pidsLimit: number | null };
+/** `cpus`: CPU time per period (CFS quota) in cores; best effort, as some hosts do not delegate the controller. */
+export type CgroupLimits = { memoryLimitMb: number | null; pidsLimit: number | null; cpus?: number | null };
 
 export type CgroupSetup = { dirs: string[]; applied: string } | { dirs: []; unavailable: string };
 
@@ -47,12 +48,46 @@ export async function createCgroups(
       return { dirs: [], unavailable: `${code} on ${cgroupRoot}` };
     throw localSandboxError("creating the sandbox's cgroups", error);
   }
-  const applied = controllers
-    .map((controller) =>
-      controller.name === "memory" ? `memory ${limits.memoryLimitMb} MiB` : `${limits.pidsLimit} processes`,
-    )
-    .join(", ");
-  return { dirs, applied };
+  const applied = controllers.map((controller) =>
+    controller.name === "memory" ? `memory ${limits.memoryLimitMb} MiB` : `${limits.pidsLimit} processes`,
+  );
+  const cpu = limits.cpus
+    ? await cpuCgroup(cgroupRoot, ownPaths.get("cpu") ?? "/", id, limits.cpus)
+    : undefined;
+  if (cpu) {
+    dirs.push(cpu);
+    applied.push(`${limits.cpus} CPU${limits.cpus === 1 ? "" : "s"}`);
+  }
+  return { dirs, applied: applied.join(", ") };
+}
+
+const cfsPeriodUs = 100_000;
+
+/** A `cpu` group with a CFS quota of `cpus` cores; undefined when the controller is not there or not ours. */
+async function cpuCgroup(
+  cgroupRoot: string,
+  own: string,
+  id: string,
+  cpus: number,
+): Promise<string | undefined> {
+  const dir = path.join(cgroupRoot, "cpu", own, `kiln-${id}`);
+  try {
+    await fs.mkdir(dir);
+  } catch (error) {
+    const code = errnoOf(error);
+    if (code === "ENOENT" || code === "EACCES" || code === "EPERM" || code === "EROFS") return undefined;
+    throw localSandboxError("creating the sandbox's cpu cgroup", error);
+  }
+  try {
+    await fs.writeFile(path.join(dir, "cpu.cfs_period_us"), String(cfsPeriodUs));
+    await fs.writeFile(path.join(dir, "cpu.cfs_quota_us"), String(Math.round(cpus * cfsPeriodUs)));
+    return dir;
+  } catch (error) {
+    await removeCgroups([dir]);
+    const code = errnoOf(error);
+    if (code === "EACCES" || code === "EPERM" || code === "EINVAL" || code === "ENOENT") return undefined;
+    throw localSandboxError("limiting the sandbox's cpu", error);
+  }
 }
 
 /** Controller → path of the platform's own cgroup, from /proc/self/cgroup ("N:memory:/some/path"). */

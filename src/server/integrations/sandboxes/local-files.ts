@@ -5,6 +5,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { errnoOf, localSandboxError } from "./local-errors";
+import type { SandboxUser } from "./local-isolation";
 import { escapeError, toSandboxFilePath, toSandboxRelativePath } from "./sandbox-paths";
 
 const execFileAsync = promisify(execFile);
@@ -18,6 +19,14 @@ const execFileAsync = promisify(execFile);
 function isInside(child: string, parent: string): boolean {
   const relative = path.relative(parent, child);
   return relative === "" || (!relative.startsWith("..") && !path.isAbsolute(relative));
+}
+
+/** `mkdir -p` made `first` … `last`: each of them goes to the sandbox's uid (lchown: never through a link). */
+async function chownCreated(first: string, last: string, owner: SandboxUser): Promise<void> {
+  const stop = path.dirname(first);
+  for (let dir = last; dir !== stop && dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    await fs.lchown(dir, owner.uid, owner.gid);
+  }
 }
 
 /** realpath of the deepest existing ancestor of `target` (inclusive), plus the part that does not exist yet. */
@@ -62,9 +71,14 @@ async function resolveSandboxFile(workReal: string, input: string): Promise<stri
   return path.join(real, ...rest, path.basename(target));
 }
 
+/**
+ * `owner`: when sandboxes run as their own uid, everything the platform writes into one becomes theirs, so the
+ * agent can edit and replace it like its own files.
+ */
 export async function writeSandboxFiles(
   workReal: string,
   files: Array<{ path: string; content: Buffer | string }>,
+  owner?: SandboxUser,
 ): Promise<void> {
   // Validate every path first, so a refused path does not leave the other files half-written.
   const targets = await Promise.all(files.map((file) => resolveSandboxFile(workReal, file.path)));
@@ -72,11 +86,12 @@ export async function writeSandboxFiles(
     const target = targets[index];
     if (target === undefined) continue;
     try {
-      await fs.mkdir(path.dirname(target), { recursive: true });
+      const created = await fs.mkdir(path.dirname(target), { recursive: true });
       // A symlink swapped in after the check above would be followed by mkdir; check the result again.
       const parentReal = await fs.realpath(path.dirname(target));
       if (!isInside(parentReal, workReal)) throw escapeError("local-sandbox", "path", file.path);
-      await writeReplacing(path.join(parentReal, path.basename(target)), file.content);
+      if (created !== undefined && owner) await chownCreated(created, parentReal, owner);
+      await writeReplacing(path.join(parentReal, path.basename(target)), file.content, owner);
     } catch (error) {
       throw localSandboxError(`writing ${JSON.stringify(file.path)} into the sandbox`, error);
     }
@@ -87,7 +102,7 @@ export async function writeSandboxFiles(
  * Temp file + rename: readers never see a partial file, an existing symlink at the target is replaced instead of
  * followed, and a hard-linked file (from a directory source) is replaced instead of edited in place.
  */
-async function writeReplacing(target: string, content: Buffer | string): Promise<void> {
+async function writeReplacing(target: string, content: Buffer | string, owner?: SandboxUser): Promise<void> {
   let mode = 0o644;
   try {
     const stat = await fs.lstat(target);
@@ -100,6 +115,7 @@ async function writeReplacing(target: string, content: Buffer | string): Promise
   try {
     await fs.writeFile(temp, content, { mode, flag: "wx" });
     await fs.chmod(temp, mode);
+    if (owner) await fs.lchown(temp, owner.uid, owner.gid);
     await fs.rename(temp, target);
   } catch (error) {
     await fs.rm(temp, { force: true });
@@ -140,12 +156,10 @@ export async function readSandboxFile(workReal: string, input: string): Promise<
 /**
  * Copies a host directory into the (empty) working directory. Ordinary files are real copies (a reflink where
  * the filesystem supports it): the coding agent edits them in place, and a shared inode would edit the source
- * template too. `node_modules` trees are hard-linked where source and sandbox share a filesystem (falling back to
- * a copy): they are large, read-only in practice, and `npm install` replaces files rather than editing them.
- * Anything that patches files inside node_modules in place (patch-package) would reach the source, so give such
- * projects a directory of their own.
+ * template too. `node_modules` trees are shared with the source (see `linkTree`) when the sandbox runs as a uid
+ * of its own, so the shared files cannot be written in place; otherwise they are copied too.
  */
-export async function copyDirectoryInto(source: string, work: string): Promise<void> {
+export async function copyDirectoryInto(source: string, work: string, owner?: SandboxUser): Promise<void> {
   let stat: Awaited<ReturnType<typeof fs.stat>>;
   try {
     stat = await fs.stat(source);
@@ -156,42 +170,72 @@ export async function copyDirectoryInto(source: string, work: string): Promise<v
     throw localSandboxError(`reading the source directory ${source}`, new Error("it is not a directory"));
   }
   try {
-    await copyTree(source, work);
+    await copyTree(source, work, owner);
   } catch (error) {
     throw localSandboxError(`copying ${source} into the sandbox`, error);
   }
 }
 
-async function copyTree(from: string, to: string): Promise<void> {
+async function copyTree(from: string, to: string, owner: SandboxUser | undefined): Promise<void> {
   const entries = await fs.readdir(from, { withFileTypes: true });
   await Promise.all(
     entries.map(async (entry) => {
       const source = path.join(from, entry.name);
       const target = path.join(to, entry.name);
       if (entry.isDirectory()) {
-        if (entry.name === "node_modules") return linkTree(source, target);
+        if (entry.name === "node_modules") {
+          if (owner) return linkTree(source, target, owner);
+          return copyTreeWhole(source, target);
+        }
         await fs.mkdir(target, { mode: (await fs.stat(source)).mode & 0o7777 });
-        return copyTree(source, target);
+        if (owner) await fs.lchown(target, owner.uid, owner.gid);
+        return copyTree(source, target, owner);
       }
-      if (entry.isSymbolicLink()) return fs.symlink(await fs.readlink(source), target);
-      if (entry.isFile()) return fs.copyFile(source, target, fsConstants.COPYFILE_FICLONE);
+      if (entry.isSymbolicLink()) await fs.symlink(await fs.readlink(source), target);
+      else if (entry.isFile()) await fs.copyFile(source, target, fsConstants.COPYFILE_FICLONE);
       // Sockets, fifos and devices have no place in a project tree.
+      else return undefined;
+      if (owner) await fs.lchown(target, owner.uid, owner.gid);
       return undefined;
     }),
   );
 }
 
-/** `target` becomes a hard-linked copy of `source` (a plain copy across filesystems). */
-export async function linkTree(source: string, target: string): Promise<void> {
+/**
+ * `target` becomes a hard-linked copy of `source` whose directories belong to `owner` (the sandbox's uid) and
+ * whose files stay the source's (the platform's uid, never writable by others: see `ensureTemplateCache`).
+ * One inode per file, so a link is as writable as the cache file itself: the sandbox may replace a file (unlink
+ * in a directory it owns, then write; what npm does) but never change it in place, which would change it for
+ * the cache and every sandbox and deployment sharing it. Across filesystems, a plain copy owned by `owner`.
+ */
+export async function linkTree(source: string, target: string, owner?: SandboxUser): Promise<void> {
   try {
     await execFileAsync("cp", ["-al", "--", source, target], { timeout: 300_000 });
   } catch (error) {
     // Cross-filesystem (EXDEV) or a cp without -l: fall back to a plain recursive copy.
     await fs.rm(target, { recursive: true, force: true });
-    await execFileAsync("cp", ["-a", "--reflink=auto", "--", source, target], { timeout: 600_000 }).catch(
-      (copyError: unknown) => {
-        throw new Error(`cp failed: ${String(copyError)} (hard link attempt: ${String(error)})`);
-      },
-    );
+    await copyTreeWhole(source, target).catch((copyError: unknown) => {
+      throw new Error(`cp failed: ${String(copyError)} (hard link attempt: ${String(error)})`);
+    });
+    if (owner) await execFileAsync("chown", ["-R", "-h", `${owner.uid}:${owner.gid}`, "--", target]);
+    return;
+  }
+  if (owner) await chownDirectories(target, owner);
+}
+
+async function copyTreeWhole(source: string, target: string): Promise<void> {
+  await execFileAsync("cp", ["-a", "--reflink=auto", "--", source, target], { timeout: 600_000 });
+}
+
+/** Every directory under `root` (symlinks not followed) to `owner`; files keep their owner. */
+async function chownDirectories(root: string, owner: SandboxUser): Promise<void> {
+  const dirs: string[] = [root];
+  for (let i = 0; i < dirs.length; i++) {
+    const dir = dirs[i];
+    if (dir === undefined) break;
+    await fs.lchown(dir, owner.uid, owner.gid);
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) dirs.push(path.join(dir, entry.name));
+    }
   }
 }

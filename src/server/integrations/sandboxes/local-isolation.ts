@@ -40,6 +40,8 @@ export type SandboxEnvInput = {
   dirs: SandboxDirs;
   searchPath: string;
   isolated: boolean;
+  /** The in-namespace egress proxy's port; undefined when the sandbox shares the host's network. */
+  proxyPort?: number;
   sandboxEnv: Record<string, string>;
   commandEnv: Record<string, string> | undefined;
 };
@@ -56,15 +58,93 @@ export function sandboxEnv(input: SandboxEnvInput): Record<string, string> {
     TMPDIR: input.isolated ? "/tmp" : input.dirs.tmp,
     LANG: "C.UTF-8",
     TERM: "dumb",
+    ...(input.proxyPort === undefined ? {} : proxyEnv(input.proxyPort)),
     ...input.sandboxEnv,
     ...input.commandEnv,
     [sandboxIdEnv]: input.id,
   };
 }
 
+/**
+ * Package managers, Codex (reqwest) and Claude Code read these; nothing else leaves the namespace anyway, so a
+ * tool that ignores them just fails to connect. Loopback stays direct: the door to the platform and the app itself.
+ */
+function proxyEnv(port: number): Record<string, string> {
+  const proxy = `http://127.0.0.1:${port}`;
+  return {
+    HTTP_PROXY: proxy,
+    HTTPS_PROXY: proxy,
+    http_proxy: proxy,
+    https_proxy: proxy,
+    NO_PROXY: "127.0.0.1,localhost",
+    no_proxy: "127.0.0.1,localhost",
+    npm_config_proxy: proxy,
+    npm_config_https_proxy: proxy,
+  };
+}
+
+/** Who sandbox processes run as on the host when the platform is root (see `LocalSandboxesOptions.sandboxUser`). */
+export type SandboxUser = { uid: number; gid: number };
+
+/**
+ * A system path the sandbox sees: `/usr`, `/etc`, `/opt` read-only, and on merged-/usr hosts `/bin`, `/lib`…
+ * as the same symlinks into `/usr`. Found once per adapter (`systemMounts`).
+ */
+export type SystemMount =
+  | { kind: "ro-bind"; path: string }
+  | { kind: "symlink"; path: string; target: string };
+
+const systemDirs = ["/usr", "/etc", "/opt"];
+const mergedUsrLinks = ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+/**
+ * The host paths a sandbox may see, and nothing else: the system (binaries, libraries, /etc) plus the prefix of
+ * the platform's Node when it lives outside /usr (an nvm or /opt install), so `node` and `npm` resolve inside.
+ * An allow-list rather than "the host minus what we hide": whatever the operator adds to the host later (a
+ * database socket under /run, a new secret under /srv) stays out without anyone remembering to hide it. Unix
+ * sockets in particular must not be visible at all: connect() works through a read-only mount.
+ */
+export async function systemMounts(): Promise<SystemMount[]> {
+  const mounts: SystemMount[] = [];
+  for (const dir of systemDirs) {
+    if (await isDirectory(dir)) mounts.push({ kind: "ro-bind", path: dir });
+  }
+  for (const link of mergedUsrLinks) {
+    let stat: Awaited<ReturnType<typeof fs.lstat>>;
+    try {
+      stat = await fs.lstat(link);
+    } catch (error) {
+      if (errnoOf(error) === "ENOENT") continue;
+      throw localSandboxError(`checking ${link}`, error);
+    }
+    if (stat.isSymbolicLink()) mounts.push({ kind: "symlink", path: link, target: await fs.readlink(link) });
+    else if (stat.isDirectory()) mounts.push({ kind: "ro-bind", path: link });
+  }
+  const nodePrefix = path.dirname(path.dirname(await fs.realpath(process.execPath)));
+  if (
+    !mounts.some((mount) => mount.kind === "ro-bind" && isInside(nodePrefix, mount.path)) &&
+    nodePrefix !== "/"
+  )
+    mounts.push({ kind: "ro-bind", path: nodePrefix });
+  return mounts;
+}
+
+async function isDirectory(dir: string): Promise<boolean> {
+  try {
+    return (await fs.stat(dir)).isDirectory();
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return false;
+    throw localSandboxError(`checking ${dir}`, error);
+  }
+}
+
+/** Files under /etc no sandbox needs and a misconfigured host might leave readable: masked with an empty file. */
+const maskedFiles = ["/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"];
+
 export type BwrapLayout = {
   dirs: SandboxDirs;
-  root: string;
+  system: SystemMount[];
+  /** Platform paths (data dir, checkout, the sandboxes root) to cover with an empty tmpfs if a system path holds them. */
   hidePaths: string[];
   hostPaths: string[];
   readOnlyPaths: string[];
@@ -79,22 +159,32 @@ function isInside(child: string, parent: string): boolean {
 }
 
 /**
- * bubblewrap arguments, in mount order: the host read-only; the sandbox's own tmp as /tmp; tmpfs over hidden
- * paths (other sandboxes, whatever the operator lists); then the sandbox's work and home dirs (and any host paths
- * it was given) read-write at their own absolute paths, so paths recorded inside (agent session files keyed by
- * cwd) stay valid. Paths under /tmp need no hiding: /tmp is already replaced. Capabilities are dropped, or root in
- * the sandbox could simply remount / read-write.
+ * bubblewrap arguments, in mount order: an empty root with only the system paths read-only; fresh /proc (of its
+ * own pid namespace) and /dev; the sandbox's own tmp as /tmp and /var/tmp; then its work and home dirs (and any
+ * host paths it was given) read-write at their own absolute paths, so paths recorded inside (agent session files
+ * keyed by cwd) stay valid; then read-only paths (the toolchain cache, which shows through a hidden data dir). Everything else of the host — the data
+ * dir, the checkout, other sandboxes, /root, /run, /var — does not exist inside. A user namespace of its own;
+ * capabilities dropped on top, so even a process that is root inside cannot remount anything.
  */
 export function bwrapArgs(layout: BwrapLayout): string[] {
-  const args = ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--bind", layout.dirs.tmp, "/tmp"];
-  const hidden = [...new Set([layout.root, ...layout.hidePaths])]
-    .filter((hidden) => !isInside(hidden, "/tmp") && hidden !== "/")
+  const args: string[] = [];
+  for (const mount of layout.system) {
+    if (mount.kind === "symlink") args.push("--symlink", mount.target, mount.path);
+    else args.push("--ro-bind", mount.path, mount.path);
+  }
+  // An operator may install Kiln under /opt: its data dir and checkout must still stay out.
+  const visible = layout.system.flatMap((mount) => (mount.kind === "ro-bind" ? [mount.path] : []));
+  const hidden = [...new Set(layout.hidePaths)]
+    .filter((dir) => dir !== "/" && visible.some((shown) => isInside(dir, shown)))
     .sort((a, b) => a.length - b.length);
   for (const dir of hidden) args.push("--tmpfs", dir);
+  for (const file of maskedFiles) args.push("--ro-bind-try", "/dev/null", file);
+  args.push("--dev", "/dev", "--proc", "/proc", "--bind", layout.dirs.tmp, "/tmp");
+  args.push("--bind", layout.dirs.tmp, "/var/tmp");
   for (const dir of [layout.dirs.work, layout.dirs.home, ...layout.hostPaths]) args.push("--bind", dir, dir);
-  // After the tmpfs hiding: a read-only path inside a hidden directory (the toolchain cache) shows through.
   for (const dir of layout.readOnlyPaths) args.push("--ro-bind", dir, dir);
   args.push(
+    "--unshare-user",
     "--unshare-pid",
     "--unshare-ipc",
     "--unshare-uts",

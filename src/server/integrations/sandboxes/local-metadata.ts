@@ -35,6 +35,14 @@ const metadataSchema = z.object({
   readOnlyPaths: z.array(z.string()).default([]),
   /** cgroup v1 directories the sandbox's processes join (removed on stop). */
   cgroups: z.array(z.string()),
+  /** Present when the sandbox has a network namespace of its own (local-network.ts); absent: the host's. */
+  network: z
+    .object({
+      tcp: z.array(z.object({ host: z.string(), port: z.number().int() })),
+      /** The door (local-egress-proxy.ts): the platform URL it forwards to and the one webhook it passes. */
+      door: z.object({ target: z.string(), webhookId: z.string() }).optional(),
+    })
+    .optional(),
 });
 
 export type LocalSandboxMetadata = z.infer<typeof metadataSchema>;

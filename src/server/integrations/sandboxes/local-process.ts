@@ -26,6 +26,8 @@ export type SpawnPlan = {
   bwrap?: { block: boolean };
   /** cgroups every process of the command must be in. */
   cgroups: string[];
+  /** Started as this uid/gid, with no supplementary groups (libuv drops them); undefined: the platform's. */
+  user?: { uid: number; gid: number };
   stdin?: Buffer;
 };
 
@@ -53,6 +55,7 @@ export async function spawnSandboxProcess(
       env: asProcessEnv(plan.env),
       detached: true,
       stdio,
+      ...(plan.user ? { uid: plan.user.uid, gid: plan.user.gid } : {}),
     });
   } catch (error) {
     throw localSandboxError(`starting ${plan.file}`, error);

@@ -5,10 +5,19 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { asProcessEnv } from "@/server/process-env";
 import { ProviderError } from "../provider-error";
 import { cgroupPids, removeCgroups } from "./local-cgroups";
+import { assertWebhookId, type EgressPolicy } from "./local-egress-proxy";
 import { localSandboxError, stoppedError } from "./local-errors";
 import { readSandboxFile, resolveSandboxDir, writeSandboxFiles } from "./local-files";
-import { bwrapArgs, sandboxEnv } from "./local-isolation";
+import { bwrapArgs, type SandboxUser, type SystemMount, sandboxEnv } from "./local-isolation";
 import { type LocalSandboxMetadata, readMetadata, type SandboxDirs, writeMetadata } from "./local-metadata";
+import {
+  closeSandboxNetwork,
+  egressPort,
+  type NetworkTools,
+  netnsPath,
+  openDoor,
+  openSandboxNetwork,
+} from "./local-network";
 import {
   killGroup,
   killPid,
@@ -27,13 +36,20 @@ export type LocalRuntime = {
   searchPath: string;
   bwrap: string | undefined;
   prlimit: string | undefined;
+  /** The host paths bubblewrap sandboxes see besides their own (read-only system directories). */
+  system: SystemMount[];
+  /** Platform paths that must stay out even if they sit inside a system path (see `bwrapArgs`). */
   hidePaths: string[];
+  /** The host uid/gid sandbox processes run as (the platform is root); undefined: the platform's own. */
+  owner: SandboxUser | undefined;
   memoryLimitMb: number | null;
   pidsLimit: number | null;
   keepFilesOnStop: boolean;
   /** Set when cgroups are unavailable and per-process rlimits stand in. */
   useRlimits?: boolean;
   reservedPorts: Set<number>;
+  /** Each sandbox gets its own network namespace (root, bwrap and the tools present); undefined: the host's. */
+  network?: { tools: NetworkTools; policy: EgressPolicy };
   warn: (message: string) => void;
 };
 
@@ -86,7 +102,7 @@ export class LocalSandbox implements SandboxHandle {
 
   async writeFiles(files: Array<{ path: string; content: Buffer | string }>): Promise<void> {
     this.assertRunning();
-    await writeSandboxFiles(this.workdir, files);
+    await writeSandboxFiles(this.workdir, files, this.runtime.owner);
   }
 
   async readFile(filePath: string): Promise<Buffer | null> {
@@ -108,6 +124,40 @@ export class LocalSandbox implements SandboxHandle {
 
   url(port: number): string {
     return `http://127.0.0.1:${this.listenPort(port)}`;
+  }
+
+  /**
+   * Where processes inside reach the platform: the door of the sandbox's egress proxy, which forwards the model
+   * gateway and `/hooks/v1/sandboxes/<webhookId>` to `publicUrl`, and nothing else. undefined when the sandbox
+   * shares the host's network.
+   */
+  async platformUrl(door: { publicUrl: string; webhookId: string }): Promise<string | undefined> {
+    this.assertRunning();
+    if (!this.metadata.network) return undefined;
+    const target = new URL(door.publicUrl);
+    if (target.protocol !== "http:" && target.protocol !== "https:") {
+      throw new ProviderError("local-sandbox", "invalid", "Local sandbox: the platform URL must be http(s).");
+    }
+    const opened = { target: target.href.replace(/\/+$/, ""), webhookId: assertWebhookId(door.webhookId) };
+    this.metadata = { ...this.metadata, network: { ...this.metadata.network, door: opened } };
+    await writeMetadata(this.dirs, this.metadata);
+    openDoor(this.id, opened);
+    return `http://127.0.0.1:${egressPort}`;
+  }
+
+  /** Opens (or re-opens after a platform restart) the sandbox's network namespace and its forwarders. */
+  async openNetwork(): Promise<void> {
+    const { network } = this.runtime;
+    const owner = this.runtime.owner;
+    if (!network || !owner || !this.metadata.network) return;
+    await openSandboxNetwork(network.tools, network.policy, {
+      id: this.id,
+      dir: `${this.dirs.dir}/net`,
+      owner,
+      ports: Object.values(this.metadata.ports),
+      tcp: this.metadata.network.tcp,
+      door: this.metadata.network.door ?? { target: undefined, webhookId: undefined },
+    });
   }
 
   async extend(ms: number): Promise<void> {
@@ -211,11 +261,13 @@ export class LocalSandbox implements SandboxHandle {
   private plan(command: CommandSpec, cwd: string, stdin: Buffer | undefined): SpawnPlan {
     const { runtime, dirs, metadata } = this;
     const isolated = runtime.bwrap !== undefined;
+    const netns = runtime.network && runtime.owner && metadata.network ? runtime.network : undefined;
     const env = sandboxEnv({
       id: this.id,
       dirs,
       searchPath: runtime.searchPath,
       isolated,
+      proxyPort: netns ? egressPort : undefined,
       sandboxEnv: this.env,
       commandEnv: command.env,
     });
@@ -225,8 +277,8 @@ export class LocalSandbox implements SandboxHandle {
     if (runtime.bwrap) {
       const layout = {
         dirs,
-        root: runtime.root,
-        hidePaths: runtime.hidePaths,
+        system: runtime.system,
+        hidePaths: [runtime.root, ...runtime.hidePaths],
         hostPaths: metadata.hostPaths,
         readOnlyPaths: metadata.readOnlyPaths,
         cwd,
@@ -239,6 +291,25 @@ export class LocalSandbox implements SandboxHandle {
       args = [`--data=${runtime.memoryLimitMb * 1024 * 1024}`, "--", file, ...args];
       file = runtime.prlimit;
     }
+    let user = runtime.owner;
+    if (netns && user) {
+      // Entering the namespace needs root: nsenter (root) → setpriv (drops to the sandbox uid, no groups) → bwrap.
+      // Each execs the next, so the pid the cgroups and bwrap's sync pipes know stays the same.
+      const { nsenter, setpriv } = netns.tools;
+      args = [
+        `--net=${netnsPath(this.id)}`,
+        "--",
+        setpriv,
+        `--reuid=${user.uid}`,
+        `--regid=${user.gid}`,
+        "--clear-groups",
+        "--",
+        file,
+        ...args,
+      ];
+      file = nsenter;
+      user = undefined;
+    }
     return {
       file,
       args,
@@ -247,6 +318,7 @@ export class LocalSandbox implements SandboxHandle {
       stdin,
       bwrap: isolated ? { block: useCgroups } : undefined,
       cgroups: metadata.cgroups,
+      user,
     };
   }
 
@@ -261,6 +333,7 @@ export class LocalSandbox implements SandboxHandle {
         sleep(5000, undefined, { ref: false }),
       ]);
       const leftCgroups = await removeCgroups(this.metadata.cgroups);
+      if (this.runtime.network) await closeSandboxNetwork(this.runtime.network.tools, this.id);
       if (survivors.length > 0 || leftCgroups.length > 0) {
         this.runtime.warn(
           `sandbox ${this.id}: processes ${survivors.join(", ") || "(none)"} and cgroups ${leftCgroups.join(", ") || "(none)"} survived stop()`,

@@ -32,6 +32,8 @@ export type CreateSandboxInput = {
   hostPaths?: string[];
   /** Local only: host paths (e.g. the agent toolchain cache) visible read-only at the same path, even if hidden. */
   readOnlyPaths?: string[];
+  /** Local only: host TCP endpoints (a MySQL branch's server) reachable inside at the same address. */
+  tcpEndpoints?: Array<{ host: string; port: number }>;
 };
 
 export type CommandSpec = {
@@ -70,6 +72,12 @@ export interface SandboxHandle {
   listenPort(port: number): number;
   /** Where the platform (and a browser) reaches declared port `port`. */
   url(port: number): string;
+  /**
+   * Optional: the base URL processes inside use for the platform's gateway and for the webhook
+   * `/hooks/v1/sandboxes/<webhookId>` (a local sandbox's door to `publicUrl`, passing only those);
+   * undefined: they use `publicUrl` itself.
+   */
+  platformUrl?(door: { publicUrl: string; webhookId: string }): Promise<string | undefined>;
   extend(ms: number): Promise<void>;
   isAlive(): Promise<boolean>;
   /** Idempotent. Leaves no process behind. */

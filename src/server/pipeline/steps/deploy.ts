@@ -17,7 +17,7 @@ import type { Providers } from "@/server/integrations/registry";
 import { linkTree } from "@/server/integrations/sandboxes/local-files";
 import { repoRefOf } from "@/server/projects/project-resources";
 import { ensureTemplateCache } from "@/server/templates/template-cache";
-import { decryptBranchConnection } from "./provision";
+import { decryptBranchConnection, tcpEndpointsOf } from "./provision";
 
 // Deploy: a finished checkpoint's commit, built and served by the project's Deployer with the checkpoint's own
 // database branch. Vercel builds the pushed commit from GitHub; the local deployer gets the commit's files, with the
@@ -149,6 +149,7 @@ export async function deployRevision(ctx: DeployContext, revisionId: string): Pr
       source: sourceFor(ctx, repo, task.branch, revision.commit_sha, staged),
       env: { DATABASE_URL: database.url },
       hostPaths: database.hostPaths,
+      tcpEndpoints: tcpEndpointsOf(database.url),
     });
     await updateRevisionRow(ctx.db, revision.id, { deployment_id: started.id, updated_at: Date.now() });
     const done = await ctx.providers.deployer.waitForDeployment(started.id, {

@@ -236,6 +236,8 @@ export async function startRevisionSandbox(
     syncTo: string | null;
     hostPaths: string[];
     readOnlyPaths?: string[];
+    /** A MySQL branch's server, which a local sandbox's own network reaches only through a forwarder. */
+    tcpEndpoints?: Array<{ host: string; port: number }>;
   },
 ): Promise<{ sandbox: SandboxHandle; sandboxRowId: string; webhookSecret: string }> {
   const sandbox = await createTemplateSandbox(ctx.providers.sandboxes, input.cache, {
@@ -244,6 +246,7 @@ export async function startRevisionSandbox(
     timeoutMs: ctx.sandboxTimeoutMs,
     hostPaths: input.hostPaths,
     readOnlyPaths: input.readOnlyPaths,
+    tcpEndpoints: input.tcpEndpoints,
     app: { name: input.project.name },
   });
   const sandboxRowId = newId("sandbox");
@@ -302,6 +305,7 @@ export async function provisionRevision(
     syncTo: parent?.commit_sha ? baseSha : null,
     hostPaths: branch.connection.hostPaths,
     readOnlyPaths: [toolchain.dir],
+    tcpEndpoints: tcpEndpointsOf(branch.connection.databaseUrl),
   });
   try {
     await updateRevisionRow(ctx.db, revision.id, {
@@ -323,4 +327,11 @@ export async function provisionRevision(
     sandbox,
     toolchain,
   };
+}
+
+/** The server of a `mysql://` branch URL; a libSQL branch (a file) needs none. */
+export function tcpEndpointsOf(databaseUrl: string): Array<{ host: string; port: number }> {
+  if (!databaseUrl.startsWith("mysql://")) return [];
+  const url = new URL(databaseUrl);
+  return [{ host: url.hostname, port: Number(url.port || 3306) }];
 }
