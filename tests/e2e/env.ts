@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 
 // Shared by playwright.config.ts and the specs: where the e2e server runs and who its first operator is.
@@ -12,7 +13,9 @@ export const E2E_BASE_URL = `http://127.0.0.1:${E2E_PORT}`;
  */
 export type E2eLeg = "libsql" | "mysql" | "mysql-dev";
 export const E2E_LEG: E2eLeg = parseLeg(process.env.KILN_E2E_LEG);
-export const E2E_DATA_DIR = path.resolve(E2E_LEG === "libsql" ? ".data/e2e" : `.data/e2e-${E2E_LEG}`);
+// Outside the checkout: local sandboxes run as an unprivileged uid that must be able to walk down to the data dir,
+// and a checkout may sit under a home directory that uid cannot enter (root's, 0700).
+export const E2E_DATA_DIR = path.join(os.tmpdir(), "kiln-e2e", E2E_LEG);
 /** Everything the e2e server prints, so a spec can wait for what it logs (the reconciler's first pass). */
 export const E2E_SERVER_LOG = `${E2E_DATA_DIR}.log`;
 
