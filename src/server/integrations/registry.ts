@@ -28,6 +28,8 @@ export type PlatformProviderSettings = {
   sandboxUid?: number;
   /** Hosts local sandboxes may reach through their egress proxy (the npm registry, KILN_SANDBOX_ALLOWED_HOSTS). */
   sandboxAllowedHosts?: string[];
+  /** Of those, the platform's own package registry, reached whatever address it resolves to. */
+  sandboxRegistryHost?: string;
   githubApiUrl: string;
   vercelApiUrl: string;
   tidbCloudApiUrl: string;
@@ -142,7 +144,14 @@ function localSandboxes(s: PlatformProviderSettings): Sandboxes {
     root: localLayout(s.dataDir).sandboxes,
     hidePaths: [s.dataDir, s.platformRoot],
     ...(s.sandboxUid ? { sandboxUser: { uid: s.sandboxUid, gid: s.sandboxUid } } : {}),
-    ...(s.sandboxAllowedHosts ? { network: { allowedHosts: s.sandboxAllowedHosts } } : {}),
+    ...(s.sandboxAllowedHosts
+      ? {
+          network: {
+            allowedHosts: s.sandboxAllowedHosts,
+            trustedHosts: s.sandboxRegistryHost ? [s.sandboxRegistryHost] : [],
+          },
+        }
+      : {}),
   });
 }
 

@@ -34,14 +34,13 @@ export type PlatformWiring = {
 let runnerBundle: Promise<{ file: string }> | undefined;
 
 export function platformWiring(env: Env, db: Database): PlatformWiring {
+  const registryHost = npmRegistryHost(process.env.npm_config_registry);
   const settings = {
     dataDir: env.dataDir,
     platformRoot: process.cwd(),
     sandboxUid: env.KILN_SANDBOX_UID,
-    sandboxAllowedHosts: [
-      npmRegistryHost(process.env.npm_config_registry),
-      ...env.KILN_SANDBOX_ALLOWED_HOSTS,
-    ],
+    sandboxAllowedHosts: [registryHost, ...env.KILN_SANDBOX_ALLOWED_HOSTS],
+    sandboxRegistryHost: registryHost,
     githubApiUrl: env.GITHUB_API_URL,
     vercelApiUrl: env.VERCEL_API_URL,
     tidbCloudApiUrl: env.TIDB_CLOUD_API_URL,

@@ -20,6 +20,11 @@ import { errnoOf } from "./local-errors";
 export type EgressPolicy = {
   /** Host names (`registry.npmjs.org`, `*.example.com`), optionally `:port`; bare names allow ports 80 and 443. */
   allowedHosts: string[];
+  /**
+   * Allowed hosts the platform's administrator configured for the platform itself (its package registry): what
+   * they resolve to is not filtered, since a self-hosted registry mirror often lives on a private network.
+   */
+  trustedHosts: string[];
   resolve: LookupAll;
   /** Addresses never connected to. Default: loopback, private, link-local, CGNAT, multicast… (tests may widen). */
   isRefusedAddress: (address: string) => boolean;
@@ -110,7 +115,7 @@ async function checkedAddress(
   }
   const address = addresses[0];
   if (!address) return { ok: false, status: 502, reason: `${bare} has no address` };
-  if (addresses.some(policy.isRefusedAddress)) {
+  if (!isAllowedHost(bare, port, policy.trustedHosts) && addresses.some(policy.isRefusedAddress)) {
     return { ok: false, status: 403, reason: `${bare} resolves to a loopback or private address` };
   }
   return { ok: true, address };

@@ -84,6 +84,8 @@ export type LocalSandboxesOptions = {
 export type LocalNetworkOptions = {
   /** Hosts the egress proxy connects to (`host`, `*.domain`, `host:port`). Default: registry.npmjs.org. */
   allowedHosts?: string[];
+  /** Of those, the platform's own package registry: reached at whatever address it resolves to. */
+  trustedHosts?: string[];
   /** Tests only: name resolution and the address filter of the egress proxy. */
   resolve?: LookupAll;
   isRefusedAddress?: (address: string) => boolean;
@@ -303,6 +305,7 @@ class LocalSandboxes implements Sandboxes {
     const tools: NetworkTools = { ip, nsenter, setpriv, socat };
     const policy: EgressPolicy = {
       allowedHosts: options?.allowedHosts ?? ["registry.npmjs.org"],
+      trustedHosts: options?.trustedHosts ?? ["registry.npmjs.org"],
       resolve: options?.resolve ?? systemLookupAll,
       isRefusedAddress: options?.isRefusedAddress ?? defaultRefusedAddress,
     };
