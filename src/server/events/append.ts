@@ -13,6 +13,7 @@ import {
   touchRevisionHeartbeat,
   touchSandboxLastEvent,
 } from "@/server/db/queries/events";
+import { inTransaction } from "@/server/db/transaction";
 import { AppError } from "@/server/errors";
 import { randomBase32 } from "@/server/ids";
 import { isTerminal } from "@/server/pipeline/state-machine";
@@ -77,7 +78,7 @@ export async function appendPlatformEvent(
       revisionId: input.revisionId,
     } as StoredEvent;
   };
-  const stored = db.isTransaction ? await write(db) : await db.transaction().execute(write);
+  const stored = await inTransaction(db, write);
   notifyTask(input.taskId);
   return stored;
 }
@@ -168,7 +169,7 @@ export async function ingestRunnerBatch(db: Database, input: IngestRunnerBatchIn
     payload: JSON.stringify(event.payload),
     created_at: event.at,
   }));
-  const { accepted, closure } = await db.transaction().execute(async (tx) => {
+  const { accepted, closure } = await inTransaction(db, async (tx) => {
     await lockEventWriters(tx, revision.id, revision.task_id);
     // Read under the writers' lock, so a batch racing the closing one sees it.
     const state = await findRunClosure(tx, revision.id);

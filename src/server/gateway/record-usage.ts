@@ -1,5 +1,6 @@
 import type { Database } from "@/server/db/connection";
 import { addRevisionUsage, insertUsage, type UsageWrite } from "@/server/db/queries/usage";
+import { inTransaction } from "@/server/db/transaction";
 import { newId } from "@/server/ids";
 import { costUsdMicros, type ModelPrice, type TokenUsage } from "./prices";
 import type { GatewayProvider } from "./protocols";
@@ -28,7 +29,7 @@ export async function recordUsage(db: Database, record: UsageRecord, now = Date.
     cachedTokens: record.usage.cachedTokens,
     costUsdMicros: costUsdMicros(record.model, record.usage, record.price),
   };
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(db, async (tx) => {
     await insertUsage(tx, write, now);
     await addRevisionUsage(tx, record.revisionId, write, now);
   });

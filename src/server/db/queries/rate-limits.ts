@@ -1,5 +1,6 @@
 import type { Executor } from "../connection";
 import { isMysqlExecutor } from "../dialect";
+import { inTransaction } from "../transaction";
 
 export type RateLimitState = { hits: number; windowStartedAt: number };
 
@@ -72,7 +73,7 @@ export async function claimRateLimitHit(
       .executeTakeFirstOrThrow();
     return { hits: row.hits, windowStartedAt: row.window_started_at };
   };
-  return db.isTransaction ? claim(db) : db.transaction().execute(claim);
+  return inTransaction(db, claim);
 }
 
 /** Gives back one hit claimed in the window that started at `windowStartedAt` (a later window is left alone). */
