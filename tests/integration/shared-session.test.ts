@@ -85,6 +85,9 @@ async function readStream(
 
 describe.each(testDatabases)("shared session (public replay) on $name", (factory) => {
   let t: TestDatabase;
+  /** A stranger's first visit: the stream from the start, no cursor. */
+  const openFromStart = (slug: string, signal: AbortSignal) =>
+    openSharedEventStream(t.db, { slug, lastEventId: null, after: null, signal });
   let ctx: CredentialContext;
   let project: ProjectFixture;
   let sandbox: SandboxFixture;
@@ -242,12 +245,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     expectNoneOf(html, leak);
 
     const controller = new AbortController();
-    const response = await openSharedEventStream(t.db, {
-      slug: project.slug,
-      lastEventId: null,
-      after: null,
-      signal: controller.signal,
-    });
+    const response = await openFromStart(project.slug, controller.signal);
     const { events, raw } = await readStream(response, 4);
     controller.abort();
     expect(events.map((event) => [event.type, event.checkpoint])).toEqual([
@@ -366,12 +364,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     expectNoHost(html);
 
     const controller = new AbortController();
-    const response = await openSharedEventStream(t.db, {
-      slug: project.slug,
-      lastEventId: null,
-      after: null,
-      signal: controller.signal,
-    });
+    const response = await openFromStart(project.slug, controller.signal);
     const { raw } = await readStream(response, shared.events.length);
     controller.abort();
     expectNoHost(raw);
@@ -495,12 +488,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     expect(shared.endCursor).toBe(shared.events[0]?.cursor);
 
     const controller = new AbortController();
-    const response = await openSharedEventStream(t.db, {
-      slug: project.slug,
-      lastEventId: null,
-      after: null,
-      signal: controller.signal,
-    });
+    const response = await openFromStart(project.slug, controller.signal);
     const reader = response.body?.getReader();
     let raw = "";
     while (reader && !raw.includes(`id: ${newest.id}\n\n`)) {

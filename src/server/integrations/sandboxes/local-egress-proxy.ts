@@ -121,19 +121,39 @@ async function checkedAddress(
   return { ok: true, address };
 }
 
-/** `url`: the platform's base URL (it may carry a path prefix) followed by the sandbox's path and query. */
-function toPlatform(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
-  const client = url.protocol === "https:" ? https : http;
+/** Sends the sandbox's request on (`host` as the sandbox named it) and streams the answer back. */
+function relay(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  send: (
+    headers: http.OutgoingHttpHeaders,
+    onReply: (reply: http.IncomingMessage) => void,
+  ) => http.ClientRequest,
+  host: string,
+  failure: string,
+): void {
   const headers = forwardHeaders(req.headers);
-  headers.host = url.host;
-  const upstream = client.request(url, { method: req.method, headers }, (reply) => {
+  headers.host = host;
+  const upstream = send(headers, (reply) => {
     res.writeHead(reply.statusCode ?? 502, forwardHeaders(reply.headers));
     reply.pipe(res);
     reply.once("error", () => res.destroy());
   });
-  upstream.once("error", (error) => refuse(res, 502, `platform unreachable (${errnoOf(error) ?? "error"})`));
+  upstream.once("error", (error) => refuse(res, 502, `${failure} (${errnoOf(error) ?? "error"})`));
   res.once("close", () => upstream.destroy());
   req.pipe(upstream);
+}
+
+/** `url`: the platform's base URL (it may carry a path prefix) followed by the sandbox's path and query. */
+function toPlatform(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+  const client = url.protocol === "https:" ? https : http;
+  relay(
+    req,
+    res,
+    (headers, onReply) => client.request(url, { method: req.method, headers }, onReply),
+    url.host,
+    "platform unreachable",
+  );
 }
 
 async function forwardAbsolute(
@@ -146,19 +166,16 @@ async function forwardAbsolute(
   const port = Number(target.port || 80);
   const checked = await checkedAddress(target.hostname, port, policy);
   if (!checked.ok) return refuse(res, checked.status, checked.reason);
-  const headers = forwardHeaders(req.headers);
-  headers.host = target.host;
-  const upstream = http.request(
-    { host: checked.address, port, path: `${target.pathname}${target.search}`, method: req.method, headers },
-    (reply) => {
-      res.writeHead(reply.statusCode ?? 502, forwardHeaders(reply.headers));
-      reply.pipe(res);
-      reply.once("error", () => res.destroy());
-    },
+  // To the address that was checked, not the name again: a second lookup could answer differently.
+  const path = `${target.pathname}${target.search}`;
+  relay(
+    req,
+    res,
+    (headers, onReply) =>
+      http.request({ host: checked.address, port, path, method: req.method, headers }, onReply),
+    target.host,
+    "upstream failed",
   );
-  upstream.once("error", (error) => refuse(res, 502, `upstream failed (${errnoOf(error) ?? "error"})`));
-  res.once("close", () => upstream.destroy());
-  req.pipe(upstream);
 }
 
 async function tunnel(
