@@ -1,12 +1,12 @@
 import path from "node:path";
+import { type AgentKind, agentKinds, parseAgentKind, UnknownAgentError } from "../src/agents/registry";
 import { ToolchainError } from "../src/server/toolchains/errors";
 import { ensureToolchain, type Toolchain } from "../src/server/toolchains/install";
 import { pruneToolchains } from "../src/server/toolchains/prune";
 import { formatBytes } from "../src/server/toolchains/tree";
-import { type AgentKind, agentKinds, isAgentKind } from "../src/server/toolchains/versions";
 import { fail, loadScriptEnv, parseArgs } from "./lib/context";
 
-const usage = `Usage: npm run toolchains [-- --agent codex|claude-code] [--prune]
+const usage = `Usage: npm run toolchains [-- --agent ${agentKinds.join("|")}] [--prune]
 
 Installs the pinned coding-agent CLIs into <KILN_DATA_DIR>/toolchains (once per version; sandboxes share them
 read-only). --prune also removes other versions no running sandbox uses.`;
@@ -29,10 +29,7 @@ async function main() {
     console.log(usage);
     return;
   }
-  const requested = flags.agent;
-  if (requested !== undefined && !isAgentKind(requested)) fail(`Unknown agent ${requested}.\n\n${usage}`);
-  const agents: readonly AgentKind[] =
-    requested !== undefined && isAgentKind(requested) ? [requested] : agentKinds;
+  const agents: readonly AgentKind[] = flags.agent === undefined ? agentKinds : [parseAgentKind(flags.agent)];
   const env = loadScriptEnv();
   const cacheRoot = path.join(env.dataDir, "toolchains");
   console.log(`Agent toolchains in ${cacheRoot}`);
@@ -65,5 +62,6 @@ async function main() {
 
 main().catch((error: unknown) => {
   if (error instanceof ToolchainError) fail(error.message);
+  if (error instanceof UnknownAgentError) fail(`${error.message}\n\n${usage}`);
   throw error;
 });

@@ -5,6 +5,6 @@ export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { parseEnv } = await import("./server/config/env-schema");
   const env = parseEnv(process.env);
-  const { startReconciler } = await import("./server/pipeline/reconciler-timer");
+  const { startReconciler } = await import("./server/platform/maintenance-timer");
   startReconciler(env);
 }

@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { authenticateApiToken, createApiToken } from "../../src/server/auth/api-tokens";
 import { login } from "../../src/server/auth/login";
 import { createOperator } from "../../src/server/auth/operators";
-import { createProject } from "../../src/server/projects/create-project";
+import { defaultProviders } from "../../src/server/integrations/providers";
+import { createProject } from "../../src/server/operations/create-project";
 import { listProjects } from "../../src/server/projects/project-queries";
-import { defaultProviders } from "../../src/server/projects/providers";
 import { type TestDatabase, testDatabases } from "../../tests/helpers/databases";
 import { type BenchRow, measure } from "./stats";
 

@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { agentDefinition } from "../../src/agents/registry";
 import { createOperator } from "../../src/server/auth/operators";
 import { type GatewayDeps, handleGatewayRequest } from "../../src/server/gateway/proxy";
 import { issueRunToken } from "../../src/server/gateway/run-token";
 import { credentialUpstreamResolver } from "../../src/server/gateway/upstream";
-import { createProject } from "../../src/server/projects/create-project";
+import { verifyCredential } from "../../src/server/integrations/verify-credential";
+import { createProject } from "../../src/server/operations/create-project";
 import { openaiResponseEvents, sseReply, startFakeUpstream } from "../../tests/fakes/upstream-models";
 import { type TestDatabase, testDatabases } from "../../tests/helpers/databases";
 import { type BenchRow, measure } from "./stats";
@@ -28,21 +30,23 @@ async function benchDialect(t: TestDatabase, upstreamUrl: string, body: string):
     { revisionId: created.revision.id, sandboxId: "sbx_bench", ttlMs: 3_600_000 },
     secretKey,
   );
+  const endpoints = {
+    githubApiUrl: upstreamUrl,
+    vercelApiUrl: upstreamUrl,
+    tidbCloudApiUrl: upstreamUrl,
+    openaiBaseUrl: `${upstreamUrl}/v1`,
+    anthropicBaseUrl: upstreamUrl,
+    // The bench's upstream is on loopback, like a self-hoster's local model server.
+    allowPrivateModelUrls: true,
+  };
   const deps: GatewayDeps = {
     db: t.db,
     secretKey,
     resolveUpstream: credentialUpstreamResolver(t.db, {
       key: secretKey,
-      endpoints: {
-        githubApiUrl: upstreamUrl,
-        vercelApiUrl: upstreamUrl,
-        tidbCloudApiUrl: upstreamUrl,
-        openaiBaseUrl: `${upstreamUrl}/v1`,
-        anthropicBaseUrl: upstreamUrl,
-        // The bench's upstream is on loopback, like a self-hoster's local model server.
-        allowPrivateModelUrls: true,
-      },
+      endpoints,
       platformDefaults: { openai: { apiKey, baseUrl: undefined } },
+      verify: (input) => verifyCredential(input, { endpoints }),
     }),
     budget: { tokens: 0, usdMicros: 0 },
   };
@@ -73,7 +77,12 @@ export async function run(): Promise<BenchRow[]> {
     usage: { input: 20_000, cached: 18_000, output: 600 },
   });
   upstream.script(() => sseReply(events, { chunkBytes: 1024 }));
-  const body = JSON.stringify({ model: "gpt-5", stream: true, input: "x".repeat(20_000) });
+  // A run token opens only its run's model: the bench's project names none, so the Codex default.
+  const body = JSON.stringify({
+    model: agentDefinition("codex").defaultModel,
+    stream: true,
+    input: "x".repeat(20_000),
+  });
   const rows: BenchRow[] = [];
   try {
     rows.push(

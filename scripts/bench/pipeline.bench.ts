@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { createFollowUp } from "../../src/server/revisions/create-revision";
 import { type PipelineHarness, startPipelineHarness } from "../../tests/helpers/pipeline-harness";
+import { testPreviewOrigins } from "../../tests/helpers/public-site";
 import { type BenchRow, measure, percentile } from "./stats";
 
 // Prompt → first preview 200, the whole pipeline on local adapters with the scripted zero-latency model: plan,
@@ -100,7 +101,7 @@ async function buildOnce(h: PipelineHarness, samples: Sample[], followUps?: Foll
   await stopSandboxOf(h, created.revision.id);
   if (!followUps) return;
   h.switchScenarios(["codex-add-username"]);
-  const followUp = await createFollowUp(h.db, h.userId, {
+  const followUp = await createFollowUp(h.db, testPreviewOrigins, h.userId, {
     projectId: created.project.id,
     taskId: created.task.id,
     prompt: "add a username field",

@@ -6,15 +6,16 @@ import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { createElement } from "react";
 import { renderToString } from "react-dom/server";
-import { ReplayPlayer } from "../../src/components/session/replay-player";
+import { ReplayPlayer } from "../../src/components/conversation/replay-player";
 import type { Database } from "../../src/server/db/connection";
 import { appendPlatformEvent, ingestRunnerBatch } from "../../src/server/events/append";
 import { createRedactor } from "../../src/server/events/redact";
 import type { EventBody, WireEvent } from "../../src/server/events/schema";
-import { openSharedEventStream } from "../../src/server/events/share-stream";
-import { getSharedSession } from "../../src/server/sessions/shared-session";
+import { openSharedEventStream } from "../../src/server/share-links/share-stream";
+import { getSharedSession } from "../../src/server/share-links/shared-session";
 import { listenOnLoopback } from "../../tests/fakes/http";
 import { type TestDatabase, testDatabases } from "../../tests/helpers/databases";
+import { testPublicSite } from "../../tests/helpers/public-site";
 import {
   createProjectFixture,
   createSandboxFixture,
@@ -160,7 +161,7 @@ async function benchRender(t: TestDatabase, project: ProjectFixture): Promise<Be
     await measure(
       `[${t.name}] replay page, ${SESSION_EVENTS.toLocaleString("en")} events: getSharedSession`,
       20,
-      () => getSharedSession(t.db, project.slug),
+      () => getSharedSession(t.db, testPublicSite, project.slug),
       { warmup: 3 },
     ),
   );
@@ -169,7 +170,7 @@ async function benchRender(t: TestDatabase, project: ProjectFixture): Promise<Be
       `[${t.name}] replay page, ${SESSION_EVENTS.toLocaleString("en")} events: data + HTML + props JSON`,
       20,
       async () => {
-        const session = await getSharedSession(t.db, project.slug);
+        const session = await getSharedSession(t.db, testPublicSite, project.slug);
         props = JSON.stringify(session);
         html = renderToString(createElement(ReplayPlayer, { session }));
       },
@@ -183,7 +184,9 @@ async function benchRender(t: TestDatabase, project: ProjectFixture): Promise<Be
       `[${t.name}] same, whole session in the page (no backlog limit)`,
       5,
       async () => {
-        const session = await getSharedSession(t.db, project.slug, { backlogLimit: SESSION_EVENTS + 100 });
+        const session = await getSharedSession(t.db, testPublicSite, project.slug, {
+          backlogLimit: SESSION_EVENTS + 100,
+        });
         props = JSON.stringify(session);
         html = renderToString(createElement(ReplayPlayer, { session }));
       },
@@ -206,7 +209,7 @@ async function startReplayServer(t: TestDatabase) {
     const controller = new AbortController();
     res.on("close", () => controller.abort());
     const lastEventId = req.headers["last-event-id"];
-    openSharedEventStream(t.db, {
+    openSharedEventStream(t.db, testPublicSite, {
       slug: match[1],
       lastEventId: typeof lastEventId === "string" ? lastEventId : null,
       after: url.searchParams.get("after"),
@@ -260,7 +263,7 @@ function openViewer(url: string, signal: AbortSignal, onOpen: () => void): Viewe
 
 async function benchViewers(t: TestDatabase, project: ProjectFixture): Promise<BenchRow[]> {
   const server = await startReplayServer(t);
-  const page = await getSharedSession(t.db, project.slug);
+  const page = await getSharedSession(t.db, testPublicSite, project.slug);
   const url = `${server.url}/api/v1/sessions/${project.slug}/events?after=${page.endCursor}`;
   const controller = new AbortController();
   let open = 0;

@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createClaudeNormalizer } from "../../src/sandboxes/runner/normalize-claude";
-import { createCodexNormalizer } from "../../src/sandboxes/runner/normalize-codex";
+import { createClaudeNormalizer } from "../../src/agents/claude-code/normalizer";
+import { createCodexNormalizer } from "../../src/agents/codex/normalizer";
 import { createEventPoster } from "../../src/sandboxes/runner/poster";
 import { createLocalSandboxes } from "../../src/server/integrations/sandboxes/local";
 import { buildRunnerBundle } from "../../src/server/runner-bundle/build-runner";

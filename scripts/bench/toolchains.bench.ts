@@ -1,11 +1,12 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { claudeRunEnv } from "../../src/agents/claude-code/run-env";
+import { codexRunConfig } from "../../src/agents/codex/run-config";
+import { type AgentKind, agentDefinition } from "../../src/agents/registry";
 import { createLocalSandboxes } from "../../src/server/integrations/sandboxes/local";
-import { agentCommand } from "../../src/server/toolchains/agent-command";
 import { writeHomeFilesCommand } from "../../src/server/toolchains/home-files";
 import { ensureToolchain } from "../../src/server/toolchains/install";
-import { claudeRunEnv, codexRunConfig } from "../../src/server/toolchains/run-config";
 import {
   startFakeMessagesGateway,
   startFakeResponsesGateway,
@@ -49,9 +50,8 @@ export async function run(): Promise<BenchRow[]> {
       runToken: token,
       home,
     });
-    const turn = (agent: "codex" | "claude-code", env: Record<string, string>) => async () => {
-      const command = agentCommand({
-        agent,
+    const turn = (agent: AgentKind, env: Record<string, string>) => async () => {
+      const command = agentDefinition(agent).command({
         binPath: agent === "codex" ? codex.binPath : claude.binPath,
         prompt: "say ok",
         model: agent === "codex" ? "gpt-5.1-codex" : "claude-sonnet-4-5",

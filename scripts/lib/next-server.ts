@@ -7,7 +7,7 @@ import {
   resolveClientAddress,
   trustedProxies,
 } from "../../src/server/http/client-address";
-import { platformPreviewProxy } from "../../src/server/previews/platform-preview-proxy";
+import { frontPreviewProxy } from "../../src/server/platform/front-preview-proxy";
 
 // Kiln's HTTP front: Next.js behind a plain Node server of ours, because only the server that accepted the TCP
 // connection knows the client's address, and Next.js hands route handlers and server actions nothing but headers
@@ -45,7 +45,7 @@ async function main() {
   const env = parseEnv(process.env);
   const proxies = trustedProxies(env.KILN_TRUSTED_PROXIES);
   // Requests for `<label>.<KILN_PREVIEW_DOMAIN>` are a checkpoint's preview or deployment, never Kiln's pages.
-  const previews = platformPreviewProxy(env);
+  const previews = frontPreviewProxy(env);
   const server = http.createServer();
   // Next.js listens for WebSocket upgrades (its dev reload) on the server it is given: a server that never
   // listens, to which only upgrades meant for Kiln are handed, so a preview's own reload socket reaches the preview.

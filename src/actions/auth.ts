@@ -5,11 +5,10 @@ import { redirect } from "next/navigation";
 import { z } from "zod";
 import { safeReturnPath } from "@/lib/safe-return-path";
 import { endAuthSession } from "@/server/auth/auth-sessions";
-import { clearSessionCookie, setSessionCookie } from "@/server/auth/current-user";
 import { login } from "@/server/auth/login";
-import { loginPolicy, SESSION_COOKIE } from "@/server/context";
-import type { Database } from "@/server/db/connection";
-import { clientMeta } from "@/server/http/client-meta";
+import { clientMeta } from "@/server/entry/client-meta";
+import { clearSessionCookie, setSessionCookie } from "@/server/entry/current-user";
+import type { Platform } from "@/server/platform/platform";
 import { type ActionResult, authedAction, publicAction } from "./safe-action";
 
 const signInSchema = z.object({
@@ -17,22 +16,23 @@ const signInSchema = z.object({
   password: z.string().min(1, "Enter your password").max(200),
 });
 
-async function startSession(db: Database, input: z.output<typeof signInSchema>): Promise<string> {
-  const session = await login(db, { ...input, ...clientMeta(await headers()) }, loginPolicy);
+async function startSession(platform: Platform, input: z.output<typeof signInSchema>): Promise<string> {
+  const meta = clientMeta(await headers());
+  const session = await login(platform.db, { ...input, ...meta }, platform.loginPolicy);
   await setSessionCookie(session.token, session.expiresAt);
   return session.user.email;
 }
 
 /** The hydrated login form's call: it navigates itself on success. */
-export const signIn = publicAction("signIn", signInSchema, async (input, { db }) => ({
-  email: await startSession(db, input),
+export const signIn = publicAction("signIn", signInSchema, async (input, { platform }) => ({
+  email: await startSession(platform, input),
 }));
 
 const signInFromForm = publicAction(
   "signInWithForm",
   signInSchema.extend({ next: z.string().max(2_000).optional() }),
-  async (input, { db }) => {
-    await startSession(db, input);
+  async (input, { platform }) => {
+    await startSession(platform, input);
     redirect(safeReturnPath(input.next));
   },
 );
@@ -46,9 +46,9 @@ export const signInWithForm = async (
   form: FormData,
 ): Promise<ActionResult<never>> => signInFromForm(form);
 
-export const signOut = authedAction("signOut", z.object({}), async (_input, { db }) => {
-  const token = (await cookies()).get(SESSION_COOKIE)?.value;
-  if (token) await endAuthSession(db, token);
+export const signOut = authedAction("signOut", z.object({}), async (_input, { platform }) => {
+  const token = (await cookies()).get(platform.sessionCookie.name)?.value;
+  if (token) await endAuthSession(platform.db, token);
   await clearSessionCookie();
   return null;
 });

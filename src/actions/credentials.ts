@@ -2,7 +2,6 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { getCredentialContext } from "@/server/context";
 import { deleteCredential, saveCredential } from "@/server/credentials/credential-store";
 import { credentialInputSchema, credentialKindSchema } from "@/server/credentials/kinds";
 import { authedAction } from "./safe-action";
@@ -10,8 +9,8 @@ import { authedAction } from "./safe-action";
 export const saveCredentialAction = authedAction(
   "saveCredential",
   credentialInputSchema,
-  async (input, { operator, db }) => {
-    const result = await saveCredential(db, getCredentialContext(), operator.id, input);
+  async (input, { operator, platform }) => {
+    const result = await saveCredential(platform.db, platform.credentials, operator.id, input);
     revalidatePath("/settings");
     return result.verification;
   },

@@ -2,15 +2,16 @@
 
 import { revalidatePath } from "next/cache";
 import { z } from "zod";
-import { createProjectInputSchema } from "@/server/projects/create-project";
-import { startProject, startProjectDeletion } from "@/server/projects/start-project";
+import { createProjectInputSchema } from "@/server/operations/create-project";
+import { startProjectDeletion } from "@/server/operations/delete-project";
+import { startProject } from "@/server/operations/start-project";
 import { authedAction } from "./safe-action";
 
 export const createProjectAction = authedAction(
   "createProject",
   createProjectInputSchema,
-  async (input, { operator, db }) => {
-    const created = await startProject(db, operator.id, input);
+  async (input, { operator, platform }) => {
+    const created = await startProject(platform, operator.id, input);
     revalidatePath("/projects");
     return { projectId: created.project.id, taskId: created.task.id };
   },
@@ -19,8 +20,8 @@ export const createProjectAction = authedAction(
 export const deleteProjectAction = authedAction(
   "deleteProject",
   z.object({ projectId: z.string().min(1).max(40) }),
-  async ({ projectId }, { operator, db }) => {
-    await startProjectDeletion(db, operator.id, projectId);
+  async ({ projectId }, { operator, platform }) => {
+    await startProjectDeletion(platform, operator.id, projectId);
     revalidatePath("/projects");
     return null;
   },

@@ -1,12 +1,13 @@
 import "server-only";
 import { unstable_rethrow } from "next/navigation";
 import type { z } from "zod";
-import { type Operator, requireOperator } from "@/server/auth/current-user";
-import { getDb } from "@/server/context";
 import type { Database } from "@/server/db/connection";
+import { type Operator, requireOperator } from "@/server/entry/current-user";
 import { type PublicError, toPublicError } from "@/server/errors";
 import { logError } from "@/server/http/log";
 import { parseOrThrow } from "@/server/http/parse-input";
+import { getPlatform } from "@/server/platform/get-platform";
+import type { Platform } from "@/server/platform/platform";
 
 // Every "use server" export is a public POST endpoint. They are all built here, so none can skip the session
 // check or input parsing, and none can throw a raw error (or a 500) at the browser.
@@ -32,13 +33,14 @@ async function run<T>(name: string, work: () => Promise<T>): Promise<ActionResul
 export function authedAction<S extends z.ZodType, T>(
   name: string,
   schema: S,
-  work: (input: z.output<S>, ctx: { operator: Operator; db: Database }) => Promise<T>,
+  work: (input: z.output<S>, ctx: { operator: Operator; db: Database; platform: Platform }) => Promise<T>,
 ): (input: z.input<S> | FormData) => Promise<ActionResult<T>> {
   return (input) =>
     run(name, async () => {
       const operator = await requireOperator();
       const parsed = parseOrThrow(schema, formToObject(input));
-      return work(parsed, { operator, db: await getDb() });
+      const platform = await getPlatform();
+      return work(parsed, { operator, db: platform.db, platform });
     });
 }
 
@@ -46,8 +48,11 @@ export function authedAction<S extends z.ZodType, T>(
 export function publicAction<S extends z.ZodType, T>(
   name: string,
   schema: S,
-  work: (input: z.output<S>, ctx: { db: Database }) => Promise<T>,
+  work: (input: z.output<S>, ctx: { db: Database; platform: Platform }) => Promise<T>,
 ): (input: z.input<S> | FormData) => Promise<ActionResult<T>> {
   return (input) =>
-    run(name, async () => work(parseOrThrow(schema, formToObject(input)), { db: await getDb() }));
+    run(name, async () => {
+      const platform = await getPlatform();
+      return work(parseOrThrow(schema, formToObject(input)), { db: platform.db, platform });
+    });
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import path from "node:path";
 import { createClient } from "@libsql/client";
 import { createConnection, type RowDataPacket } from "mysql2/promise";
@@ -336,6 +337,64 @@ export function describeDatabaseBranchesContract(
           });
           expect(await titles(grandchild.connection)).toContain("From the middle");
           expect(await titles(mainConnection)).not.toContain("From the middle");
+        });
+
+        it("inspectBranch lists the app's tables, columns and applied migrations, leaving out views and Kysely's bookkeeping", async () => {
+          const { connection } = await adapter.createBranch(root, { name: unique("look") });
+          await withSql(connection, async (sql) => {
+            // The tables Kysely's Migrator keeps, as it creates them.
+            await sql.run(
+              "CREATE TABLE kysely_migration (name VARCHAR(255) NOT NULL PRIMARY KEY, timestamp VARCHAR(255) NOT NULL)",
+            );
+            await sql.run(
+              "CREATE TABLE kysely_migration_lock (id VARCHAR(255) NOT NULL PRIMARY KEY, is_locked INTEGER NOT NULL DEFAULT 0)",
+            );
+            await sql.run(
+              "INSERT INTO kysely_migration (name, timestamp) VALUES ('0002_posts', '2026-01-02T00:00:00.000Z'), ('0001_authors', '2026-01-01T00:00:00.000Z')",
+            );
+            await sql.run("CREATE VIEW post_titles AS SELECT title FROM posts");
+          });
+
+          const inspected = await adapter.inspectBranch(connection);
+          expect(
+            inspected.tables.map((table) => ({
+              name: table.name,
+              columns: table.columns.map((column) => column.name),
+            })),
+          ).toEqual([
+            { name: "authors", columns: ["id", "name"] },
+            { name: "posts", columns: ["id", "author_id", "title"] },
+          ]);
+          const posts = inspected.tables.find((table) => table.name === "posts");
+          expect(posts?.columns.find((column) => column.name === "title")).toMatchObject({
+            nullable: false,
+            type: expect.stringMatching(/^varchar|^text/i),
+          });
+          expect(inspected.migrations).toEqual([
+            { name: "0001_authors", appliedAt: "2026-01-01T00:00:00.000Z" },
+            { name: "0002_posts", appliedAt: "2026-01-02T00:00:00.000Z" },
+          ]);
+        });
+
+        it("inspectBranch of a branch the app never migrated has its tables and no migrations", async () => {
+          const inspected = await adapter.inspectBranch(mainConnection);
+          expect(inspected.tables.map((table) => table.name)).toEqual(["authors", "posts"]);
+          expect(inspected.migrations).toEqual([]);
+        });
+
+        it("inspectBranch of a deleted branch fails as a ProviderError without its secrets, recreating nothing", async () => {
+          const { branch, connection } = await adapter.createBranch(root, { name: unique("bye") });
+          await adapter.deleteBranch(root, branch.id);
+          const error = await rejectionOf(adapter.inspectBranch(connection));
+          expect(error).toBeInstanceOf(ProviderError);
+          if (!(error instanceof ProviderError)) throw error;
+          expect(["not_found", "unavailable"]).toContain(error.kind);
+          const url = new URL(connection.databaseUrl);
+          if (url.password) expect(String(error)).not.toContain(url.password);
+          if (url.protocol === "file:") {
+            expect(fs.existsSync(connection.databaseUrl.slice("file:".length))).toBe(false);
+          }
+          expect(await adapter.getBranch(root, branch.id)).toBeNull();
         });
 
         it("resetBranch throws the branch's changes away and restores the parent's current state", async () => {

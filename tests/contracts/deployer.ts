@@ -1,13 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Deployer, DeployInput, Deployment } from "../../src/server/integrations/deployer/port";
+import type {
+  DeployCommitInput,
+  Deployer,
+  DeployInput,
+  Deployment,
+} from "../../src/server/integrations/deployer/port";
 import { ProviderError } from "../../src/server/integrations/provider-error";
 import { rejectionOf } from "../helpers/errors";
 
 /**
  * What every Deployer adapter must do, asserted the same way for each. An adapter brings a harness: the deployer,
  * a way to produce sources it can deploy (a pushed commit for Vercel, a directory of files for the local
- * deployer) — one that builds and one whose build fails — and a way to read back the environment a deployment was
- * given (the vendor's record of it, or what the running app reports).
+ * deployer) — one that builds and one whose build fails — a pushed commit for `deployCommit`, and a way to read
+ * back the environment and the commit a deployment was given (the vendor's record of it, or what the running app
+ * reports).
  */
 
 export type DeployerContractHarness = {
@@ -18,6 +24,12 @@ export type DeployerContractHarness = {
   failingSource(): Promise<DeployInput["source"]>;
   /** The environment the deployment was built and served with. */
   deployedEnv(deployment: Deployment): Promise<Record<string, string>>;
+  /** A commit whose build succeeds, pushed to a git host this adapter deploys from. Called once per test. */
+  pushedCommit(): Promise<DeployCommitInput["commit"]>;
+  /** The commit sha the deployment was built from. */
+  deployedCommit(deployment: Deployment): Promise<string>;
+  /** Whether a newer deployment retires the ones it replaces (each a server of its own) or keeps them. */
+  retiresReplaced: boolean;
   /** Bound for each waitForDeployment of the suite: long enough for a real build of the working source. */
   waitTimeoutMs: number;
   /** An id of this adapter's form that it never issued. Default "dpl_kilnContractNeverIssued01". */
@@ -111,6 +123,42 @@ export function describeDeployerContract(
         expect(line.trim()).not.toBe("");
         expect(line).not.toContain(String.fromCharCode(27));
       }
+    });
+
+    it("deploys a pushed commit, built from that commit, with its environment", async () => {
+      const commit = await harness.pushedCommit();
+      const started = await deployer.deployCommit({
+        name: "contract-commit",
+        commit,
+        env: { KILN_CONTRACT_RUN: "commit", DATABASE_URL: "mysql://app:s3cret@db.example:3306/app_rev_2" },
+      });
+      created.push(started.id);
+      const ready = await deployer.waitForDeployment(started.id, { timeoutMs: harness.waitTimeoutMs });
+      expect(ready).toMatchObject({ id: started.id, state: "ready", errorMessage: null });
+      expect(await harness.deployedCommit(ready)).toBe(commit.sha);
+      expect(await harness.deployedEnv(ready)).toMatchObject({
+        KILN_CONTRACT_RUN: "commit",
+        DATABASE_URL: "mysql://app:s3cret@db.example:3306/app_rev_2",
+      });
+    });
+
+    it("retires a replaced deployment where the adapter does, and keeps it serving where it does not", async () => {
+      const [older, newer] = await Promise.all([
+        deploy("contract-older", await harness.workingSource(), {}),
+        deploy("contract-newer", await harness.workingSource(), {}),
+      ]);
+      const [olderReady] = await Promise.all([
+        deployer.waitForDeployment(older.id, { timeoutMs: harness.waitTimeoutMs }),
+        deployer.waitForDeployment(newer.id, { timeoutMs: harness.waitTimeoutMs }),
+      ]);
+      expect(olderReady.state).toBe("ready");
+      expect(await deployer.retireReplaced(older.id)).toBe(harness.retiresReplaced);
+      if (harness.retiresReplaced) {
+        expect(await deployer.getDeployment(older.id)).toBeNull();
+      } else {
+        expect(await deployer.getDeployment(older.id)).toEqual(olderReady);
+      }
+      expect(await deployer.getDeployment(newer.id)).toMatchObject({ state: "ready" });
     });
 
     it("answers null for a deployment it never made", async () => {

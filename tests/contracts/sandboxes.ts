@@ -202,7 +202,8 @@ export function describeSandboxesContract(label: string, setup: () => Promise<Sa
       await command.kill();
       // 128 + SIGTERM: the command was asked to stop (and could clean up), not SIGKILLed after a grace period.
       expect(await command.wait()).toEqual({ exitCode: 143 });
-      expect(Date.now() - started).toBeLessThan(1500);
+      // The exit code tells SIGTERM from the SIGKILL after the grace period; this bound is only against a hang.
+      expect(Date.now() - started).toBeLessThan(10_000);
     });
 
     it("round-trips text and binary files, overwriting, visible to commands", async () => {
@@ -234,12 +235,15 @@ export function describeSandboxesContract(label: string, setup: () => Promise<Sa
       expect((await providerErrorOf(main.run({ cmd: "true", cwd: "../" }))).kind).toBe("invalid");
     });
 
-    it("serves a process listening on listenPort(p) at url(p)", async () => {
+    it("serves a process listening on listenHost:listenPort(p) at url(p)", async () => {
       const port = harness.previewPort;
       const server = await main.runDetached({
         cmd: "node",
-        args: ["-e", "require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT))"],
-        env: { PORT: String(main.listenPort(port)) },
+        args: [
+          "-e",
+          "require('http').createServer((q,s)=>s.end('ok')).listen(Number(process.env.PORT), process.env.HOST)",
+        ],
+        env: { PORT: String(main.listenPort(port)), HOST: main.listenHost },
       });
       try {
         expect(main.url(port)).toMatch(/^https?:\/\//);

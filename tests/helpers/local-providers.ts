@@ -1,4 +1,8 @@
-import { type Providers, providersFor } from "../../src/server/integrations/registry";
+import {
+  type PlatformProviderSettings,
+  type Providers,
+  providersFor,
+} from "../../src/server/integrations/registry";
 
 /** Every port on its local adapter: what a one-box Kiln uses, and what the tests exercise for real. */
 export const localProviderChoices = {
@@ -9,8 +13,15 @@ export const localProviderChoices = {
   deploy: "local",
 } as const;
 
-/** The local adapters over one data dir, no cloud endpoints or credentials (platformRoot: hidden from sandboxes). */
-export function localProvidersAt(dataDir: string, platformRoot: string = process.cwd()): Providers {
+/**
+ * The local adapters over one data dir, no cloud endpoints or credentials (platformRoot: hidden from sandboxes;
+ * warmDependencies: the template cache local deployments link from).
+ */
+export function localProvidersAt(
+  dataDir: string,
+  platformRoot: string = process.cwd(),
+  extra: Pick<PlatformProviderSettings, "warmDependencies"> = {},
+): Providers {
   return providersFor(
     localProviderChoices,
     {
@@ -21,6 +32,7 @@ export function localProvidersAt(dataDir: string, platformRoot: string = process
       tidbCloudApiUrl: "",
       branchesMysqlUrl: undefined,
       blobToken: undefined,
+      ...extra,
     },
     {},
   );

@@ -3,23 +3,25 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { type Client, createClient } from "@libsql/client";
+import { plannerFor } from "../../src/agents/models";
 import { createOperator } from "../../src/server/auth/operators";
 import { type CredentialContext, saveCredential } from "../../src/server/credentials/credential-store";
 import type { CredentialInput } from "../../src/server/credentials/kinds";
 import type { Database } from "../../src/server/db/connection";
 import type { Revision } from "../../src/server/db/schema";
 import { type EventBody, eventBodySchema } from "../../src/server/events/schema";
+import { decryptBranchConnection } from "../../src/server/integrations/database-branches/branch-connection";
 import type { Providers } from "../../src/server/integrations/registry";
 import type { SandboxHandle } from "../../src/server/integrations/sandboxes/port";
+import { verifyCredential } from "../../src/server/integrations/verify-credential";
+import { type CreatedProject, createProject } from "../../src/server/operations/create-project";
 import type { RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
 import type { FinishSettings } from "../../src/server/pipeline/finish-revision";
-import { plannerFor } from "../../src/server/pipeline/models";
 import { type PipelineDeps, runRevision } from "../../src/server/pipeline/run-revision";
-import { isTerminal } from "../../src/server/pipeline/state-machine";
-import { decryptBranchConnection } from "../../src/server/pipeline/steps/provision";
 import { planApp } from "../../src/server/planner/plan-app";
-import { type CreatedProject, createProject } from "../../src/server/projects/create-project";
+import { isTerminal } from "../../src/server/revisions/state-machine";
 import { buildRunnerBundle } from "../../src/server/runner-bundle/build-runner";
+import { ensureTemplateCache } from "../../src/server/templates/template-cache";
 import { chromiumPath } from "../e2e/env";
 import {
   combineScenarios,
@@ -170,6 +172,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
         allowPrivateModelUrls: true,
       },
       platformDefaults: {},
+      verify: (input) => verifyCredential(input, { endpoints: credentials.endpoints }),
     };
     const userId = (
       await createOperator(
@@ -184,12 +187,13 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       ...(options.extraCredentials ?? []),
     ];
     for (const credential of operatorCredentials) await saveCredential(t.db, credentials, userId, credential);
-    const providers = localProvidersAt(dataDir, options.platformRoot);
     const cacheRoot = options.templateCacheRoot ?? path.dirname((await templateCache()).dir);
+    const providers = localProvidersAt(dataDir, options.platformRoot, {
+      warmDependencies: async () => (await ensureTemplateCache({ templateDir: TEMPLATE_DIR, cacheRoot })).dir,
+    });
     const finish: FinishSettings = {
       autoDeploy: options.deploy ?? false,
       chromiumPath: chromiumPath(),
-      stagingRoot: path.join(dataDir, "staging"),
     };
     const runnerDeps: RunnerEventDeps = {
       db: t.db,
@@ -222,7 +226,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       runTokenTtlMs: 900_000,
       runnerBundle: () => runner,
       plan: ({ agent, prompt }) => {
-        const planner = plannerFor[agent];
+        const planner = plannerFor(agent);
         const openai = planner.provider === "openai";
         return planApp({
           prompt,

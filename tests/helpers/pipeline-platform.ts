@@ -8,7 +8,7 @@ import { handleSandboxWebhook } from "../../src/server/events/webhook";
 import { type GatewayDeps, handleGatewayRequest } from "../../src/server/gateway/proxy";
 import { credentialUpstreamResolver } from "../../src/server/gateway/upstream";
 import { advanceFromRunner, type RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
-import { serialize } from "../../src/server/pipeline/serialize";
+import { withRevisionLock } from "../../src/server/pipeline/revision-lock";
 
 // The platform's two sandbox-facing endpoints (model gateway, webhook) served by the same domain functions the
 // Next.js routes call — like tests/helpers/platform-server.ts, plus what fault and secret tests need: the gateway's
@@ -129,7 +129,7 @@ export async function startPipelinePlatform(options: PipelinePlatformOptions): P
             // As the route does: advance after answering, one batch at a time per revision.
             onIngested: async (ingested, sandbox) => {
               track(
-                serialize(ingested.revisionId, () =>
+                withRevisionLock(ingested.revisionId, () =>
                   advanceFromRunner(options.runner, ingested, sandbox),
                 ).catch((error: unknown) => errors.push(error)),
               );

@@ -7,7 +7,7 @@ import { handleSandboxWebhook } from "../../src/server/events/webhook";
 import { handleGatewayRequest } from "../../src/server/gateway/proxy";
 import { credentialUpstreamResolver } from "../../src/server/gateway/upstream";
 import { advanceFromRunner, type RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
-import { serialize } from "../../src/server/pipeline/serialize";
+import { withRevisionLock } from "../../src/server/pipeline/revision-lock";
 import { listenOnLoopback } from "../fakes/http";
 
 // The platform's two sandbox-facing endpoints (model gateway, webhook) served by the same domain functions the
@@ -62,7 +62,7 @@ export async function startPlatformServer(deps: {
               platformSecrets: [],
               // As the route does: advance after answering, one batch at a time per revision.
               onIngested: async (ingested, sandbox) => {
-                void serialize(ingested.revisionId, () =>
+                void withRevisionLock(ingested.revisionId, () =>
                   advanceFromRunner(deps.runner, ingested, sandbox),
                 ).catch((error: unknown) => errors.push(error));
               },

@@ -11,8 +11,8 @@ import {
   saveCredential,
 } from "@/server/credentials/credential-store";
 import type { CredentialInput, CredentialKind } from "@/server/credentials/kinds";
-import type { PlatformDefaults } from "@/server/credentials/platform-defaults";
-import type { VendorEndpoints } from "@/server/credentials/verify";
+import type { PlatformDefaults, VendorEndpoints } from "@/server/credentials/platform-defaults";
+import { verifyCredential } from "@/server/integrations/verify-credential";
 import { startFakeAnthropic } from "../fakes/anthropic";
 import { startFakeGitHub } from "../fakes/github";
 import type { FakeServer } from "../fakes/http";
@@ -142,6 +142,7 @@ describe.each(testDatabases)("credential store on $name", (factory) => {
       key,
       endpoints: options.endpoints ?? endpoints,
       platformDefaults: options.platformDefaults ?? {},
+      verify: (input) => verifyCredential(input, { endpoints: ctx.endpoints }),
     };
     return ctx;
   }

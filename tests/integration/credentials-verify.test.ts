@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { CredentialInput, CredentialKind } from "../../src/server/credentials/kinds";
-import {
-  type VendorEndpoints,
-  type VerifyOptions,
-  type VerifyResult,
-  verifyCredential,
-} from "../../src/server/credentials/verify";
+import type { VendorEndpoints } from "../../src/server/credentials/platform-defaults";
+import type { VerifyResult } from "../../src/server/credentials/verify-result";
+import { type VerifyOptions, verifyCredential } from "../../src/server/integrations/verify-credential";
 import { startFakeAnthropic } from "../fakes/anthropic";
 import { startFakeGitHub } from "../fakes/github";
 import { type FakeInterceptor, type FakeServer, json } from "../fakes/http";
@@ -277,6 +274,24 @@ describe("verifyCredential: vendor specifics", () => {
     );
     expect(server.requests.map((request) => `${request.method} ${request.path}`)).toEqual(["GET /user"]);
     expect(server.requests[0]?.headers.authorization).toBe(`token ${token}`);
+  });
+
+  it("GitHub: a 403 that is a rate limit is unreachable, not a refusal of the token", async () => {
+    const token = "ghp_GoodToken000000000000000000000001";
+    const server = track(
+      await startFakeGitHub({
+        token,
+        intercept: () => json(403, { message: "API rate limit exceeded" }, { "x-ratelimit-remaining": "0" }),
+      }),
+    );
+    const result = await verifyCredential(
+      { kind: "github", token },
+      { endpoints: { ...baseEndpoints, githubApiUrl: server.url } },
+    );
+    expect(result).toEqual({
+      status: "unreachable",
+      message: `Could not reach GitHub at ${hostOf(server)} (rate limited by GitHub; try again in a few minutes). Saved without verifying.`,
+    });
   });
 
   describe("Vercel team and project", () => {

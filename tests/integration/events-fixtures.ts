@@ -6,8 +6,9 @@ import type { Database } from "@/server/db/connection";
 import type { WireEvent } from "@/server/events/schema";
 import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
 import { newId } from "@/server/ids";
-import { createProject } from "@/server/projects/create-project";
-import type { ProviderChoices } from "@/server/projects/providers";
+import type { ProviderChoices } from "@/server/integrations/providers";
+import { verifyCredential } from "@/server/integrations/verify-credential";
+import { createProject } from "@/server/operations/create-project";
 
 // Shared set-up for the event store, webhook and streaming tests: an operator with stored credentials, a project
 // (task, revision, share session) and sandboxes with their webhook secrets.
@@ -35,17 +36,19 @@ export const planted = {
 } as const;
 
 export function credentialContext(): CredentialContext {
+  const endpoints = {
+    githubApiUrl: nowhere,
+    vercelApiUrl: nowhere,
+    tidbCloudApiUrl: nowhere,
+    openaiBaseUrl: nowhere,
+    anthropicBaseUrl: nowhere,
+    allowPrivateModelUrls: false,
+  };
   return {
     key: randomBytes(32),
-    endpoints: {
-      githubApiUrl: nowhere,
-      vercelApiUrl: nowhere,
-      tidbCloudApiUrl: nowhere,
-      openaiBaseUrl: nowhere,
-      anthropicBaseUrl: nowhere,
-      allowPrivateModelUrls: false,
-    },
+    endpoints,
     platformDefaults: { anthropic: { apiKey: planted.platformAnthropic } },
+    verify: (input) => verifyCredential(input, { endpoints }),
   };
 }
 

@@ -5,10 +5,11 @@ import { appendPlatformEvent, ingestRunnerBatch } from "@/server/events/append";
 import { subscriberCount } from "@/server/events/bus";
 import { createRedactor } from "@/server/events/redact";
 import type { StoredEvent } from "@/server/events/schema";
-import { openSharedEventStream } from "@/server/events/share-stream";
 import { eventStreamResponse, readEventsAfter } from "@/server/events/stream";
+import { openSharedEventStream } from "@/server/share-links/share-stream";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { testPublicSite } from "../helpers/public-site";
 import {
   createProjectFixture,
   createSandboxFixture,
@@ -144,11 +145,12 @@ describe.each(testDatabases)("event streams on $name", (factory) => {
     });
   });
 
-  it("sends the backlog after the cursor, then a live event within 100 ms of its append", async () => {
+  it("sends the backlog after the cursor, then a live event as soon as it is appended", async () => {
     await ingest(0, 5);
     const { events } = await readEventsAfter(t.db, { taskId: project.taskId, afterCursor: 0 });
     const cursor = events[1]?.cursor ?? 0;
-    // A long poll interval: only the in-process wake-up can deliver within 100 ms.
+    // A long poll interval: only the in-process wake-up can deliver in under half of it. (Typically a few ms; the
+    // bounds leave a loaded machine, and a MySQL write on it, all the room they need.)
     const stream = open(cursor, { pollMs: 10_000 });
     expect(stream.response.headers.get("content-type")).toMatch(/^text\/event-stream/);
     expect((await stream.reader.events(3)).map((e) => e.seq)).toEqual([2, 3, 4]);
@@ -160,13 +162,13 @@ describe.each(testDatabases)("event streams on $name", (factory) => {
     const latency = performance.now() - started;
     expect(live?.type).toBe("progress");
     expect(live?.payload).toEqual({ message: "planning the schema" });
-    expect(latency).toBeLessThan(100);
+    expect(latency).toBeLessThan(5_000);
 
     const batch = stream.reader.events(2);
     const batchStarted = performance.now();
     await ingest(5, 7);
     expect((await batch).map((e) => e.seq)).toEqual([5, 6]);
-    expect(performance.now() - batchStarted).toBeLessThan(100);
+    expect(performance.now() - batchStarted).toBeLessThan(5_000);
     stream.abort();
   });
 
@@ -183,7 +185,7 @@ describe.each(testDatabases)("event streams on $name", (factory) => {
 
     const lastEventId = String(seen.at(-1)?.cursor);
     const controller = new AbortController();
-    const response = await openSharedEventStream(t.db, {
+    const response = await openSharedEventStream(t.db, testPublicSite, {
       slug: project.slug,
       lastEventId,
       after: "0",
@@ -249,14 +251,15 @@ describe.each(testDatabases)("event streams on $name", (factory) => {
     const started = performance.now();
     await cancelledOnly.reader.cancel();
     expect(subscriberCount(project.taskId)).toBe(0);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // Not left to the 10 s poll to notice.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it("ends a shared stream when the link is revoked while someone watches, busy or idle", async () => {
     for (const busy of [false, true]) {
       const fixture = await createProjectFixture(t.db, ctx);
       const controller = new AbortController();
-      const response = await openSharedEventStream(t.db, {
+      const response = await openSharedEventStream(t.db, testPublicSite, {
         slug: fixture.slug,
         lastEventId: null,
         after: null,
@@ -290,7 +293,8 @@ describe.each(testDatabases)("event streams on $name", (factory) => {
           }
           return "closed";
         })(),
-        new Promise((resolve) => setTimeout(() => resolve("still open"), 2_000)),
+        // Closes at the next check (every 100 ms); the wait before calling it open is for a loaded machine.
+        new Promise((resolve) => setTimeout(() => resolve("still open"), 10_000)),
       ]);
       producing = false;
       await producer;
@@ -302,14 +306,16 @@ describe.each(testDatabases)("event streams on $name", (factory) => {
   it("answers 404 for an unknown or revoked share link and 400 for a bad cursor", async () => {
     const request = { lastEventId: null, after: null, signal: new AbortController().signal };
     const unknown = await appErrorOf(
-      openSharedEventStream(t.db, { ...request, slug: "0123456789abcdefghjk" }),
+      openSharedEventStream(t.db, testPublicSite, { ...request, slug: "0123456789abcdefghjk" }),
     );
     expect([unknown.status, unknown.code]).toEqual([404, "not_found:route"]);
-    const malformed = await appErrorOf(openSharedEventStream(t.db, { ...request, slug: "../../etc" }));
+    const malformed = await appErrorOf(
+      openSharedEventStream(t.db, testPublicSite, { ...request, slug: "../../etc" }),
+    );
     expect(malformed.status).toBe(404);
 
     const badCursor = await appErrorOf(
-      openSharedEventStream(t.db, { ...request, slug: project.slug, after: "-1" }),
+      openSharedEventStream(t.db, testPublicSite, { ...request, slug: project.slug, after: "-1" }),
     );
     expect([badCursor.status, badCursor.code]).toEqual([400, "bad_request:input"]);
 
@@ -318,7 +324,9 @@ describe.each(testDatabases)("event streams on $name", (factory) => {
       .set({ revoked_at: Date.now() })
       .where("slug", "=", project.slug)
       .execute();
-    const revoked = await appErrorOf(openSharedEventStream(t.db, { ...request, slug: project.slug }));
+    const revoked = await appErrorOf(
+      openSharedEventStream(t.db, testPublicSite, { ...request, slug: project.slug }),
+    );
     expect([revoked.status, revoked.code]).toEqual([404, "not_found:route"]);
   });
 });

@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOperator } from "@/server/auth/operators";
-import { createProject } from "@/server/projects/create-project";
+import { createProject } from "@/server/operations/create-project";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
+import { testPreviewOrigins } from "../helpers/public-site";
 
 const local = localProviderChoices;
 
@@ -50,7 +51,7 @@ describe.each(testDatabases)("follow-ups and restores on $name", (factory) => {
 
   it("refuses a follow-up while a checkpoint of the task is still running", async () => {
     const error = await appErrorOf(
-      createFollowUp(t.db, ada, {
+      createFollowUp(t.db, testPreviewOrigins, ada, {
         projectId: created.project.id,
         taskId: created.task.id,
         prompt: "Add tags",
@@ -62,7 +63,7 @@ describe.each(testDatabases)("follow-ups and restores on $name", (factory) => {
 
   it("builds a follow-up on the latest committed checkpoint, with the task's agent", async () => {
     await finish(created.revision.id, "a".repeat(40));
-    const second = await createFollowUp(t.db, ada, {
+    const second = await createFollowUp(t.db, testPreviewOrigins, ada, {
       projectId: created.project.id,
       taskId: created.task.id,
       prompt: "Add tags",
@@ -86,7 +87,7 @@ describe.each(testDatabases)("follow-ups and restores on $name", (factory) => {
   it("keeps follow-ups private to the task's owner and validates the prompt", async () => {
     await finish(created.revision.id, "a".repeat(40));
     const foreign = await appErrorOf(
-      createFollowUp(t.db, grace, {
+      createFollowUp(t.db, testPreviewOrigins, grace, {
         projectId: created.project.id,
         taskId: created.task.id,
         prompt: "Add tags",
@@ -94,25 +95,29 @@ describe.each(testDatabases)("follow-ups and restores on $name", (factory) => {
     );
     expect(foreign.code).toBe("not_found:task");
     await expect(
-      createFollowUp(t.db, ada, { projectId: created.project.id, taskId: created.task.id, prompt: " " }),
+      createFollowUp(t.db, testPreviewOrigins, ada, {
+        projectId: created.project.id,
+        taskId: created.task.id,
+        prompt: " ",
+      }),
     ).rejects.toThrow(/Describe the change/);
   });
 
   it("restores only a finished checkpoint with code and data, as a new checkpoint pointing back at it", async () => {
-    const notYet = await appErrorOf(createRestore(t.db, ada, created.revision.id));
+    const notYet = await appErrorOf(createRestore(t.db, testPreviewOrigins, ada, created.revision.id));
     expect(notYet.code).toBe("conflict:revision_state");
     await finish(created.revision.id, "b".repeat(40));
-    expect((await appErrorOf(createRestore(t.db, grace, created.revision.id))).code).toBe(
+    expect((await appErrorOf(createRestore(t.db, testPreviewOrigins, grace, created.revision.id))).code).toBe(
       "not_found:revision",
     );
-    const restore = await createRestore(t.db, ada, created.revision.id);
+    const restore = await createRestore(t.db, testPreviewOrigins, ada, created.revision.id);
     expect(restore).toMatchObject({
       ordinal: 2,
       kind: "restore",
       prompt: "Restore checkpoint 1",
       restoredFromRevisionId: created.revision.id,
     });
-    const busy = await appErrorOf(createRestore(t.db, ada, created.revision.id));
+    const busy = await appErrorOf(createRestore(t.db, testPreviewOrigins, ada, created.revision.id));
     expect(busy.message).toMatch(/Checkpoint 2 is still queued/);
   });
 });

@@ -6,7 +6,8 @@ import type { GatewayProtocol } from "@/server/gateway/protocols";
 import { type GatewayDeps, handleGatewayRequest } from "@/server/gateway/proxy";
 import { issueRunToken } from "@/server/gateway/run-token";
 import { credentialUpstreamResolver } from "@/server/gateway/upstream";
-import { createProject } from "@/server/projects/create-project";
+import { verifyCredential } from "@/server/integrations/verify-credential";
+import { createProject } from "@/server/operations/create-project";
 import { startModelServer } from "../fakes/model-server";
 import {
   anthropicMessageEvents,
@@ -19,6 +20,7 @@ import {
   type UpstreamRecord,
 } from "../fakes/upstream-models";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { waitUntil } from "../helpers/wait-until";
 
 const operatorOpenAIKey = "sk-proj-OPERATOR0penAIkey7Hq2Zr9Lm4Xw";
 const operatorAnthropicKey = "sk-ant-api03-OPERATORanthr0picKey5Tn8Jk";
@@ -52,14 +54,6 @@ function bytesOf(events: SseEvent[]): Buffer {
   return Buffer.from(sseText(events));
 }
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe.each(testDatabases)("model gateway on $name", (factory) => {
   let t: TestDatabase;
   let ctx: CredentialContext;
@@ -82,6 +76,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
         allowPrivateModelUrls: true,
       },
       platformDefaults: { openai: { apiKey: platformOpenAIKey, baseUrl: undefined } },
+      verify: (input) => verifyCredential(input, { endpoints: ctx.endpoints }),
     };
     const password = "correct horse battery";
     ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
@@ -771,13 +766,15 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
         { token: run.token },
         { upstreamHeadersTimeoutMs: 300 },
       );
-      expect(Date.now() - started).toBeLessThan(2000);
+      // The 300 ms limit answered, as the message says; the bound is only against a hang (the default is 5 minutes)
+      // and leaves a loaded machine room.
+      expect(Date.now() - started).toBeLessThan(10_000);
       expect(response.status).toBe(504);
       const body = await response.json();
       expect(body.error).toMatchObject({ type: "upstream_timeout", code: "upstream_timeout" });
-      expect(body.error.message).toContain("did not answer within");
+      expect(body.error.message).toContain("did not answer within 300 ms.");
       const seen = lastUpstreamRequest();
-      await waitFor(() => seen.clientLeft, "the gateway to hang up on the upstream");
+      await waitUntil(() => seen.clientLeft, "the gateway to hang up on the upstream");
       expect(await usageRows(run.revisionId)).toHaveLength(0);
     });
 
@@ -804,9 +801,10 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
       expect(response.status).toBe(200);
       const started = Date.now();
       await expect(response.arrayBuffer()).rejects.toThrow();
-      expect(Date.now() - started).toBeLessThan(2000);
+      // Cut by the 300 ms idle limit, not the 5-minute default; the margin is for a loaded machine.
+      expect(Date.now() - started).toBeLessThan(10_000);
       const seen = lastUpstreamRequest();
-      await waitFor(() => seen.clientLeft, "the gateway to hang up on the upstream");
+      await waitUntil(() => seen.clientLeft, "the gateway to hang up on the upstream");
     });
   });
 
@@ -826,7 +824,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
       expect(first.done).toBe(false);
       await reader.cancel();
       const seen = lastUpstreamRequest();
-      await waitFor(() => seen.clientLeft, "the upstream request to be aborted");
+      await waitUntil(() => seen.clientLeft, "the upstream request to be aborted");
       expect(await totals(run.revisionId)).toMatchObject({ input: 700, output: 1 });
     });
 
@@ -841,7 +839,7 @@ describe.each(testDatabases)("model gateway on $name", (factory) => {
       await reader.read();
       client.abort();
       const seen = lastUpstreamRequest();
-      await waitFor(() => seen.clientLeft, "the upstream request to be aborted");
+      await waitUntil(() => seen.clientLeft, "the upstream request to be aborted");
       await expect(reader.read()).rejects.toThrow();
       // No response.completed arrived, so there is nothing to meter.
       expect(await usageRows(run.revisionId)).toHaveLength(0);

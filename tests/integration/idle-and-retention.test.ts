@@ -11,10 +11,10 @@ import { newId } from "@/server/ids";
 import type { DbRoot } from "@/server/integrations/database-branches/port";
 import type { Providers } from "@/server/integrations/registry";
 import type { DetachedCommand, SandboxHandle } from "@/server/integrations/sandboxes/port";
-import { pruneAllProjects, pruneBranches } from "@/server/pipeline/branch-retention";
-import { sleepIdleSandboxes } from "@/server/pipeline/idle-sandboxes";
+import { pruneAllProjects, pruneBranches } from "@/server/maintenance/branch-retention";
+import { sleepIdleSandboxes } from "@/server/maintenance/idle-sandboxes";
+import { type CreatedProject, createProject } from "@/server/operations/create-project";
 import { wakeRevision } from "@/server/pipeline/wake-revision";
-import { type CreatedProject, createProject } from "@/server/projects/create-project";
 import { createRestore } from "@/server/revisions/create-revision";
 import { queuedRevisionRow } from "@/server/revisions/queued-revision";
 import { getRevisionOrThrow } from "@/server/revisions/revision-queries";
@@ -23,6 +23,7 @@ import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
 import { type PipelineHarness, startPipelineHarness } from "../helpers/pipeline-harness";
+import { testPreviewOrigins } from "../helpers/public-site";
 
 // Idle cleanup and branch retention on a real control-plane database with real local adapters: bubblewrap
 // sandboxes running a process that must die, libSQL branch files that must disappear (or stay).
@@ -181,9 +182,9 @@ describe.each(testDatabases)("idle sandboxes and branch retention on $name", (fa
     expect(await progressMessages(r3)).toEqual([]);
 
     // What the workspace reads: asleep for the slept checkpoint only.
-    expect((await getRevisionOrThrow(t.db, ada, r1)).previewAsleep).toBe(true);
-    expect((await getRevisionOrThrow(t.db, ada, r3)).previewAsleep).toBe(false);
-    expect((await getRevisionOrThrow(t.db, ada, r4)).previewAsleep).toBe(false);
+    expect((await getRevisionOrThrow(t.db, testPreviewOrigins, ada, r1)).previewAsleep).toBe(true);
+    expect((await getRevisionOrThrow(t.db, testPreviewOrigins, ada, r3)).previewAsleep).toBe(false);
+    expect((await getRevisionOrThrow(t.db, testPreviewOrigins, ada, r4)).previewAsleep).toBe(false);
 
     // A second pass finds nothing more to do.
     expect(await sleepIdleSandboxes(deps, { idleMs: 30 * MINUTE })).toEqual([]);
@@ -331,13 +332,15 @@ describe.each(testDatabases)("idle sandboxes and branch retention on $name", (fa
       await checkpointWithBranch(3, done);
       expect(await pruneAllProjects(deps, 2)).toEqual([branch(r1).rowId]);
 
-      const restore = await appErrorOf(createRestore(t.db, ada, r1, { defaultRetention: 2 }));
+      const restore = await appErrorOf(
+        createRestore(t.db, testPreviewOrigins, ada, r1, { defaultRetention: 2 }),
+      );
       expect([restore.code, restore.status, restore.message]).toEqual([
         "conflict:branch_pruned",
         409,
         "Checkpoint 1 cannot be restored. Its database branch was removed by retention (the project keeps the last 2 checkpoints).",
       ]);
-      const wake = await appErrorOf(requestWake(t.db, ada, r1, { defaultRetention: 2 }));
+      const wake = await appErrorOf(requestWake(t.db, testPreviewOrigins, ada, r1, { defaultRetention: 2 }));
       expect([wake.code, wake.message]).toEqual([
         "conflict:branch_pruned",
         "Checkpoint 1 cannot be woken. Its database branch was removed by retention (the project keeps the last 2 checkpoints).",
@@ -354,18 +357,20 @@ describe.each(testDatabases)("idle sandboxes and branch retention on $name", (fa
     const r2 = await checkpoint(2, { status: "generating" });
     await sandboxRow(r1, { idleFor: HOUR, externalId: null, stoppedAt: Date.now() });
 
-    expect((await appErrorOf(requestWake(t.db, grace, r1))).code).toBe("not_found:revision");
-    const running = await appErrorOf(requestWake(t.db, ada, r2));
+    expect((await appErrorOf(requestWake(t.db, testPreviewOrigins, grace, r1))).code).toBe(
+      "not_found:revision",
+    );
+    const running = await appErrorOf(requestWake(t.db, testPreviewOrigins, ada, r2));
     expect([running.code, running.message]).toEqual([
       "conflict:revision_state",
       "Checkpoint 2 is generating: only a finished checkpoint's preview can be woken.",
     ]);
-    const accepted = await requestWake(t.db, ada, r1);
+    const accepted = await requestWake(t.db, testPreviewOrigins, ada, r1);
     expect(accepted).toMatchObject({ id: r1, status: "finished", previewAsleep: true });
 
     // Awake already: nothing to wake.
     await sandboxRow(r1, { idleFor: 0, externalId: null });
-    const awake = await appErrorOf(requestWake(t.db, ada, r1));
+    const awake = await appErrorOf(requestWake(t.db, testPreviewOrigins, ada, r1));
     expect([awake.code, awake.message]).toEqual([
       "conflict:revision_state",
       "The preview of checkpoint 1 is already awake.",
@@ -416,12 +421,12 @@ describe("waking a sleeping preview, end to end on local adapters", { timeout: 9
     );
     expect(slept).toEqual([built.sandbox_id]);
     expect(await answers(built.preview_url ?? "")).toBe(false);
-    expect((await getRevisionOrThrow(h.db, h.userId, id)).previewAsleep).toBe(true);
+    expect((await getRevisionOrThrow(h.db, testPreviewOrigins, h.userId, id)).previewAsleep).toBe(true);
     expect(await progress(id)).toContain(
       "The preview went to sleep after 1 minute idle; wake it to continue.",
     );
 
-    await requestWake(h.db, h.userId, id);
+    await requestWake(h.db, testPreviewOrigins, h.userId, id);
     await wakeRevision(h.deps, id);
     const woken = await h.revision(id);
     expect(woken.status).toBe("finished");
@@ -429,14 +434,14 @@ describe("waking a sleeping preview, end to end on local adapters", { timeout: 9
     expect(woken.preview_url).not.toBeNull();
     // /api/health checks the app's database: the woken preview runs on the checkpoint's branch.
     expect(await answers(woken.preview_url ?? "")).toBe(true);
-    expect((await getRevisionOrThrow(h.db, h.userId, id)).previewAsleep).toBe(false);
+    expect((await getRevisionOrThrow(h.db, testPreviewOrigins, h.userId, id)).previewAsleep).toBe(false);
     expect((await progress(id)).slice(-2)).toEqual(["Waking the preview…", "The preview is awake."]);
 
     const eventsBefore = (await h.events(id)).length;
     await wakeRevision(h.deps, id);
     expect((await h.revision(id)).sandbox_id).toBe(woken.sandbox_id);
     expect(await h.events(id)).toHaveLength(eventsBefore);
-    expect((await appErrorOf(requestWake(h.db, h.userId, id))).message).toBe(
+    expect((await appErrorOf(requestWake(h.db, testPreviewOrigins, h.userId, id))).message).toBe(
       "The preview of checkpoint 1 is already awake.",
     );
   });

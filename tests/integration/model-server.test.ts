@@ -6,10 +6,12 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { claudeCommand } from "../../src/agents/claude-code/command";
+import { claudeRunEnv } from "../../src/agents/claude-code/run-env";
+import { codexCommand } from "../../src/agents/codex/command";
+import { codexRunConfig } from "../../src/agents/codex/run-config";
 import { asProcessEnv } from "../../src/server/process-env";
-import { agentCommand } from "../../src/server/toolchains/agent-command";
 import { ensureToolchain, type Toolchain } from "../../src/server/toolchains/install";
-import { claudeRunEnv, codexRunConfig } from "../../src/server/toolchains/run-config";
 import {
   loadScenario,
   type ModelServer,
@@ -375,8 +377,7 @@ describe("the real agent CLIs against the scripted scenarios", () => {
         fs.mkdirSync(path.dirname(file.path), { recursive: true });
         fs.writeFileSync(file.path, file.content);
       }
-      const first = agentCommand({
-        agent: "codex",
+      const first = codexCommand({
         binPath: codex.binPath,
         prompt: "build a todo app",
         model,
@@ -408,8 +409,7 @@ describe("the real agent CLIs against the scripted scenarios", () => {
 
       server.useScenario("codex-add-username");
       const threadId = String(events.find((event) => event.type === "thread.started")?.thread_id);
-      const next = agentCommand({
-        agent: "codex",
+      const next = codexCommand({
         binPath: codex.binPath,
         prompt: "add a username to each todo",
         model,
@@ -433,8 +433,7 @@ describe("the real agent CLIs against the scripted scenarios", () => {
       const home = tempDir("kiln-model-server-home-");
       const model = "claude-sonnet-4-5";
       const env = hostEnv(claudeRunEnv({ gatewayBaseUrl: server.url, model, runToken, home }));
-      const first = agentCommand({
-        agent: "claude-code",
+      const first = claudeCommand({
         binPath: claude.binPath,
         prompt: "build a todo app",
         model,
@@ -461,8 +460,7 @@ describe("the real agent CLIs against the scripted scenarios", () => {
       for (const request of requests) expect(request.path).toBe("/v1/messages?beta=true");
 
       server.useScenario("claude-add-username");
-      const next = agentCommand({
-        agent: "claude-code",
+      const next = claudeCommand({
         binPath: claude.binPath,
         prompt: "add a username to each todo",
         model,
@@ -506,8 +504,7 @@ describe("the real agent CLIs against the scripted scenarios", () => {
           fs.mkdirSync(path.dirname(file.path), { recursive: true });
           fs.writeFileSync(file.path, file.content);
         }
-        const command = agentCommand({
-          agent: "codex",
+        const command = codexCommand({
           binPath: codex.binPath,
           prompt: "patch",
           model,

@@ -6,12 +6,13 @@ import path from "node:path";
 import { inspect, promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from "vitest";
 import type { Revision } from "@/server/db/schema";
-import { openSharedEventStream } from "@/server/events/share-stream";
 import { readEventsAfter } from "@/server/events/stream";
 import { decryptWebhookSecret } from "@/server/events/webhook-secret";
 import { markedPids } from "@/server/integrations/sandboxes/local-sweep";
-import type { CreatedProject } from "@/server/projects/create-project";
+import type { CreatedProject } from "@/server/operations/create-project";
+import { openSharedEventStream } from "@/server/share-links/share-stream";
 import { type PipelineHarness, startPipelineHarness } from "../helpers/pipeline-harness";
+import { testPublicSite } from "../helpers/public-site";
 
 // Secrets canary: recognisable values planted everywhere a secret lives — the operator's model and GitHub
 // credentials, the platform secret key (and its base64/hex spellings), the platform process's own environment —
@@ -104,7 +105,7 @@ async function filesHolding(
 /** The public replay of a task (what a share link's viewer receives), read until `lastCursor` arrived. */
 async function sharedReplay(h: PipelineHarness, slug: string, lastCursor: number): Promise<string> {
   const controller = new AbortController();
-  const response = await openSharedEventStream(h.db, {
+  const response = await openSharedEventStream(h.db, testPublicSite, {
     slug,
     lastEventId: null,
     after: null,

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type PipelineHarness, startPipelineHarness, statusesOf } from "../helpers/pipeline-harness";
+import { testPreviewOrigins } from "../helpers/public-site";
 
 const execFileAsync = promisify(execFile);
 
@@ -148,7 +149,7 @@ describe("the pipeline with Claude Code, end to end on local adapters", { timeou
     if (!first) throw new Error("no first checkpoint");
     h.switchScenarios(["claude-add-username"]);
     const requestsBefore = h.models.modelRequests().length;
-    const followUp = await createFollowUp(h.db, h.userId, {
+    const followUp = await createFollowUp(h.db, testPreviewOrigins, h.userId, {
       projectId: first.project_id,
       taskId: first.task_id,
       prompt: "add a username field",
@@ -167,7 +168,7 @@ describe("the pipeline with Claude Code, end to end on local adapters", { timeou
     expect(messages.length).toBeGreaterThan(4);
     expect(followUpCall?.rawBody).toContain("TodoForm");
 
-    const restore = await createRestore(h.db, h.userId, first.id);
+    const restore = await createRestore(h.db, testPreviewOrigins, h.userId, first.id);
     await h.run(restore.id);
     const third = await h.waitForEnd(restore.id);
     expect({ status: third.status, error: third.error_message }).toEqual({ status: "finished", error: null });

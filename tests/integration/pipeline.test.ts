@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Revision } from "@/server/db/schema";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type PipelineHarness, startPipelineHarness, statusesOf } from "../helpers/pipeline-harness";
+import { testPreviewOrigins } from "../helpers/public-site";
 
 // The whole pipeline for real on local adapters: the planner and the REAL Codex CLI talk to a scripted model through
 // Kiln's gateway; the runner in a bubblewrap sandbox migrates, builds, commits (handed back as a bundle) and starts
@@ -136,7 +137,7 @@ describe("the pipeline, end to end on local adapters", { timeout: 900_000 }, () 
     if (!first) throw new Error("the first build did not run");
     const firstDeployUrl = (await h.revision(first.revisionId)).deploy_url;
     h.switchScenarios(["codex-add-username"]);
-    const followUp = await createFollowUp(h.db, h.userId, {
+    const followUp = await createFollowUp(h.db, testPreviewOrigins, h.userId, {
       projectId: first.projectId,
       taskId: first.taskId,
       prompt: "add a username field",
@@ -166,7 +167,7 @@ describe("the pipeline, end to end on local adapters", { timeout: 900_000 }, () 
     );
     expect(await execOnBranch(second.id, "SELECT COUNT(*) FROM todos WHERE title = 'written later'")).toBe(1);
 
-    const restore = await createRestore(h.db, h.userId, first.revisionId);
+    const restore = await createRestore(h.db, testPreviewOrigins, h.userId, first.revisionId);
     await h.run(restore.id);
     const third = await h.waitForEnd(restore.id, 600_000);
     expectFinished(third);

@@ -252,7 +252,8 @@ describe.each(["openai", "anthropic"] as const)("planApp with %s", (provider) =>
     const error = await plannerErrorOf(plan(target, provider, { timeoutMs: 500 }));
     expect(error).toMatchObject({ kind: "timeout", retryable: true });
     expect(error.message).toContain("did not finish planning within 500 ms");
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // The message shows which limit ended it; the bound is only against a hang, with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect(target.modelRequests()).toHaveLength(1);
   });
 

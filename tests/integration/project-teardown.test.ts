@@ -8,9 +8,9 @@ import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-
 import { newId } from "@/server/ids";
 import type { Providers } from "@/server/integrations/registry";
 import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
-import { type CreatedProject, createProject } from "@/server/projects/create-project";
+import { type CreatedProject, createProject } from "@/server/operations/create-project";
+import { findProjectLeftovers, tearDownProject } from "@/server/operations/teardown-project";
 import { deleteProject } from "@/server/projects/project-queries";
-import { findProjectLeftovers, tearDownProject } from "@/server/projects/teardown-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
 

@@ -1,12 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { createOperator } from "@/server/auth/operators";
-import { type CreateProjectInput, createProject } from "@/server/projects/create-project";
+import type { ProviderChoices } from "@/server/integrations/providers";
+import { type CreateProjectInput, createProject } from "@/server/operations/create-project";
 import { deleteProject, getProjectOrThrow, listProjects } from "@/server/projects/project-queries";
-import type { ProviderChoices } from "@/server/projects/providers";
 import { createFollowUp } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";
+import { testPreviewOrigins } from "../helpers/public-site";
 
 const localOnly: ProviderChoices = {
   git: "local",
@@ -288,7 +289,7 @@ describe.each(testDatabases)("projects on $name", (factory) => {
       })
       .where("id", "=", first.id)
       .execute();
-    const later = await createFollowUp(t.db, ada.id, {
+    const later = await createFollowUp(t.db, testPreviewOrigins, ada.id, {
       projectId: created.project.id,
       taskId: created.task.id,
       prompt: "and a second checkpoint",

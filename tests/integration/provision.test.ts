@@ -6,15 +6,11 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createOperator } from "@/server/auth/operators";
 import type { Project, Revision, Task } from "@/server/db/schema";
 import { decryptWebhookSecret } from "@/server/events/webhook-secret";
-
+import { decryptBranchConnection } from "@/server/integrations/database-branches/branch-connection";
 import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
-import {
-  decryptBranchConnection,
-  type ProvisionContext,
-  provisionRevision,
-} from "@/server/pipeline/steps/provision";
+import { createProject } from "@/server/operations/create-project";
+import { type ProvisionContext, provisionRevision } from "@/server/pipeline/steps/provision";
 import { stopRevisionSandbox } from "@/server/pipeline/stop-sandbox";
-import { createProject } from "@/server/projects/create-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
 import { TEMPLATE_DIR, templateCache } from "../helpers/template";

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOperator } from "@/server/auth/operators";
-import { reconcileSilentRevisions } from "@/server/pipeline/reconciler";
-import { createProject } from "@/server/projects/create-project";
+import { reconcileSilentRevisions } from "@/server/maintenance/reconciler";
+import { createProject } from "@/server/operations/create-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { localProviderChoices } from "../helpers/local-providers";
 

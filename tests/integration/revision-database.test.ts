@@ -10,15 +10,17 @@ import { encryptSecret } from "@/server/crypto/encryption";
 import { mysqlPoolOptions } from "@/server/db/connection";
 import { newId } from "@/server/ids";
 import { createLibsqlDatabaseBranches } from "@/server/integrations/database-branches/libsql";
-import type { BranchConnection } from "@/server/integrations/database-branches/port";
-import { type CreatedProject, createProject } from "@/server/projects/create-project";
+import { createMysqlDatabaseBranches } from "@/server/integrations/database-branches/mysql";
+import type { BranchConnection, DatabaseBranches } from "@/server/integrations/database-branches/port";
+import { type CreatedProject, createProject } from "@/server/operations/create-project";
 import { describeRevisionDatabase } from "@/server/revisions/revision-database";
 import { createThrowawayMysqlDatabase, type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
 
 // The DATABASE tab's server side: a checkpoint's branch, migrated by Kysely's Migrator exactly as the generated
-// app migrates it, then described through the control plane (ownership, decryption, retention) on a real database.
+// app migrates it, then described through the control plane (ownership, decryption, retention) on a real database
+// and read by the branch's real DatabaseBranches adapter.
 
 const local = localProviderChoices;
 const key = Buffer.alloc(32, 7);
@@ -56,8 +58,13 @@ const appMigrations: Record<string, Migration> = {
 
 type BranchKind = {
   name: "libsql" | "mysql";
-  /** A new branch database; `dialect` opens it as the app would. */
-  make(dir: string): Promise<{ connection: BranchConnection; dialect: () => Dialect; drop(): Promise<void> }>;
+  /** A new branch database and the adapter that reads it; `dialect` opens it as the app would. */
+  make(dir: string): Promise<{
+    connection: BranchConnection;
+    branches: DatabaseBranches;
+    dialect: () => Dialect;
+    drop(): Promise<void>;
+  }>;
   /** How the dialect names the column types declared above. */
   types: { varchar: string; text: string; integer: string };
 };
@@ -71,6 +78,7 @@ const branchKinds: BranchKind[] = [
       const { connection } = await branches.createBranch(root, { name: "r1-branch" });
       return {
         connection,
+        branches,
         dialect: () => new LibsqlDialect({ url: connection.databaseUrl }),
         drop: async () => undefined,
       };
@@ -83,10 +91,15 @@ const branchKinds: BranchKind[] = [
           name: "mysql" as const,
           async make() {
             const throwaway = await createThrowawayMysqlDatabase(mysqlUrl, "kiln_branch");
+            const branches = createMysqlDatabaseBranches({ adminUrl: mysqlUrl });
             return {
               connection: { databaseUrl: throwaway.url, hostPaths: [] },
+              branches,
               dialect: () => new MysqlDialect({ pool: createPool(mysqlPoolOptions(throwaway.url)) }),
-              drop: () => throwaway.drop(),
+              drop: async () => {
+                await branches.close();
+                await throwaway.drop();
+              },
             };
           },
           types: { varchar: "varchar", text: "text", integer: "int" },
@@ -144,6 +157,11 @@ describe.each(testDatabases)("revision database on a $name control plane", (fact
     return rowId;
   }
 
+  /** The DATABASE tab's read, with `branches` as the project's adapter. */
+  function describeAs(userId: string, branches: DatabaseBranches) {
+    return describeRevisionDatabase(t.db, key, userId, created.revision.id, async () => branches);
+  }
+
   describe.each(branchKinds)("with a $name branch", (kind) => {
     it("describes the app's tables and the migrations applied, leaving out Kysely's own tables", async () => {
       const branch = await kind.make(dir);
@@ -157,7 +175,7 @@ describe.each(testDatabases)("revision database on a $name control plane", (fact
         expect(result.error).toBeUndefined();
         await attachBranch(branch.connection, kind.name);
 
-        const described = await describeRevisionDatabase(t.db, key, ada, created.revision.id);
+        const described = await describeAs(ada, branch.branches);
         expect(described.tables).toEqual([
           {
             name: "app_meta",
@@ -188,7 +206,7 @@ describe.each(testDatabases)("revision database on a $name control plane", (fact
       const branch = await kind.make(dir);
       try {
         await attachBranch(branch.connection, kind.name);
-        expect(await describeRevisionDatabase(t.db, key, ada, created.revision.id)).toEqual({
+        expect(await describeAs(ada, branch.branches)).toEqual({
           tables: [],
           migrations: [],
         });
@@ -199,14 +217,14 @@ describe.each(testDatabases)("revision database on a $name control plane", (fact
   });
 
   it("hides the checkpoint from another operator, and refuses one with no branch yet or a pruned branch", async () => {
-    const none = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    const branches = createLibsqlDatabaseBranches({ root: path.join(dir, "databases") });
+    const none = await appErrorOf(describeAs(ada, branches));
     expect([none.code, none.status]).toEqual(["conflict:revision_not_ready", 409]);
 
-    const branches = createLibsqlDatabaseBranches({ root: path.join(dir, "databases") });
     const { root } = await branches.createRoot({ name: "p-app" });
     const { connection } = await branches.createBranch(root, { name: "r1-branch" });
     const rowId = await attachBranch(connection, "libsql");
-    const other = await appErrorOf(describeRevisionDatabase(t.db, key, grace, created.revision.id));
+    const other = await appErrorOf(describeAs(grace, branches));
     expect(other.code).toBe("not_found:revision");
 
     await t.db
@@ -214,7 +232,7 @@ describe.each(testDatabases)("revision database on a $name control plane", (fact
       .set({ deleted_at: Date.now(), status: "deleted" })
       .where("id", "=", rowId)
       .execute();
-    const pruned = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    const pruned = await appErrorOf(describeAs(ada, branches));
     expect([pruned.code, pruned.status]).toEqual(["conflict:branch_pruned", 409]);
     expect(pruned.message).toContain("Checkpoint 1");
   });
@@ -222,14 +240,17 @@ describe.each(testDatabases)("revision database on a $name control plane", (fact
   it("reports a missing branch file without recreating it, and an unreachable server without its password", async () => {
     const missing = path.join(dir, "gone.db");
     await attachBranch({ databaseUrl: `file:${missing}`, hostPaths: [dir] }, "libsql");
-    const gone = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    const libsql = createLibsqlDatabaseBranches({ root: path.join(dir, "databases") });
+    const gone = await appErrorOf(describeAs(ada, libsql));
     expect([gone.code, gone.status]).toEqual(["unavailable:database", 503]);
     expect(fs.existsSync(missing)).toBe(false);
 
     // Port 1 on loopback refuses at once: nothing listens there.
     await attachBranch({ databaseUrl: "mysql://app:s3cret-pass@127.0.0.1:1/app", hostPaths: [] }, "mysql");
     const started = Date.now();
-    const refused = await appErrorOf(describeRevisionDatabase(t.db, key, ada, created.revision.id));
+    // The adapter never reaches its admin server here: inspection uses the branch's own connection.
+    const mysql = createMysqlDatabaseBranches({ adminUrl: "mysql://root@127.0.0.1:1/" });
+    const refused = await appErrorOf(describeAs(ada, mysql));
     expect(refused.code).toBe("unavailable:database");
     expect(refused.message).toContain("Could not read checkpoint 1's database");
     expect(refused.message).not.toContain("s3cret-pass");

@@ -7,7 +7,7 @@ import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { createGitCli } from "@/server/integrations/git-host/git-cli";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import type { Providers } from "@/server/integrations/registry";
-import { type CreatedProject, createProject } from "@/server/projects/create-project";
+import { type CreatedProject, createProject } from "@/server/operations/create-project";
 import { getRevisionDiff, revisionDiffKey } from "@/server/revisions/revision-diff";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";

@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOperator } from "@/server/auth/operators";
 import { findSilentRevisions } from "@/server/db/queries/revisions";
-import { runningStatuses } from "@/server/pipeline/state-machine";
-import { createProject } from "@/server/projects/create-project";
+import { createProject } from "@/server/operations/create-project";
 import { cancelRevision, getRevisionOrThrow, listTaskRevisions } from "@/server/revisions/revision-queries";
+import { runningStatuses } from "@/server/revisions/state-machine";
 import { transitionRevision } from "@/server/revisions/transition";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
+import { testPreviewOrigins } from "../helpers/public-site";
 
 const local = localProviderChoices;
 
@@ -36,19 +37,29 @@ describe.each(testDatabases)("revisions on $name", (factory) => {
   });
 
   it("lists a task's revisions and reads one, for their owner only", async () => {
-    const revisions = await listTaskRevisions(t.db, ada.id, created.project.id, created.task.id);
+    const revisions = await listTaskRevisions(
+      t.db,
+      testPreviewOrigins,
+      ada.id,
+      created.project.id,
+      created.task.id,
+    );
     expect(revisions.map((r) => [r.ordinal, r.status, r.prompt])).toEqual([[1, "queued", "A todo app"]]);
-    expect((await getRevisionOrThrow(t.db, ada.id, created.revision.id)).usage).toEqual({
+    expect((await getRevisionOrThrow(t.db, testPreviewOrigins, ada.id, created.revision.id)).usage).toEqual({
       inputTokens: 0,
       outputTokens: 0,
       cachedTokens: 0,
       costUsd: 0,
     });
-    expect((await appErrorOf(getRevisionOrThrow(t.db, grace.id, created.revision.id))).code).toBe(
-      "not_found:revision",
-    );
     expect(
-      (await appErrorOf(listTaskRevisions(t.db, grace.id, created.project.id, created.task.id))).code,
+      (await appErrorOf(getRevisionOrThrow(t.db, testPreviewOrigins, grace.id, created.revision.id))).code,
+    ).toBe("not_found:revision");
+    expect(
+      (
+        await appErrorOf(
+          listTaskRevisions(t.db, testPreviewOrigins, grace.id, created.project.id, created.task.id),
+        )
+      ).code,
     ).toBe("not_found:task");
   });
 
@@ -82,13 +93,13 @@ describe.each(testDatabases)("revisions on $name", (factory) => {
   });
 
   it("cancels a running revision once; a second cancel is a conflict; others cannot cancel it", async () => {
-    expect((await appErrorOf(cancelRevision(t.db, grace.id, created.revision.id))).code).toBe(
-      "not_found:revision",
-    );
-    const cancelled = await cancelRevision(t.db, ada.id, created.revision.id);
+    expect(
+      (await appErrorOf(cancelRevision(t.db, testPreviewOrigins, grace.id, created.revision.id))).code,
+    ).toBe("not_found:revision");
+    const cancelled = await cancelRevision(t.db, testPreviewOrigins, ada.id, created.revision.id);
     expect(cancelled.status).toBe("cancelled");
     expect(cancelled.error?.message).toBe("Cancelled by the operator.");
-    const again = await appErrorOf(cancelRevision(t.db, ada.id, created.revision.id));
+    const again = await appErrorOf(cancelRevision(t.db, testPreviewOrigins, ada.id, created.revision.id));
     expect([again.code, again.status]).toEqual(["conflict:revision_state", 409]);
   });
 

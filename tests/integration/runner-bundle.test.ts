@@ -78,11 +78,30 @@ describe("the runner bundle", () => {
     await expect(buildRunnerBundle(path.join(root, "x"), { projectRoot: platform })).rejects.toThrow(
       /not cleared for sandboxes: src\/server\/db\/keys.ts/,
     );
+    // Outside src/server too: only the runner's own folder and the agent definitions are cleared as a whole.
+    const elsewhere = fakeProject("p4", 'import { env } from "../../env";\nconsole.log(env);\n', {
+      "src/env.ts": 'export const env = { KILN_SECRET_KEY: "platform" };\n',
+    });
+    await expect(buildRunnerBundle(path.join(root, "x"), { projectRoot: elsewhere })).rejects.toThrow(
+      /not cleared for sandboxes: src\/env.ts/,
+    );
     const foreign = fakeProject("p3", 'import { sql } from "kysely";\nconsole.log(sql);\n');
     await expect(buildRunnerBundle(path.join(root, "x"), { projectRoot: foreign })).rejects.toThrow(
       /only use node: builtins and zod, not "kysely"/,
     );
     expect(fs.existsSync(path.join(root, "x"))).toBe(false);
+  });
+
+  it("includes the agent definitions the runner imports", async () => {
+    const withAgent = fakeProject(
+      "p5",
+      'import { kind } from "../../agents/demo/definition";\nconsole.log(kind);\n',
+      {
+        "src/agents/demo/definition.ts": 'export const kind = "demo-agent";\n',
+      },
+    );
+    const built = await buildRunnerBundle(path.join(root, "p5-out"), { projectRoot: withAgent });
+    expect(fs.readFileSync(built.file, "utf8")).toContain('"demo-agent"');
   });
 
   it("exits 1 with a usage line when given no spec", async () => {

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createEventPoster, type PosterOptions, retryAfterMs } from "../../src/sandboxes/runner/poster";
 import type { EventBody } from "../../src/server/events/schema";
+import { manualClock } from "../helpers/manual-clock";
+import { waitUntil } from "../helpers/wait-until";
 import { type ReceiverOptions, startWebhookReceiver, type WebhookReceiver } from "./runner-receiver";
 
 const secret = "whsec_runner-poster-test-0123456789";
@@ -63,22 +65,31 @@ describe("event poster", () => {
 
   it("sends what accumulated after the flush interval without being asked", async () => {
     const hook = await receiver();
-    const { poster: events } = poster(hook.url, { flushIntervalMs: 100 });
+    const clock = manualClock();
+    const { poster: events } = poster(hook.url, { flushIntervalMs: 100, clock });
     events.post(progress(1));
     events.post(progress(2));
-    expect(hook.requests).toHaveLength(0);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    clock.advance(99);
+    // A request starts synchronously when the poster sends, so `requests` shows one the webhook has yet to see.
+    expect(events.stats.requests).toBe(0);
+    clock.advance(1);
+    expect(events.stats.requests).toBe(1);
+    await waitUntil(() => events.stats.sent + events.stats.dropped > 0, "the webhook to answer the batch");
     expect(hook.requests.map((request) => request.batch?.events.length)).toEqual([2]);
+    expect(events.stats).toMatchObject({ sent: 2, dropped: 0, requests: 1 });
   });
 
   it("keeps order while events arrive during a slow request", async () => {
     const hook = await receiver({ delayMs: 150 });
-    const { poster: events } = poster(hook.url, { flushIntervalMs: 10 });
+    const clock = manualClock();
+    const { poster: events } = poster(hook.url, { flushIntervalMs: 10, clock });
     for (let n = 0; n < 5; n++) events.post(progress(n));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    clock.advance(10);
+    expect(events.stats.requests).toBe(1);
+    // The webhook holds that request for 150 ms: these arrive while it is in flight.
     for (let n = 5; n < 12; n++) events.post(progress(n));
     await events.flush();
-    expect(hook.requests.length).toBeGreaterThanOrEqual(2);
+    expect(hook.requests.map((request) => request.batch?.events.length)).toEqual([5, 7]);
     const seqs = hook.requests.flatMap((request) => request.batch?.events.map((event) => event.seq) ?? []);
     expect(seqs).toEqual([...Array(12).keys()]);
   });
@@ -98,11 +109,13 @@ describe("event poster", () => {
     const hook = await receiver({
       respond: (index) => (index === 0 ? { status: 429, headers: { "retry-after": "1" } } : undefined),
     });
-    const { poster: events } = poster(hook.url);
-    const started = Date.now();
+    // Waits pass at once on this clock, which counts exactly how long the poster waited.
+    const clock = manualClock({ autoAdvance: true });
+    const { poster: events } = poster(hook.url, { clock });
+    const started = clock.now();
     events.post(progress(1));
     await events.flush();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(clock.now() - started).toBe(1_000);
     expect(hook.requests.map((request) => request.status)).toEqual([429, 200]);
     expect(retryAfterMs("2", 0)).toBe(2_000);
     expect(retryAfterMs(new Date(10_000).toUTCString(), 4_000)).toBe(6_000);
@@ -112,14 +125,16 @@ describe("event poster", () => {
   it("gives up on a batch after the retry bound, says so, and carries on with the next", async () => {
     let failing = true;
     const hook = await receiver({ respond: () => (failing ? { status: 503 } : undefined) });
-    const { poster: events, warnings } = poster(hook.url, { retryBudgetMs: 600 });
-    const started = Date.now();
+    // Waits pass at once on this clock; without jitter they are 20, 40, 80, 160, 200 (the cap) ms: 500 ms in all,
+    // and one more 200 would overrun the 600 ms budget. Slow requests on a loaded machine change none of that.
+    const clock = manualClock({ autoAdvance: true });
+    const { poster: events, warnings } = poster(hook.url, { retryBudgetMs: 600, clock, random: () => 1 });
+    const started = clock.now();
     events.post(progress(1));
     events.post(progress(2));
     await events.flush();
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(2_000);
-    expect(hook.requests.length).toBeGreaterThan(2);
+    expect(clock.now() - started).toBe(500);
+    expect(hook.requests).toHaveLength(6);
     expect(events.stats).toMatchObject({ sent: 0, dropped: 2 });
     expect(warnings).toEqual([expect.stringMatching(/unreachable .*HTTP 503.*dropped a batch of 2 events/)]);
 
@@ -196,18 +211,27 @@ describe("event poster", () => {
 
   it("sends heartbeats while running; close stops them, waits for what is in flight, refuses later events", async () => {
     const hook = await receiver({ delayMs: 100 });
-    const { poster: events, warnings } = poster(hook.url, { heartbeatIntervalMs: 40, flushIntervalMs: 10 });
+    const clock = manualClock();
+    const { poster: events, warnings } = poster(hook.url, {
+      heartbeatIntervalMs: 40,
+      flushIntervalMs: 10,
+      clock,
+    });
     events.startHeartbeat();
-    await new Promise((resolve) => setTimeout(resolve, 220));
+    clock.advance(39);
+    expect(events.stats.queued).toBe(0);
+    // Beats at 40, 80 and 120 ms; the first is sent at 50 and the webhook holds that request for 100 ms.
+    clock.advance(81);
+    expect(events.stats).toMatchObject({ queued: 3, requests: 1 });
     events.post({ type: "runner.finished", payload: {} });
     await events.close();
     const types = hook.events().map((event) => event.type);
-    expect(types.filter((type) => type === "runner.heartbeat").length).toBeGreaterThanOrEqual(3);
-    expect(types.at(-1)).toBe("runner.finished");
-    const count = hook.requests.length;
+    expect(types).toEqual(["runner.heartbeat", "runner.heartbeat", "runner.heartbeat", "runner.finished"]);
+    const requests = events.stats.requests;
     expect(events.post(progress(9))).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect(hook.requests).toHaveLength(count);
+    clock.advance(1_000);
+    expect(events.stats.requests).toBe(requests);
+    expect(clock.pending()).toEqual([]);
     expect(warnings).toEqual(["event runner.output posted after close; not sent"]);
   });
 });

@@ -3,12 +3,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentKind } from "../../src/agents/registry";
 import type { WireEvent } from "../../src/server/events/schema";
 import { createLocalSandboxes } from "../../src/server/integrations/sandboxes/local";
 import type { DetachedCommand, Sandboxes, SandboxHandle } from "../../src/server/integrations/sandboxes/port";
 import { buildRunnerBundle, type RunnerBundle } from "../../src/server/runner-bundle/build-runner";
 import { ensureToolchain, type Toolchain } from "../../src/server/toolchains/install";
-import type { AgentKind } from "../../src/server/toolchains/versions";
 import { type ModelServer, type ScenarioInput, startModelServer } from "../fakes/model-server";
 import { startWebhookReceiver, type WebhookReceiver } from "./runner-receiver";
 

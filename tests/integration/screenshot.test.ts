@@ -12,9 +12,9 @@ import { findRevisionOfUser } from "@/server/db/queries/revisions";
 import { createLocalBlobStore } from "@/server/integrations/blob-store/local";
 import type { BlobStore } from "@/server/integrations/blob-store/port";
 import { ProviderError } from "@/server/integrations/provider-error";
+import { createProject } from "@/server/operations/create-project";
 import { revisionScreenshotKey, saveRevisionScreenshot } from "@/server/pipeline/revision-screenshot";
 import { captureScreenshot, findChromium } from "@/server/pipeline/screenshot";
-import { createProject } from "@/server/projects/create-project";
 import { getRevisionScreenshot } from "@/server/revisions/revision-screenshot-file";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";
@@ -214,7 +214,9 @@ describe("captureScreenshot", () => {
   it("gives up on a preview that never answers once the time is up", async () => {
     const started = Date.now();
     const error = await rejectionOf(captureScreenshot(`${baseUrl}/hang`, { chromiumPath, timeoutMs: 3_000 }));
-    expect(Date.now() - started).toBeLessThan(8_000);
+    // The message below shows the 3 s limit ended it; this bound is only against a hang, and leaves a loaded machine
+    // time to start and stop Chromium.
+    expect(Date.now() - started).toBeLessThan(15_000);
     expect(error).toBeInstanceOf(ProviderError);
     expect([(error as ProviderError).kind, (error as ProviderError).message]).toEqual([
       "timeout",

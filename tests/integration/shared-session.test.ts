@@ -5,14 +5,13 @@ import { createElement } from "react";
 import { renderToString } from "react-dom/server";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { z } from "zod";
-import { ReplayPlayer } from "@/components/session/replay-player";
+import { ReplayPlayer } from "@/components/conversation/replay-player";
 import type { CredentialContext } from "@/server/credentials/credential-store";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { insertRevision } from "@/server/db/queries/revisions";
 import { appendPlatformEvent } from "@/server/events/append";
 import { type PublicEvent, publicEventSchema } from "@/server/events/public-event";
 import type { EventBody, WireEvent } from "@/server/events/schema";
-import { openSharedEventStream } from "@/server/events/share-stream";
 import { signWebhookBody } from "@/server/events/sign";
 import { handleSandboxWebhook } from "@/server/events/webhook";
 import { newId } from "@/server/ids";
@@ -20,13 +19,15 @@ import { createLocalBlobStore } from "@/server/integrations/blob-store/local";
 import { createGitCli } from "@/server/integrations/git-host/git-cli";
 import type { Providers } from "@/server/integrations/registry";
 import { queuedRevisionRow } from "@/server/revisions/queued-revision";
-import { getShareLink, setShareLinkRevoked } from "@/server/sessions/share-link";
-import { getSharedCheckpointDiff } from "@/server/sessions/shared-diff";
-import { getSharedScreenshot } from "@/server/sessions/shared-screenshot";
-import { getSharedSession } from "@/server/sessions/shared-session";
+import { getShareLink, setShareLinkRevoked } from "@/server/share-links/share-link";
+import { openSharedEventStream } from "@/server/share-links/share-stream";
+import { getSharedCheckpointDiff } from "@/server/share-links/shared-diff";
+import { getSharedScreenshot } from "@/server/share-links/shared-screenshot";
+import { getSharedSession } from "@/server/share-links/shared-session";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProvidersAt } from "../helpers/local-providers";
+import { testPublicSite, testPublicUrl } from "../helpers/public-site";
 import {
   createProjectFixture,
   createSandboxFixture,
@@ -87,7 +88,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
   let t: TestDatabase;
   /** A stranger's first visit: the stream from the start, no cursor. */
   const openFromStart = (slug: string, signal: AbortSignal) =>
-    openSharedEventStream(t.db, { slug, lastEventId: null, after: null, signal });
+    openSharedEventStream(t.db, testPublicSite, { slug, lastEventId: null, after: null, signal });
   let ctx: CredentialContext;
   let project: ProjectFixture;
   let sandbox: SandboxFixture;
@@ -212,7 +213,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
 
   it("sends the session's story with no secret, email or internal id in its JSON, page HTML or stream", async () => {
     const leak = await postLeakyRun();
-    const shared = await getSharedSession(t.db, project.slug);
+    const shared = await getSharedSession(t.db, testPublicSite, project.slug);
 
     // What a viewer should see is there: the events in the public shape, by checkpoint ordinal.
     expect(shared.slug).toBe(project.slug);
@@ -345,7 +346,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     expect(stored).toContain(`${fixture.dataDir}/sandboxes/lsb_`);
     expect(stored).toContain("http://127.0.0.1:3000/gateway/v1/responses");
 
-    const shared = await getSharedSession(t.db, project.slug);
+    const shared = await getSharedSession(t.db, testPublicSite, project.slug);
     const page = JSON.stringify(shared);
     expectNoHost(page);
     // Both listen on loopback ports: the public gets their own origins (the preview proxy), never the ports.
@@ -398,7 +399,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
         },
       },
     });
-    const shared = await getSharedSession(t.db, project.slug, { host });
+    const shared = await getSharedSession(t.db, { ...testPublicSite, publicHost: host }, project.slug);
     expect(shared.checkpoints[0]).toMatchObject({
       previewUrl: "https://c1.preview.example.com",
       deployUrl: "https://todo.example.app",
@@ -410,7 +411,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
 
   it("names a checkpoint created while the stream is open, and hides its id too", async () => {
     const controller = new AbortController();
-    const response = await openSharedEventStream(t.db, {
+    const response = await openSharedEventStream(t.db, testPublicSite, {
       slug: project.slug,
       lastEventId: null,
       after: null,
@@ -481,7 +482,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
       .where("task_id", "=", project.taskId)
       .orderBy("id", "desc")
       .executeTakeFirstOrThrow();
-    const shared = await getSharedSession(t.db, project.slug);
+    const shared = await getSharedSession(t.db, testPublicSite, project.slug);
     expect(shared.events.map((event) => event.type)).toEqual(["progress"]);
     // The page resumes after the heartbeat, but a finished replay needs nothing past the progress event.
     expect(shared.lastCursor).toBe(Number(newest.id));
@@ -512,7 +513,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
         body: { type: "progress", payload: { message: `step ${i}` } },
       });
     }
-    const page = await getSharedSession(t.db, project.slug, { backlogLimit: 5 });
+    const page = await getSharedSession(t.db, testPublicSite, project.slug, { backlogLimit: 5 });
     expect(page.complete).toBe(false);
     expect(page.events.map((event) => event.payload)).toEqual(
       [0, 1, 2, 3, 4].map((i) => ({ message: `step ${i}` })),
@@ -521,7 +522,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     expect(page.endCursor).toBeGreaterThan(page.lastCursor);
 
     const controller = new AbortController();
-    const response = await openSharedEventStream(t.db, {
+    const response = await openSharedEventStream(t.db, testPublicSite, {
       slug: project.slug,
       lastEventId: null,
       after: String(page.lastCursor),
@@ -534,7 +535,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
   });
 
   it("lets its operator revoke the link (then 404, page, stream and screenshot) and make it public again", async () => {
-    const link = await getShareLink(t.db, project.userId, project.taskId);
+    const link = await getShareLink(t.db, testPublicUrl, project.userId, project.taskId);
     expect(link).toEqual({
       slug: project.slug,
       url: expect.stringMatching(new RegExp(`/s/${project.slug}$`)),
@@ -545,17 +546,23 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
 
     // Another operator cannot touch it, and learns nothing.
     const other = await createProjectFixture(t.db, ctx);
-    const foreign = await appErrorOf(setShareLinkRevoked(t.db, other.userId, project.taskId, true));
+    const foreign = await appErrorOf(
+      setShareLinkRevoked(t.db, testPublicUrl, other.userId, project.taskId, true),
+    );
     expect([foreign.status, foreign.code]).toEqual([404, "not_found:task"]);
-    await expect(getSharedSession(t.db, project.slug)).resolves.toMatchObject({ slug: project.slug });
+    await expect(getSharedSession(t.db, testPublicSite, project.slug)).resolves.toMatchObject({
+      slug: project.slug,
+    });
 
-    expect(await setShareLinkRevoked(t.db, project.userId, project.taskId, true)).toMatchObject({
+    expect(
+      await setShareLinkRevoked(t.db, testPublicUrl, project.userId, project.taskId, true),
+    ).toMatchObject({
       revoked: true,
     });
-    const gone = await appErrorOf(getSharedSession(t.db, project.slug));
+    const gone = await appErrorOf(getSharedSession(t.db, testPublicSite, project.slug));
     expect([gone.status, gone.code]).toEqual([404, "not_found:route"]);
     const stream = await appErrorOf(
-      openSharedEventStream(t.db, {
+      openSharedEventStream(t.db, testPublicSite, {
         slug: project.slug,
         lastEventId: null,
         after: null,
@@ -568,11 +575,15 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     const screenshot = await appErrorOf(getSharedScreenshot(t.db, project.slug, 1, blobFor));
     expect([screenshot.status, screenshot.code]).toEqual([404, "not_found:route"]);
 
-    expect(await setShareLinkRevoked(t.db, project.userId, project.taskId, false)).toMatchObject({
+    expect(
+      await setShareLinkRevoked(t.db, testPublicUrl, project.userId, project.taskId, false),
+    ).toMatchObject({
       slug: project.slug,
       revoked: false,
     });
-    await expect(getSharedSession(t.db, project.slug)).resolves.toMatchObject({ slug: project.slug });
+    await expect(getSharedSession(t.db, testPublicSite, project.slug)).resolves.toMatchObject({
+      slug: project.slug,
+    });
   });
 
   it("serves a checkpoint's screenshot by ordinal, and reports the preview, commit and failure per checkpoint", async () => {
@@ -598,7 +609,7 @@ describe.each(testDatabases)("shared session (public replay) on $name", (factory
     const missing = await appErrorOf(getSharedScreenshot(t.db, project.slug, 2, () => blob));
     expect(missing.code).toBe("not_found:screenshot");
 
-    const shared = await getSharedSession(t.db, project.slug);
+    const shared = await getSharedSession(t.db, testPublicSite, project.slug);
     expect(shared.live).toBe(false);
     expect(shared.checkpoints).toEqual([
       expect.objectContaining({
@@ -675,11 +686,13 @@ describe.each(testDatabases)("shared checkpoint diff on $name", (factory) => {
   }
 
   it("shows what a checkpoint changed, with credentials redacted and internal ids hidden; 404 once revoked", async () => {
-    const notReady = await appErrorOf(getSharedCheckpointDiff(t.db, project.slug, 1, async () => providers));
+    const notReady = await appErrorOf(
+      getSharedCheckpointDiff(t.db, testPublicSite, project.slug, 1, async () => providers),
+    );
     expect(notReady.code).toBe("conflict:revision_not_ready");
     await commitCheckpoint();
 
-    const diff = await getSharedCheckpointDiff(t.db, project.slug, 1, async () => providers);
+    const diff = await getSharedCheckpointDiff(t.db, testPublicSite, project.slug, 1, async () => providers);
     expect(diff.files.map((file) => [file.path, file.status, file.additions])).toEqual([
       ["src/db.ts", "added", 2],
     ]);
@@ -689,10 +702,14 @@ describe.each(testDatabases)("shared checkpoint diff on $name", (factory) => {
     expect(json).not.toContain("Pl4nted-Db-Passw0rd");
     expect(json).not.toContain(project.revisionId);
 
-    const unknown = await appErrorOf(getSharedCheckpointDiff(t.db, project.slug, 2, async () => providers));
+    const unknown = await appErrorOf(
+      getSharedCheckpointDiff(t.db, testPublicSite, project.slug, 2, async () => providers),
+    );
     expect([unknown.status, unknown.code]).toEqual([404, "not_found:route"]);
-    await setShareLinkRevoked(t.db, project.userId, project.taskId, true);
-    const revoked = await appErrorOf(getSharedCheckpointDiff(t.db, project.slug, 1, async () => providers));
+    await setShareLinkRevoked(t.db, testPublicUrl, project.userId, project.taskId, true);
+    const revoked = await appErrorOf(
+      getSharedCheckpointDiff(t.db, testPublicSite, project.slug, 1, async () => providers),
+    );
     expect([revoked.status, revoked.code]).toEqual([404, "not_found:route"]);
   });
 });

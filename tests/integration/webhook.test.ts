@@ -324,7 +324,7 @@ describe.each(testDatabases)("sandbox webhook on $name", (factory) => {
         providersFor: async () => providers,
         templateDir: path.join(dataDir, "no-template"),
         templateCacheRoot: path.join(dataDir, "templates"),
-        finish: { autoDeploy: false, chromiumPath: null, stagingRoot: path.join(dataDir, "staging") },
+        finish: { autoDeploy: false, chromiumPath: null },
       };
       live = { ...deps, onIngested: (result, row) => advanceFromRunner(runnerDeps, result, row) };
     });

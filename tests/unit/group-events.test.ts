@@ -1,15 +1,15 @@
 import { createElement } from "react";
 import { renderToString } from "react-dom/server";
 import { describe, expect, it } from "vitest";
-import { Conversation } from "@/components/session/conversation";
+import { Conversation } from "@/components/conversation/conversation";
 import {
   formatDuration,
   groupEvents,
   type SessionEvent,
   stepElapsedMs,
   withCheckpoints,
-} from "@/components/session/group-events";
-import { buildTimeline, eventsAtTime } from "@/components/session/timeline";
+} from "@/components/conversation/group-events";
+import { buildTimeline, eventsAtTime } from "@/components/conversation/timeline";
 import type { EventBody, StoredEvent } from "@/server/events/schema";
 
 const T0 = 1_750_000_000_000;

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { createClaudeNormalizer } from "@/sandboxes/runner/normalize-claude";
+import { createClaudeNormalizer } from "@/agents/claude-code/normalizer";
 import { type EventBody, eventBodySchema } from "@/server/events/schema";
 
 // Real Claude Code 2.1.329 output, recorded by tests/fixtures/agent-output/record.ts in /tmp/kiln-agent-sample/work.

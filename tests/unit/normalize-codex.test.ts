@@ -1,8 +1,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { createCodexNormalizer } from "@/sandboxes/runner/normalize-codex";
-import { maxTextChars } from "@/sandboxes/runner/text";
+import { createCodexNormalizer } from "@/agents/codex/normalizer";
+import { maxTextChars } from "@/agents/event-text";
 import { type EventBody, eventBodySchema } from "@/server/events/schema";
 
 // Real Codex 0.169.0 output, recorded by tests/fixtures/agent-output/record.ts in /tmp/kiln-agent-sample/work.

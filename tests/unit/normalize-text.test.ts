@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { capText, LineSplitter, relativeToWorkdir } from "@/sandboxes/runner/text";
+import { capText, relativeToWorkdir } from "@/agents/event-text";
+import { LineSplitter } from "@/sandboxes/runner/line-splitter";
 
 describe("agent output lines", () => {
   it("reassembles lines split across chunks, and returns an unterminated last line at the end", () => {

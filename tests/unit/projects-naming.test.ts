@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { provisionalName, slugify } from "@/server/projects/create-project";
+import { provisionalName, slugify } from "@/server/operations/create-project";
 
 describe("slugify", () => {
   it.each([

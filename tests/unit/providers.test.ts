@@ -4,7 +4,7 @@ import {
   defaultProviders,
   type ProviderAvailability,
   resolveProviderChoices,
-} from "@/server/projects/providers";
+} from "@/server/integrations/providers";
 
 const nothing: ProviderAvailability = {
   github: false,

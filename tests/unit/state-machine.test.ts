@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { revisionStatuses } from "@/server/events/schema";
 import {
   canTransition,
   isTerminal,
+  revisionStatuses,
   runningStatuses,
   terminalStatuses,
-} from "@/server/pipeline/state-machine";
+} from "@/server/revisions/state-machine";
 
 describe("revision state machine", () => {
   it("moves forward through the running states, skipping steps when needed", () => {

@@ -3,7 +3,7 @@ import { KilnMark } from "@/components/layout/kiln-mark";
 import { MainNav } from "@/components/layout/main-nav";
 import { UserMenu } from "@/components/layout/user-menu";
 import { ThemeToggle } from "@/components/theme-toggle";
-import { requireOperatorOrRedirect } from "@/server/auth/current-user";
+import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 
 export default async function MainLayout({ children }: { children: React.ReactNode }) {
   // Each page checks the session itself too; the layout needs the operator for the header.

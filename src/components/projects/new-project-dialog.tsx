@@ -11,10 +11,16 @@ import {
   DialogTitle,
   DialogTrigger,
 } from "@/components/ui/dialog";
-import type { ProviderAvailability } from "@/server/projects/providers";
-import { NewProjectForm } from "./new-project-form";
+import type { ProviderAvailability } from "@/server/integrations/providers";
+import { type AgentChoices, NewProjectForm } from "./new-project-form";
 
-export function NewProjectDialog({ availability }: { availability: ProviderAvailability }) {
+export function NewProjectDialog({
+  availability,
+  agents,
+}: {
+  availability: ProviderAvailability;
+  agents: AgentChoices;
+}) {
   const [open, setOpen] = useState(false);
   return (
     <Dialog open={open} onOpenChange={setOpen}>
@@ -29,7 +35,7 @@ export function NewProjectDialog({ availability }: { availability: ProviderAvail
           <DialogTitle>New project</DialogTitle>
           <DialogDescription>Describe the app. Kiln plans it, builds it and previews it.</DialogDescription>
         </DialogHeader>
-        <NewProjectForm availability={availability} onCreated={() => setOpen(false)} />
+        <NewProjectForm availability={availability} agents={agents} onCreated={() => setOpen(false)} />
       </DialogContent>
     </Dialog>
   );

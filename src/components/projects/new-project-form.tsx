@@ -10,25 +10,31 @@ import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@
 import { Spinner } from "@/components/ui/spinner";
 import { Textarea } from "@/components/ui/textarea";
 import { cn } from "@/lib/utils";
-import type { ProviderAvailability } from "@/server/projects/providers";
+import type { ProviderAvailability } from "@/server/integrations/providers";
 import { type ProviderOverrides, ProviderPicker } from "./provider-picker";
 
-type Agent = "codex" | "claude-code";
+/** An agent the create action accepts: its input type says which (the agent registry's kinds). */
+type AgentKind = NonNullable<Exclude<Parameters<typeof createProjectAction>[0], FormData>["agent"]>;
+
+/** The coding agents to offer (from the agent registry, read by the page) and the one chosen at first. */
+export type AgentChoices = { options: Array<{ kind: AgentKind; label: string }>; initial: AgentKind };
 
 export function NewProjectForm({
   size = "default",
   availability,
+  agents,
   onCreated,
 }: {
   size?: "default" | "hero";
   availability: ProviderAvailability;
+  agents: AgentChoices;
   onCreated?: () => void;
 }) {
   const router = useRouter();
   const promptId = useId();
   const agentId = useId();
   const [prompt, setPrompt] = useState("");
-  const [agent, setAgent] = useState<Agent>("codex");
+  const [agent, setAgent] = useState(agents.initial);
   const [error, setError] = useState<string | null>(null);
   const [providers, setProviders] = useState<ProviderOverrides>({});
   const [providerErrors, setProviderErrors] = useState<Record<string, string[] | undefined>>({});
@@ -88,14 +94,20 @@ export function NewProjectForm({
         </Label>
         <Select
           value={agent}
-          onValueChange={(value) => setAgent(value === "claude-code" ? "claude-code" : "codex")}
+          onValueChange={(value) => {
+            const chosen = agents.options.find((option) => option.kind === value);
+            if (chosen) setAgent(chosen.kind);
+          }}
         >
           <SelectTrigger id={agentId} className="w-44" aria-label="Coding agent">
             <SelectValue />
           </SelectTrigger>
           <SelectContent>
-            <SelectItem value="codex">OpenAI Codex</SelectItem>
-            <SelectItem value="claude-code">Claude Code</SelectItem>
+            {agents.options.map((option) => (
+              <SelectItem key={option.kind} value={option.kind}>
+                {option.label}
+              </SelectItem>
+            ))}
           </SelectContent>
         </Select>
         <details

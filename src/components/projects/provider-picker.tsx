@@ -3,7 +3,7 @@
 import { useId } from "react";
 import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
-import type { ProviderAvailability, ProviderChoices } from "@/server/projects/providers";
+import type { ProviderAvailability, ProviderChoices } from "@/server/integrations/providers";
 
 export type ProviderOverrides = Partial<Pick<ProviderChoices, "git" | "database" | "sandbox" | "deploy">>;
 

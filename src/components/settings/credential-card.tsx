@@ -10,7 +10,7 @@ import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle }
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
-import type { CredentialStatus } from "@/server/credentials/credential-store";
+import type { CredentialStatus } from "@/server/credentials/credential-types";
 import type { CredentialKind } from "@/server/credentials/kinds";
 
 export type CredentialCardStatus = Omit<CredentialStatus, "updatedAt">;

@@ -1,7 +1,7 @@
 "use client";
 
 import { Spinner } from "@/components/ui/spinner";
-import type { RevisionDto } from "@/server/revisions/revision-dto";
+import type { RevisionDto } from "@/server/revisions/revision-types";
 import { revisionDatabaseSchema } from "./revision-schemas";
 import { useRevisionJson } from "./use-revision-json";
 

@@ -1,7 +1,7 @@
 "use client";
 
-import { DiffFiles } from "@/components/session/checkpoint-diff";
-import type { RevisionDto } from "@/server/revisions/revision-dto";
+import { DiffFiles } from "@/components/conversation/checkpoint-diff";
+import type { RevisionDto } from "@/server/revisions/revision-types";
 
 /** The files a checkpoint changed against the commit it was built on, the first ones open. */
 export function DiffView({ revision }: { revision: RevisionDto | null }) {

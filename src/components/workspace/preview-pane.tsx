@@ -14,7 +14,7 @@ import { wakePreviewAction } from "@/actions/revisions";
 import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
-import type { RevisionDto } from "@/server/revisions/revision-dto";
+import type { RevisionDto } from "@/server/revisions/revision-types";
 
 const widths = [
   { name: "Desktop", width: null, icon: MonitorIcon },

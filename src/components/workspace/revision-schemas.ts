@@ -1,6 +1,6 @@
 import { z } from "zod";
-import type { RevisionDatabase } from "@/server/revisions/revision-database";
-import type { RevisionDto } from "@/server/revisions/revision-dto";
+import type { RevisionDatabase } from "@/server/revisions/revision-database-types";
+import type { RevisionDto } from "@/server/revisions/revision-types";
 
 // What the workspace reads from the checkpoint APIs, checked in the browser with the server's own types.
 

@@ -13,7 +13,7 @@ import {
   DropdownMenuSeparator,
   DropdownMenuTrigger,
 } from "@/components/ui/dropdown-menu";
-import type { ShareLink } from "@/server/sessions/share-link";
+import type { ShareLink } from "@/server/share-links/share-link-types";
 
 /** Copy the public replay link, revoke it (then it is a 404), or make it public again. */
 export function ShareControl({ taskId, initial }: { taskId: string; initial: ShareLink }) {

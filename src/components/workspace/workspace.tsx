@@ -3,13 +3,13 @@
 import { useRouter } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { z } from "zod";
-import { Conversation } from "@/components/session/conversation";
-import { groupEvents, withCheckpoints } from "@/components/session/group-events";
-import { StepBar } from "@/components/session/step-bar";
-import { useEventStream } from "@/components/session/use-event-stream";
+import { Conversation } from "@/components/conversation/conversation";
+import { groupEvents, withCheckpoints } from "@/components/conversation/group-events";
+import { StepBar } from "@/components/conversation/step-bar";
+import { useEventStream } from "@/components/conversation/use-event-stream";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { type StoredEvent, storedEventSchema } from "@/server/events/schema";
-import type { RevisionDto } from "@/server/revisions/revision-dto";
+import type { RevisionDto } from "@/server/revisions/revision-types";
 import { CheckpointList } from "./checkpoint-list";
 import { DatabaseView } from "./database-view";
 import { DiffView } from "./diff-view";

@@ -1,16 +1,14 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { agentCommand } from "../../server/toolchains/agent-command";
-import { agentRunConfig, type RunConfig } from "../../server/toolchains/run-config";
-import type { AgentKind } from "../../server/toolchains/versions";
-import type { AgentNormalizer, TokenUsage } from "./normalize";
-import { createClaudeNormalizer } from "./normalize-claude";
-import { createCodexNormalizer } from "./normalize-codex";
+import type { AgentCommand, RunConfig } from "../../agents/agent-definition";
+import { capShort } from "../../agents/event-text";
+import type { AgentNormalizer, TokenUsage } from "../../agents/normalizer";
+import { agentDefinition } from "../../agents/registry";
+import { LineSplitter } from "./line-splitter";
 import { StepOutput } from "./output";
 import type { EventPoster } from "./poster";
 import { describeExit, runProcess } from "./process";
 import type { RunSpec } from "./spec";
-import { capShort, LineSplitter } from "./text";
 
 /** One headless turn of the coding agent, its JSONL normalised into events as it streams. */
 
@@ -18,7 +16,7 @@ export type AgentTurnInput = {
   spec: RunSpec;
   prompt: string;
   resumeSessionId?: string;
-  /** Codex only: the thread's token total before this turn (see CodexNormalizerOptions). */
+  /** The session's token total before this turn, for an agent that reports running totals (Codex). */
   usageBaseline?: TokenUsage;
   env: Record<string, string>;
   poster: EventPoster;
@@ -31,24 +29,14 @@ export type AgentTurn = {
   /** Why it failed, for `runner.failed` (short). */
   reason?: string;
   budgetExceeded: boolean;
-  /** Codex: the thread's total after this turn (the next turn's baseline). */
+  /** The session's total after this turn (the next turn's baseline), for an agent that reports running totals. */
   usageTotal?: TokenUsage;
   stats: AgentNormalizer["stats"];
 };
 
-export function createNormalizer(
-  agent: AgentKind,
-  workdir: string,
-  usageBaseline: TokenUsage | undefined,
-): AgentNormalizer & { usageTotal?: TokenUsage } {
-  return agent === "codex"
-    ? createCodexNormalizer({ workdir, usageBaseline })
-    : createClaudeNormalizer({ workdir });
-}
-
 /** The agent's config files (Codex's config.toml) written into its HOME, readable by nobody else. */
 export async function writeAgentConfig(spec: RunSpec): Promise<RunConfig> {
-  const config = agentRunConfig(spec.agent, {
+  const config = agentDefinition(spec.agent).runConfig({
     gatewayBaseUrl: spec.gatewayBaseUrl,
     model: spec.model,
     runToken: spec.runToken,
@@ -64,7 +52,8 @@ export async function writeAgentConfig(spec: RunSpec): Promise<RunConfig> {
 
 export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurn> {
   const { spec, poster } = input;
-  const normalizer = createNormalizer(spec.agent, spec.workdir, input.usageBaseline);
+  const agent = agentDefinition(spec.agent);
+  const normalizer = agent.createNormalizer({ workdir: spec.workdir, usageBaseline: input.usageBaseline });
   const failed = (reason: string): AgentTurn => ({
     ok: false,
     sessionId: normalizer.sessionId ?? input.resumeSessionId,
@@ -73,10 +62,9 @@ export async function runAgentTurn(input: AgentTurnInput): Promise<AgentTurn> {
     usageTotal: normalizer.usageTotal,
     stats: normalizer.stats,
   });
-  let command: ReturnType<typeof agentCommand>;
+  let command: AgentCommand;
   try {
-    command = agentCommand({
-      agent: spec.agent,
+    command = agent.command({
       binPath: spec.binPath,
       prompt: input.prompt,
       model: spec.model,

@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
+import { capShort } from "../../agents/event-text";
 import type { StepName } from "../../server/events/schema";
 import { createEventPoster, type EventPoster } from "./poster";
 import { stopAllChildren } from "./process";
 import { type RunOutcome, runRun } from "./run";
 import { describeSpecIssues, reportingSpecSchema, runSpecSchema } from "./spec";
-import { capShort } from "./text";
 
 /**
  * The runner's entry point inside the sandbox: `node runner.mjs <run-spec.json>` (bundled by

@@ -1,6 +1,6 @@
+import { maxShortChars } from "../../agents/event-text";
 import { type EventBody, eventBodySchema, type WireEvent, wireEventSchema } from "../../server/events/schema";
 import { signWebhookBody } from "../../server/events/sign";
-import { maxShortChars } from "./text";
 
 /**
  * Sends the runner's events to the platform's webhook: numbered (`seq` from `firstSeq`, ids `<runId>-<seq>`), in signed
@@ -32,11 +32,29 @@ export type PosterOptions = {
   baseBackoffMs?: number;
   maxBackoffMs?: number;
   heartbeatIntervalMs?: number;
-  now?: () => number;
+  /** Time as the poster sees it. Default: the system clock (`Date.now`, `setTimeout`). */
+  clock?: Clock;
   random?: () => number;
-  sleep?: (ms: number) => Promise<void>;
   /** Operator-facing problems (a dropped batch, an invalid event); never carries the secret. */
   onWarning?: (message: string) => void;
+};
+
+/**
+ * Every reading of time and every wait (flush interval, heartbeat, backoff) goes through this, so a test can step
+ * time itself instead of sleeping and hoping the timers fired.
+ */
+export type Clock = {
+  now(): number;
+  /** Runs `task` once after `ms`; the returned function cancels it. */
+  setTimer(task: () => void, ms: number): () => void;
+};
+
+const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimer(task, ms) {
+    const timer = setTimeout(task, ms);
+    return () => clearTimeout(timer);
+  },
 };
 
 export type PosterStats = {
@@ -50,10 +68,6 @@ export type PosterStats = {
 };
 
 const defaultHeartbeatMs = 20_000;
-
-function defaultSleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** Retry-After as milliseconds (seconds or an HTTP date); undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now: number): number | undefined {
@@ -77,19 +91,17 @@ export class EventPoster {
   };
   private seq: number;
   private readonly queue: WireEvent[] = [];
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private heartbeat: ReturnType<typeof setInterval> | undefined;
+  private cancelFlushTimer: (() => void) | undefined;
+  private cancelHeartbeat: (() => void) | undefined;
   private draining: Promise<void> | undefined;
   private closed = false;
   private readonly fetch: typeof fetch;
-  private readonly now: () => number;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: Clock;
   private readonly random: () => number;
 
   constructor(private readonly options: PosterOptions) {
     this.fetch = options.fetch ?? globalThis.fetch;
-    this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? defaultSleep;
+    this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
     this.seq = options.firstSeq ?? 0;
   }
@@ -111,11 +123,20 @@ export class EventPoster {
       return undefined;
     }
     const seq = this.seq++;
-    const event: WireEvent = { id: `${this.options.runId}-${seq}`, seq, at: this.now(), ...parsed.data };
+    const event: WireEvent = {
+      id: `${this.options.runId}-${seq}`,
+      seq,
+      at: this.clock.now(),
+      ...parsed.data,
+    };
     this.queue.push(event);
     this.stats.queued += 1;
-    if (this.queue.length >= (this.options.maxBatchEvents ?? 500)) this.kick();
-    else this.timer ??= setTimeout(() => this.kick(), this.options.flushIntervalMs ?? 250);
+    if (this.queue.length >= (this.options.maxBatchEvents ?? 500)) {
+      this.kick();
+    } else {
+      const flushIntervalMs = this.options.flushIntervalMs ?? 250;
+      this.cancelFlushTimer ??= this.clock.setTimer(() => this.kick(), flushIntervalMs);
+    }
     return seq;
   }
 
@@ -128,15 +149,18 @@ export class EventPoster {
   }
 
   startHeartbeat(): void {
-    this.heartbeat ??= setInterval(
-      () => this.post({ type: "runner.heartbeat", payload: {} }),
-      this.options.heartbeatIntervalMs ?? defaultHeartbeatMs,
-    );
+    if (this.cancelHeartbeat) return;
+    const intervalMs = this.options.heartbeatIntervalMs ?? defaultHeartbeatMs;
+    const beat = () => {
+      this.cancelHeartbeat = this.clock.setTimer(beat, intervalMs);
+      this.post({ type: "runner.heartbeat", payload: {} });
+    };
+    this.cancelHeartbeat = this.clock.setTimer(beat, intervalMs);
   }
 
   stopHeartbeat(): void {
-    clearInterval(this.heartbeat);
-    this.heartbeat = undefined;
+    this.cancelHeartbeat?.();
+    this.cancelHeartbeat = undefined;
   }
 
   /** Refuses further events, stops the heartbeat, and delivers what is queued. */
@@ -144,12 +168,12 @@ export class EventPoster {
     this.closed = true;
     this.stopHeartbeat();
     await this.flush();
-    clearTimeout(this.timer);
+    this.cancelFlushTimer?.();
   }
 
   private kick(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelFlushTimer?.();
+    this.cancelFlushTimer = undefined;
     if (this.draining || this.queue.length === 0) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
@@ -190,7 +214,7 @@ export class EventPoster {
   }
 
   private async deliver(body: string, count: number): Promise<boolean> {
-    const started = this.now();
+    const started = this.clock.now();
     const budget = this.options.retryBudgetMs ?? 120_000;
     for (let attempt = 0; ; attempt++) {
       const result = await this.attempt(body);
@@ -205,15 +229,15 @@ export class EventPoster {
       );
       // Full jitter, unless the server said how long to wait.
       const wait = result.waitMs ?? Math.round(backoff * (0.5 + this.random() / 2));
-      if (this.now() - started + wait > budget) {
+      if (this.clock.now() - started + wait > budget) {
         this.warn(
-          `webhook unreachable for ${Math.round((this.now() - started) / 1000)} s (${result.why}); ` +
+          `webhook unreachable for ${Math.round((this.clock.now() - started) / 1000)} s (${result.why}); ` +
             `dropped a batch of ${count} events`,
         );
         return false;
       }
       this.stats.retries += 1;
-      await this.sleep(wait);
+      await new Promise<void>((resolve) => this.clock.setTimer(resolve, wait));
     }
   }
 
@@ -222,7 +246,7 @@ export class EventPoster {
     // Signed per attempt: the webhook refuses timestamps more than 5 minutes old.
     const headers = {
       "content-type": "application/json",
-      ...signWebhookBody(this.options.secret, this.now(), body),
+      ...signWebhookBody(this.options.secret, this.clock.now(), body),
     };
     let response: Response;
     try {
@@ -250,7 +274,7 @@ export class EventPoster {
         ok: false,
         retry: true,
         why,
-        waitMs: retryAfterMs(response.headers.get("retry-after"), this.now()),
+        waitMs: retryAfterMs(response.headers.get("retry-after"), this.clock.now()),
       };
     }
     return { ok: false, retry: false, why };

@@ -1,14 +1,15 @@
+import { capShort } from "../../agents/event-text";
+import type { TokenUsage } from "../../agents/normalizer";
+import { agentDefinition } from "../../agents/registry";
 import type { StepName } from "../../server/events/schema";
 import { type AgentTurn, runAgentTurn, writeAgentConfig } from "./agent";
 import { commitBase, commitWork } from "./git";
-import type { TokenUsage } from "./normalize";
 import { StepOutput } from "./output";
 import type { EventPoster } from "./poster";
 import { type Preview, startPreview } from "./preview";
 import { describeExit, runProcess } from "./process";
-import { agentSessionDir, codexUsageBaseline, restoreSessions, saveSessions } from "./sessions";
+import { restoreSessions, saveSessions } from "./sessions";
 import type { RunSpec } from "./spec";
-import { capShort } from "./text";
 
 /**
  * One run inside the sandbox: the agent's turn, then migrations and the build (with one fix turn for the agent
@@ -103,6 +104,7 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
     return { ok: false };
   };
   const gitContext = { workdir: spec.workdir, env: context.baseEnv };
+  const { sessions } = agentDefinition(spec.agent);
 
   step("generate", "started", 1);
   let agentEnv: Record<string, string>;
@@ -110,8 +112,8 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
   try {
     const config = await writeAgentConfig(spec);
     agentEnv = { ...context.baseEnv, ...config.env, DATABASE_URL: spec.databaseUrl };
-    sessionDir = agentSessionDir(spec.agent, config.env, spec.agentHome);
-    await restoreSessions(spec.agent, sessionDir, spec.workdir);
+    sessionDir = sessions.dir(spec.agentHome);
+    await restoreSessions(sessions, sessionDir, spec.workdir);
     if (spec.steps.commit) await commitBase(gitContext);
   } catch (error) {
     if (!(error instanceof Error)) throw error;
@@ -138,8 +140,8 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
   };
 
   const baseline =
-    spec.agent === "codex" && spec.resumeSessionId
-      ? await codexUsageBaseline(sessionDir, spec.resumeSessionId).catch((error: unknown) => {
+    sessions.usageBaseline && spec.resumeSessionId
+      ? await sessions.usageBaseline(sessionDir, spec.resumeSessionId).catch((error: unknown) => {
           if (!(error instanceof Error)) throw error;
           // Only the usage shown for this run is affected (it would include earlier runs').
           context.log(`could not read the resumed thread's token total: ${error.message}`);

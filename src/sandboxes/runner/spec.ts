@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { agentKinds } from "../../agents/registry";
 
 /**
  * The run spec: the JSON file the platform writes into the sandbox for one runner run (see docs/pipeline.md,
@@ -36,7 +37,7 @@ export const runSpecSchema = z
     runId,
     seqBase,
     revisionId: z.string().min(1).max(200),
-    agent: z.enum(["codex", "claude-code"]),
+    agent: z.enum(agentKinds),
     prompt: z.string().min(1).max(100_000),
     model: z.string().min(1).max(200),
     resumeSessionId: z.string().min(1).max(128).optional(),

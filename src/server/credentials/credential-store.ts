@@ -9,6 +9,7 @@ import {
 import type { Credential } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import { newId } from "@/server/ids";
+import type { CredentialStatus } from "./credential-types";
 import {
   type CredentialInput,
   type CredentialKind,
@@ -19,13 +20,15 @@ import {
   primarySecretField,
 } from "./kinds";
 import { checkModelBaseUrl } from "./model-url-policy";
-import type { PlatformDefaults } from "./platform-defaults";
-import { type VendorEndpoints, type VerifyResult, verifyCredential } from "./verify";
+import type { PlatformDefaults, VendorEndpoints } from "./platform-defaults";
+import type { VerifyCredential, VerifyResult } from "./verify-result";
 
 export type CredentialContext = {
   key: Buffer;
   endpoints: VendorEndpoints;
   platformDefaults: PlatformDefaults;
+  /** The vendor's check before a save: handed in, since the checks live with the adapters that use the vendor. */
+  verify: VerifyCredential;
 };
 
 /** Binds a ciphertext to its owner and kind (AES-GCM associated data). */
@@ -71,7 +74,7 @@ export async function saveCredential(
       throw new AppError("bad_request:input", message, { fields: { baseUrl: [message] } });
     }
   }
-  const verification = await verifyCredential(input, { endpoints: ctx.endpoints });
+  const verification = await ctx.verify(input);
   if (verification.status === "rejected") {
     throw new AppError("rejected:credential", verification.message);
   }
@@ -95,19 +98,6 @@ export async function saveCredential(
   );
   return { kind, verification };
 }
-
-export type CredentialStatus = {
-  kind: CredentialKind;
-  label: string;
-  /** Which credential is in force for this operator. */
-  source: "operator" | "platform" | "none";
-  hint: string | null;
-  fields: Record<string, string>;
-  verifyStatus: "verified" | "unverified" | null;
-  verifyMessage: string | null;
-  updatedAt: number | null;
-  platformDefaultAvailable: boolean;
-};
 
 function decryptPayload<K extends CredentialKind>(
   key: Buffer,

@@ -1,6 +1,16 @@
 import type { Env } from "@/server/config/env-schema";
 import { type CredentialKind, type CredentialPayload, credentialPayloadSchemas } from "./kinds";
-import type { VendorEndpoints } from "./verify";
+
+/** Where each vendor's API is, for the checks a credential passes before it is saved. */
+export type VendorEndpoints = {
+  githubApiUrl: string;
+  vercelApiUrl: string;
+  tidbCloudApiUrl: string;
+  openaiBaseUrl: string;
+  anthropicBaseUrl: string;
+  /** Operators' own model base URLs may name http:// and loopback/private hosts (KILN_ALLOW_PRIVATE_MODEL_URLS). */
+  allowPrivateModelUrls: boolean;
+};
 
 export type PlatformDefaults = { [K in CredentialKind]?: CredentialPayload<K> };
 

@@ -10,7 +10,6 @@ import { SerializedLibsqlDialect } from "./serialized-libsql";
 export type Database = Kysely<DB>;
 /** What every query takes first: the database or an open transaction, so calls compose. */
 export type Executor = Kysely<DB> | Transaction<DB>;
-export type DialectName = "mysql" | "sqlite";
 
 export type DatabaseTarget =
   | { dialect: "mysql"; url: string }

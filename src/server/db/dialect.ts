@@ -1,11 +1,15 @@
 import type { Dialect, DialectAdapter } from "kysely";
-import type { DialectName, Executor } from "./connection";
 
 // The dialect is decided once, from the connection URL, and carried on the adapter of the Kysely instance that
 // `openDatabase` builds. It is read back by a registered symbol, never by class identity: a Next.js server holds
 // several bundled copies of Kysely (instrumentation and each route), and the one that opened the shared pool is not
 // the one a route imports, so `adapter instanceof MysqlAdapter` answered "no" on MySQL and sent SQLite syntax.
 const dialectMark = Symbol.for("kiln.db.dialect");
+
+export type DialectName = "mysql" | "sqlite";
+
+/** Any Kysely instance or transaction (the dialect is read from its executor's adapter). */
+type Executor = { getExecutor(): { adapter: DialectAdapter } };
 
 /** Wraps a dialect so every executor built on it (transactions included) says which dialect it speaks. */
 export function markDialect(dialect: Dialect, name: DialectName): Dialect {

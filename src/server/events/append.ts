@@ -16,7 +16,7 @@ import {
 import { inTransaction } from "@/server/db/transaction";
 import { AppError } from "@/server/errors";
 import { randomBase32 } from "@/server/ids";
-import { isTerminal } from "@/server/pipeline/state-machine";
+import { isTerminal } from "@/server/revisions/state-machine";
 import { notifyTask } from "./bus";
 import { createRedactor, type Redactor, redactJson } from "./redact";
 import { type EventBatch, type EventBody, eventBodySchema, type StoredEvent, type WireEvent } from "./schema";

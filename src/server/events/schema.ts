@@ -1,4 +1,10 @@
 import { z } from "zod";
+import {
+  type RevisionStatus,
+  revisionStatuses,
+  type StepName,
+  stepNames,
+} from "@/server/revisions/state-machine";
 
 /**
  * Kiln's one event protocol. Every event of a build (the platform's own and the sandbox runner's) is one of these;
@@ -6,35 +12,9 @@ import { z } from "zod";
  * Payloads never carry secrets: the webhook redacts before storing (see docs/pipeline.md).
  */
 
-export const stepNames = [
-  "plan",
-  "provision",
-  "generate",
-  "migrate",
-  "verify",
-  "commit",
-  "preview",
-  "deploy",
-] as const;
+export type { RevisionStatus, StepName };
 export const stepSchema = z.enum(stepNames);
-export type StepName = z.infer<typeof stepSchema>;
-
-export const revisionStatuses = [
-  "queued",
-  "planning",
-  "provisioning",
-  "generating",
-  "migrating",
-  "verifying",
-  "committing",
-  "previewing",
-  "deploying",
-  "finished",
-  "failed",
-  "cancelled",
-] as const;
 export const revisionStatusSchema = z.enum(revisionStatuses);
-export type RevisionStatus = z.infer<typeof revisionStatusSchema>;
 
 const text = z.string().max(200_000);
 const short = z.string().max(2_000);

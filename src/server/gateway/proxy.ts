@@ -3,7 +3,7 @@ import type { Database } from "@/server/db/connection";
 import { findMeteredRun, type MeteredRun } from "@/server/db/queries/usage";
 import { logError } from "@/server/http/log";
 import { scrub } from "@/server/integrations/provider-error";
-import { isTerminal } from "@/server/pipeline/state-machine";
+import { isTerminal } from "@/server/revisions/state-machine";
 import { checkBudget, type RunBudgetDefaults } from "./budget";
 import type { ModelPrice } from "./prices";
 import {
@@ -54,7 +54,7 @@ export type GatewayDeps = {
 
 export type GatewayRequest = { protocol: GatewayProtocol; request: Request };
 
-const DEFAULT_HEADERS_TIMEOUT_MS = 5 * 60_000;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
 const DEFAULT_MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 /** Upstream error bodies are read whole (to scrub them); past this they are cut. */

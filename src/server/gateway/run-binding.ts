@@ -1,8 +1,8 @@
+import { modelOfRun } from "@/agents/models";
+import { agentDefinition, storedAgentKind } from "@/agents/registry";
 import type { MeteredRun } from "@/server/db/queries/usage";
-import { agentOfRevision, modelOfRun } from "@/server/pipeline/models";
-import type { AgentKind } from "@/server/toolchains/versions";
 import { type ModelPrice, priceOf } from "./prices";
-import { type GatewayProtocol, vendorLabel } from "./protocols";
+import { type GatewayProtocol, providerOf, vendorLabel } from "./protocols";
 
 /**
  * What a run token opens: the protocol of its run's agent, and its run's model (plus what the platform allows on
@@ -18,22 +18,14 @@ export type ModelPolicy = {
 
 export type Refusal = { status: number; code: string; message: string };
 
-const protocolOfAgent: Record<AgentKind, GatewayProtocol> = {
-  codex: "openai-responses",
-  "claude-code": "anthropic-messages",
-};
-
-const agentLabel: Record<AgentKind, string> = { codex: "Codex", "claude-code": "Claude Code" };
-
-/** A Codex run speaks OpenAI Responses only, a Claude Code run Anthropic Messages only. */
+/** A run speaks its agent's vendor's protocol only (a Codex run OpenAI Responses, a Claude Code run Anthropic Messages). */
 export function vendorRefusal(protocol: GatewayProtocol, run: MeteredRun): Refusal | undefined {
-  const agent = agentOfRevision(run.agent);
-  if (protocolOfAgent[agent] === protocol) return undefined;
-  const vendor = vendorLabel[protocol === "openai-responses" ? "openai" : "anthropic"];
+  const agent = agentDefinition(storedAgentKind(run.agent));
+  if (providerOf[protocol] === agent.vendor) return undefined;
   return {
     status: 403,
     code: "vendor_not_allowed",
-    message: `This run token belongs to a ${agentLabel[agent]} run; it cannot call the ${vendor} API.`,
+    message: `This run token belongs to a ${agent.label} run; it cannot call the ${vendorLabel[providerOf[protocol]]} API.`,
   };
 }
 

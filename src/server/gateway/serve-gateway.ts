@@ -1,33 +1,14 @@
 import "server-only";
-import { env } from "@/env";
-import { getCredentialContext, getDb } from "@/server/context";
 import { logError } from "@/server/http/log";
-import { parseDefaultPrice } from "./prices";
 import { type GatewayProtocol, gatewayError } from "./protocols";
 import { type GatewayDeps, handleGatewayRequest } from "./proxy";
-import { credentialUpstreamResolver } from "./upstream";
-
-/** The gateway's dependencies in the running app: the shared pool, the secret key, credentials, env budgets. */
-async function gatewayDeps(): Promise<GatewayDeps> {
-  const db = await getDb();
-  const credentials = getCredentialContext();
-  return {
-    db,
-    secretKey: credentials.key,
-    resolveUpstream: credentialUpstreamResolver(db, credentials),
-    budget: {
-      tokens: env.KILN_RUN_BUDGET_TOKENS,
-      usdMicros: Math.round(env.KILN_RUN_BUDGET_USD * 1_000_000),
-    },
-    models: {
-      extraModels: env.KILN_GATEWAY_EXTRA_MODELS,
-      defaultPrice: parseDefaultPrice(env.KILN_GATEWAY_DEFAULT_PRICE),
-    },
-  };
-}
 
 /** What the gateway routes call: no session auth here, the run token is the credential. */
-export async function serveGateway(protocol: GatewayProtocol, request: Request): Promise<Response> {
+export async function serveGateway(
+  protocol: GatewayProtocol,
+  request: Request,
+  gatewayDeps: () => Promise<GatewayDeps>,
+): Promise<Response> {
   let deps: GatewayDeps;
   try {
     deps = await gatewayDeps();

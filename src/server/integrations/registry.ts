@@ -1,6 +1,6 @@
 import path from "node:path";
 import type { CredentialPayload } from "@/server/credentials/kinds";
-import type { ProviderChoices } from "@/server/projects/providers";
+import type { ProviderChoices } from "@/server/integrations/providers";
 import { createLocalBlobStore } from "./blob-store/local";
 import type { BlobStore } from "./blob-store/port";
 import { createVercelBlobStore } from "./blob-store/vercel";
@@ -35,6 +35,11 @@ export type PlatformProviderSettings = {
   tidbCloudApiUrl: string;
   branchesMysqlUrl: string | undefined;
   blobToken: string | undefined;
+  /**
+   * The template's installed dependencies (its warm cache directory), which local deployments of a commit with the
+   * template's lockfile hard-link instead of running `npm ci`. Absent: they always install.
+   */
+  warmDependencies?: () => Promise<string>;
 };
 
 /** The credentials in force for one operator (their own or the platform's), already decrypted. */
@@ -68,6 +73,8 @@ export function localLayout(dataDir: string) {
     sandboxes: path.join(dataDir, "sandboxes"),
     blobs: path.join(dataDir, "blobs"),
     deployments: path.join(dataDir, "deployments"),
+    /** Local deploy sources, staged on the data dir's filesystem (where the template cache is) so hard links work. */
+    staging: path.join(dataDir, "staging"),
   };
 }
 
@@ -184,7 +191,13 @@ export function deployerFor(
   c: ProviderCredentials,
 ): Deployer {
   if (kind === "local") {
-    return createLocalDeployer({ root: localLayout(s.dataDir).deployments, sandboxes: localSandboxes(s) });
+    const layout = localLayout(s.dataDir);
+    return createLocalDeployer({
+      root: layout.deployments,
+      stagingRoot: layout.staging,
+      warmDependencies: s.warmDependencies,
+      sandboxes: localSandboxes(s),
+    });
   }
   const vercel = vercelProject(c, "Vercel deployments");
   return createVercelDeployer({ ...vercel, apiUrl: s.vercelApiUrl });

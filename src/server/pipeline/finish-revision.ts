@@ -15,8 +15,6 @@ export type FinishSettings = {
   autoDeploy: boolean;
   /** Chromium for screenshots; null: no screenshots on this platform. */
   chromiumPath: string | null;
-  /** Where local deploy sources are staged (same filesystem as the template cache). */
-  stagingRoot: string;
   deployTimeoutMs?: number;
 };
 
@@ -70,7 +68,6 @@ async function deploy(deps: FinishDeps, scope: RunScope): Promise<boolean> {
     const url = await deployRevision(
       {
         ...deps,
-        stagingRoot: deps.finish.stagingRoot,
         deployTimeoutMs: deps.finish.deployTimeoutMs,
         onAlive: () =>
           updateRevisionRow(deps.db, scope.revisionId, { heartbeat_at: Date.now() }).then(() => undefined),

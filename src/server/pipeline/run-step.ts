@@ -8,7 +8,7 @@ import { logError } from "@/server/http/log";
 import { ProviderError } from "@/server/integrations/provider-error";
 import { PlannerError } from "@/server/planner/planner-error";
 import { transitionRevision } from "@/server/revisions/transition";
-import { isTerminal } from "./state-machine";
+import { isTerminal } from "../revisions/state-machine";
 
 export type RunScope = { db: Database; projectId: string; taskId: string; revisionId: string };
 

@@ -10,18 +10,17 @@ import {
 import type { Revision } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import { logError } from "@/server/http/log";
+import {
+  decryptBranchConnection,
+  tcpEndpointsOf,
+} from "@/server/integrations/database-branches/branch-connection";
 import { repoRefOf } from "@/server/projects/project-resources";
 import { DevServerError, startDevServer } from "@/server/templates/dev-server";
 import { ensureTemplateCache } from "@/server/templates/template-cache";
-import { waitForHealthyPreview } from "./preview";
+import { withRevisionLock } from "./revision-lock";
 import { emit, type RunScope, reasonOf } from "./run-step";
-import { serialize } from "./serialize";
-import {
-  decryptBranchConnection,
-  type ProvisionContext,
-  startRevisionSandbox,
-  tcpEndpointsOf,
-} from "./steps/provision";
+import { waitForHealthyPreview } from "./steps/preview";
+import { type ProvisionContext, startRevisionSandbox } from "./steps/provision";
 
 // Waking a finished checkpoint whose preview went to sleep (idle-sandboxes.ts): a new warm sandbox holding the
 // checkpoint's commit, its dev server on the checkpoint's own database branch, and the revision pointed at it. The
@@ -124,5 +123,5 @@ async function wake(deps: WakeDeps, revisionId: string): Promise<void> {
  * the revision's events say why, and the new sandbox is stopped again.
  */
 export function wakeRevision(deps: WakeDeps, revisionId: string): Promise<void> {
-  return serialize(`wake:${revisionId}`, () => wake(deps, revisionId));
+  return withRevisionLock(`wake:${revisionId}`, () => wake(deps, revisionId));
 }

@@ -1,32 +1,12 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
 import { excerpt, type ModelAnswer } from "./model-answer";
-import type { ProviderCallOptions } from "./openai-plan";
 import { planAnswerJsonSchema } from "./plan-schema";
 import { plannerInstructions, planToolName } from "./prompts";
 
 /** One planning request to the Anthropic Messages API: the plan is the input of a single, forced tool call. */
 
-export const defaultAnthropicBaseUrl = "https://api.anthropic.com";
-
 const maxTokens = 4096;
-
-export function createAnthropicPlannerClient(options: ProviderCallOptions): Anthropic {
-  return new Anthropic({
-    apiKey: options.apiKey,
-    baseURL: options.baseUrl,
-    // Only an invalid answer is worth a second request, and planApp makes it itself.
-    maxRetries: 0,
-    timeout: options.timeoutMs,
-    webhookKey: null,
-    logLevel: "off",
-    openTelemetry: false,
-    // This SDK version sends an API key as `Authorization: Bearer`; the documented header is `x-api-key`, which
-    // every Anthropic-compatible gateway accepts. `apiKey` stays set so the SDK never falls back to env/profiles.
-    defaultHeaders: { "x-api-key": options.apiKey, authorization: null },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-}
 
 const messageSchema = z.object({
   stop_reason: z.string().nullish(),

@@ -1,37 +1,10 @@
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { z } from "zod";
 import { excerpt, type ModelAnswer } from "./model-answer";
 import { planAnswerJsonSchema } from "./plan-schema";
 import { planFormatName, plannerInstructions } from "./prompts";
 
 /** One structured planning request to the OpenAI Responses API (or a compatible base URL). */
-
-export type ProviderCallOptions = {
-  apiKey: string;
-  baseUrl: string;
-  model: string;
-  timeoutMs: number;
-  fetch: typeof fetch | undefined;
-};
-
-export const defaultOpenAIBaseUrl = "https://api.openai.com/v1";
-
-export function createOpenAIPlannerClient(options: ProviderCallOptions): OpenAI {
-  return new OpenAI({
-    apiKey: options.apiKey,
-    baseURL: options.baseUrl,
-    // Only an invalid answer is worth a second request, and planApp makes it itself.
-    maxRetries: 0,
-    timeout: options.timeoutMs,
-    // Explicit nulls keep the SDK from reading OPENAI_ORG_ID / OPENAI_PROJECT_ID / OPENAI_ADMIN_KEY.
-    organization: null,
-    project: null,
-    adminAPIKey: null,
-    webhookSecret: null,
-    logLevel: "off",
-    ...(options.fetch ? { fetch: options.fetch } : {}),
-  });
-}
 
 const contentSchema = z.object({
   type: z.string(),

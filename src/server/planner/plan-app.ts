@@ -1,8 +1,13 @@
 import { checkModelBaseUrl } from "@/server/credentials/model-url-policy";
+import {
+  createAnthropicClient,
+  defaultAnthropicBaseUrl,
+} from "@/server/integrations/models/anthropic-client";
+import { createOpenAIClient, defaultOpenAIBaseUrl } from "@/server/integrations/models/openai-client";
 import { scrub } from "@/server/integrations/provider-error";
-import { askAnthropic, createAnthropicPlannerClient, defaultAnthropicBaseUrl } from "./anthropic-plan";
+import { askAnthropic } from "./anthropic-plan";
 import type { ModelAnswer } from "./model-answer";
-import { askOpenAI, createOpenAIPlannerClient, defaultOpenAIBaseUrl } from "./openai-plan";
+import { askOpenAI } from "./openai-plan";
 import { checkPlan, type Plan, planSchema } from "./plan-schema";
 import { PlannerError, type PlannerProvider } from "./planner-error";
 import { planRequest, retryRequest, withConventions } from "./prompts";
@@ -43,13 +48,13 @@ export async function planApp(input: PlanAppInput): Promise<Plan> {
     input.baseUrl ?? (input.provider === "openai" ? defaultOpenAIBaseUrl : defaultAnthropicBaseUrl)
   ).replace(/\/+$/, "");
   const label = `${input.provider === "openai" ? "OpenAI" : "Anthropic"}${input.baseUrl ? ` at ${hostOf(baseUrl)}` : ""}`;
-  const options = { apiKey: input.apiKey, baseUrl, model: input.model, timeoutMs, fetch: input.fetch };
+  const options = { apiKey: input.apiKey, baseUrl, timeoutMs, fetch: input.fetch };
   const ask =
     input.provider === "openai"
       ? (text: string, signal: AbortSignal) =>
-          askOpenAI(createOpenAIPlannerClient(options), { model: input.model, text, signal })
+          askOpenAI(createOpenAIClient(options), { model: input.model, text, signal })
       : (text: string, signal: AbortSignal) =>
-          askAnthropic(createAnthropicPlannerClient(options), { model: input.model, text, signal });
+          askAnthropic(createAnthropicClient(options), { model: input.model, text, signal });
 
   const attempt = async (text: string): Promise<ModelAnswer> => {
     await checkDestination(input, baseUrl);

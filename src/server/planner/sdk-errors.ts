@@ -1,5 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { networkReason } from "@/server/integrations/network-reason";
 import { PlannerError, type PlannerErrorKind, type PlannerProvider } from "./planner-error";
 
 /**
@@ -17,34 +18,6 @@ export type CallContext = {
   signal: AbortSignal;
   secrets: string[];
 };
-
-const networkCodes = new Map<string, string>([
-  ["ECONNREFUSED", "connection refused"],
-  ["ENOTFOUND", "host not found"],
-  ["EAI_AGAIN", "DNS lookup failed"],
-  ["ECONNRESET", "connection reset"],
-  ["EPIPE", "connection closed"],
-  ["ETIMEDOUT", "connection timed out"],
-  ["EHOSTUNREACH", "host unreachable"],
-  ["ENETUNREACH", "network unreachable"],
-  ["UND_ERR_SOCKET", "connection closed by the server"],
-  ["UND_ERR_CONNECT_TIMEOUT", "connection timed out"],
-]);
-
-/** The network reason in an error's cause chain ("connection refused"), or a generic phrase. */
-function networkReason(error: unknown): string {
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    if ("code" in current && typeof current.code === "string") {
-      const known = networkCodes.get(current.code);
-      if (known) return known;
-      if (current.code.startsWith("ERR_TLS") || current.code.includes("CERT"))
-        return `TLS error ${current.code}`;
-    }
-    current = current.cause;
-  }
-  return "network error";
-}
 
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   const value = headers?.get("retry-after");
@@ -116,7 +89,7 @@ export function classifySdkError(error: unknown, context: CallContext): PlannerE
     return new PlannerError(
       context.provider,
       "unavailable",
-      `Could not reach ${context.label} to plan the app (${networkReason(error)}). Check the network and the base URL, then try again.`,
+      `Could not reach ${context.label} to plan the app (${networkReason(error) ?? "network error"}). Check the network and the base URL, then try again.`,
       { cause: error },
     );
   }

@@ -1,8 +1,8 @@
 import type { ProjectListRow } from "@/server/db/queries/projects";
 import type { TaskListRow } from "@/server/db/queries/tasks";
 import type { Project } from "@/server/db/schema";
+import type { ProviderChoices } from "../integrations/providers";
 import { providerChoicesOf } from "./project-resources";
-import type { ProviderChoices } from "./providers";
 
 // What leaves the server about a project. Rows stay inside; these shapes are what props and JSON carry.
 

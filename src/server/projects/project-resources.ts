@@ -1,7 +1,7 @@
 import type { Project } from "@/server/db/schema";
 import type { DbRoot } from "@/server/integrations/database-branches/port";
 import type { RepoRef } from "@/server/integrations/git-host/port";
-import type { ProviderChoices } from "./providers";
+import type { ProviderChoices } from "../integrations/providers";
 
 // What a project row records about its providers and outside resources, read back in the shapes the ports take.
 // Values were validated on the way in; a row edited by hand falls back to the local adapter.

@@ -6,10 +6,12 @@ import { findRevisionOfUser, insertRevision, listRevisionsOfTask } from "@/serve
 import type { Revision } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import { newId } from "@/server/ids";
-import { isTerminal } from "@/server/pipeline/state-machine";
+import type { PreviewOrigins } from "@/server/previews/preview-origin";
+import { isTerminal } from "@/server/revisions/state-machine";
 import { assertBranchRetained, type RetentionContext } from "./assert-branch-retained";
 import { queuedRevisionRow } from "./queued-revision";
-import { type RevisionDto, toRevisionDto } from "./revision-dto";
+import { toRevisionDto } from "./revision-dto";
+import type { RevisionDto } from "./revision-types";
 
 export const followUpInputSchema = z.object({
   prompt: z
@@ -31,6 +33,7 @@ function assertIdle(revisions: Revision[]): void {
 
 async function insertNext(
   db: Database,
+  origins: PreviewOrigins,
   revisions: Revision[],
   fields: Pick<
     Revision,
@@ -58,12 +61,16 @@ async function insertNext(
     throw error;
   }
   await updateProjectRow(db, base.project_id, { last_activity_at: now });
-  return toRevisionDto({ ...row, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cost_usd_micros: 0 });
+  return toRevisionDto(
+    { ...row, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cost_usd_micros: 0 },
+    origins,
+  );
 }
 
 /** A follow-up prompt: a new checkpoint built on the task's latest committed one (code, data and agent session). */
 export async function createFollowUp(
   db: Database,
+  origins: PreviewOrigins,
   userId: string,
   input: { projectId: string; taskId: string; prompt: string },
 ): Promise<RevisionDto> {
@@ -75,6 +82,7 @@ export async function createFollowUp(
   if (!latest) throw new AppError("not_found:task");
   return insertNext(
     db,
+    origins,
     revisions,
     {
       kind: "prompt",
@@ -91,6 +99,7 @@ export async function createFollowUp(
 /** Restore: a new checkpoint whose code is R's commit and whose database is a branch of R's branch. */
 export async function createRestore(
   db: Database,
+  origins: PreviewOrigins,
   userId: string,
   revisionId: string,
   retention: RetentionContext = {},
@@ -108,6 +117,7 @@ export async function createRestore(
   assertIdle(revisions);
   return insertNext(
     db,
+    origins,
     revisions,
     {
       kind: "restore",

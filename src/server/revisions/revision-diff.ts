@@ -12,22 +12,13 @@ import { logError } from "@/server/http/log";
 import type { Providers } from "@/server/integrations/registry";
 import { asProcessEnv } from "@/server/process-env";
 import { repoRefOf } from "@/server/projects/project-resources";
-import { capPatches, type DiffFile, parseGitDiff } from "./parse-git-diff";
+import { capPatches, parseGitDiff } from "./parse-git-diff";
+import type { RevisionDiff } from "./revision-diff-types";
 
 // The DIFF tab: what a checkpoint changed, as the files of its commit against the commit it was built on
 // (`revision.base_sha`). Both trees come out through the GitHost port, so it works the same for local and GitHub
 // repositories; git itself compares them. Commits never change, so the answer is computed once and kept in the
 // project's blob store.
-
-export type RevisionDiff = {
-  /** The commit the checkpoint was built on; null for a checkpoint that predates recording it (then every file is "added"). */
-  baseSha: string | null;
-  headSha: string;
-  /** Sorted by path. */
-  files: DiffFile[];
-  /** Some patch text was left out to keep the response bounded (the counts are always complete). */
-  truncated: boolean;
-};
 
 export type ProvidersFor = (project: Project) => Promise<Providers>;
 

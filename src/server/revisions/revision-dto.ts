@@ -1,35 +1,15 @@
 import type { Revision } from "@/server/db/schema";
-import { configuredPreviewOrigins } from "@/server/previews/configured-origins";
-import { publicPreviewUrl } from "@/server/previews/preview-origin";
+import { type PreviewOrigins, publicPreviewUrl } from "@/server/previews/preview-origin";
+import type { RevisionDto } from "./revision-types";
 
-export type RevisionDto = {
-  id: string;
-  taskId: string;
-  ordinal: number;
-  kind: string;
-  prompt: string;
-  agent: string;
-  model: string | null;
-  status: string;
-  step: string | null;
-  error: { code: string | null; message: string } | null;
-  commitSha: string | null;
-  dbBranchId: string | null;
-  previewUrl: string | null;
-  /** The preview's sandbox was stopped for idling: the workspace offers to wake it (POST …/wake). */
-  previewAsleep: boolean;
-  deployUrl: string | null;
-  screenshotUrl: string | null;
-  restoredFromRevisionId: string | null;
-  usage: { inputTokens: number; outputTokens: number; cachedTokens: number; costUsd: number };
-  createdAt: number;
-  startedAt: number | null;
-  finishedAt: number | null;
-};
-
-/** `sandbox_stopped_at` comes from the revision queries' join; rows without it never read as asleep. */
-export function toRevisionDto(row: Revision & { sandbox_stopped_at?: number | null }): RevisionDto {
-  const origins = configuredPreviewOrigins();
+/**
+ * `sandbox_stopped_at` comes from the revision queries' join; rows without it never read as asleep. `origins` are
+ * the platform's preview origins (`platform.previewOrigins`), where local previews are linked.
+ */
+export function toRevisionDto(
+  row: Revision & { sandbox_stopped_at?: number | null },
+  origins: PreviewOrigins,
+): RevisionDto {
   return {
     id: row.id,
     taskId: row.task_id,

@@ -2,8 +2,7 @@ import type { Executor } from "@/server/db/connection";
 import { changeRevisionStatus } from "@/server/db/queries/revisions";
 import type { Revision } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
-import type { RevisionStatus } from "@/server/events/schema";
-import { canTransition, isRunning, isTerminal, stepOfStatus } from "@/server/pipeline/state-machine";
+import { canTransition, isRunning, isTerminal, type RevisionStatus, stepOfStatus } from "./state-machine";
 
 export type TransitionOptions = { reason?: string; errorCode?: string; now?: number };
 

@@ -2,8 +2,10 @@ import type { Executor } from "@/server/db/connection";
 import { findSandboxRow } from "@/server/db/queries/pipeline";
 import { findRevisionOfUser } from "@/server/db/queries/revisions";
 import { AppError } from "@/server/errors";
+import type { PreviewOrigins } from "@/server/previews/preview-origin";
 import { assertBranchRetained, type RetentionContext } from "./assert-branch-retained";
-import { type RevisionDto, toRevisionDto } from "./revision-dto";
+import { toRevisionDto } from "./revision-dto";
+import type { RevisionDto } from "./revision-types";
 
 /**
  * Checks that the operator may wake this checkpoint's preview now: theirs (else not found), finished with a commit
@@ -12,6 +14,7 @@ import { type RevisionDto, toRevisionDto } from "./revision-dto";
  */
 export async function requestWake(
   db: Executor,
+  origins: PreviewOrigins,
   userId: string,
   revisionId: string,
   retention: RetentionContext = {},
@@ -39,5 +42,5 @@ export async function requestWake(
     );
   }
   await assertBranchRetained(db, revision, "woken", retention);
-  return toRevisionDto(revision);
+  return toRevisionDto(revision, origins);
 }

@@ -7,8 +7,9 @@ import { build, type Metafile, type Plugin } from "esbuild";
 /**
  * The sandbox runner (src/sandboxes/runner/) as one self-contained ES module that the sandbox's Node runs:
  * everything bundled in except `node:` builtins. The sandbox holds only a run token and a webhook secret, so the
- * bundle must never carry platform code: anything it would import from src/server beyond the pure modules listed
- * below, the `server-only` marker, or a package other than zod fails the build with the import chain to fix.
+ * bundle must never carry platform code: anything it would import beyond the runner itself, the agent definitions
+ * (src/agents/, pure by design) and the pure platform modules listed below, the `server-only` marker, or a package
+ * other than zod fails the build with the import chain to fix.
  */
 
 export type RunnerBundle = {
@@ -37,13 +38,14 @@ const allowedServerModules = new Set([
   "src/server/events/schema.ts",
   "src/server/events/sign.ts",
   "src/server/process-env.ts",
-  "src/server/toolchains/agent-command.ts",
-  "src/server/toolchains/errors.ts",
-  "src/server/toolchains/run-config.ts",
-  "src/server/toolchains/toml.ts",
-  "src/server/toolchains/validate.ts",
-  "src/server/toolchains/versions.ts",
+  "src/server/revisions/state-machine.ts",
 ]);
+
+/**
+ * Folders the runner may include whole: itself, and the agent definitions (commands, run configs, session files,
+ * output normalisers), which must stay as pure as the modules above: no database, no `server-only`, no `@/env`.
+ */
+const allowedFolders = ["src/sandboxes/runner/", "src/agents/"];
 
 const allowedPackages = ["zod"];
 
@@ -101,8 +103,11 @@ function checkInputs(metafile: Metafile, root: string): void {
   const refused: string[] = [];
   for (const input of Object.keys(metafile.inputs)) {
     const relative = path.relative(root, path.resolve(root, input)).split(path.sep).join("/");
-    if (relative.startsWith("src/server/") && !allowedServerModules.has(relative)) refused.push(relative);
-    if (!relative.startsWith("src/") && !relative.startsWith("node_modules/zod/")) refused.push(relative);
+    const allowed =
+      allowedServerModules.has(relative) ||
+      allowedFolders.some((folder) => relative.startsWith(folder)) ||
+      relative.startsWith("node_modules/zod/");
+    if (!allowed) refused.push(relative);
   }
   if (refused.length > 0) {
     throw new RunnerBundleError(

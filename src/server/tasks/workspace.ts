@@ -4,8 +4,9 @@ import { findTaskOfUser } from "@/server/db/queries/tasks";
 import { AppError } from "@/server/errors";
 import type { StoredEvent } from "@/server/events/schema";
 import { readEventsAfter } from "@/server/events/stream";
-import type { RevisionDto } from "@/server/revisions/revision-dto";
+import type { PreviewOrigins } from "@/server/previews/preview-origin";
 import { listTaskRevisions } from "@/server/revisions/revision-queries";
+import type { RevisionDto } from "@/server/revisions/revision-types";
 
 // Everything the operator's workspace shows when it opens: the task, its checkpoints, the whole event log so far
 // (then the page follows live from `lastCursor`).
@@ -26,6 +27,7 @@ export type WorkspaceDto = {
 
 export async function getWorkspace(
   db: Executor,
+  origins: PreviewOrigins,
   userId: string,
   projectId: string,
   taskId: string,
@@ -34,7 +36,7 @@ export async function getWorkspace(
   if (!task) throw new AppError("not_found:task");
   const [project, revisions] = await Promise.all([
     findProjectOfUser(db, userId, projectId),
-    listTaskRevisions(db, userId, projectId, taskId),
+    listTaskRevisions(db, origins, userId, projectId, taskId),
   ]);
   if (!project) throw new AppError("not_found:project");
   let events: StoredEvent[] = [];

@@ -30,7 +30,7 @@ async function outputOf(command: DetachedCommand, exited: boolean): Promise<stri
 
 /**
  * Starts the app's `npm run dev` in the sandbox on its preview port and waits (bounded) for the first page to
- * answer 200. Local sandboxes bind loopback only; cloud sandboxes must listen on every interface.
+ * answer 200, bound where the sandbox says serving processes listen (`listenHost`).
  */
 export async function startDevServer(
   sandbox: SandboxHandle,
@@ -38,10 +38,9 @@ export async function startDevServer(
 ): Promise<DevServer> {
   const started = Date.now();
   const port = sandbox.listenPort(APP_PORT);
-  const hostname = sandbox.kind === "local" ? "127.0.0.1" : "0.0.0.0";
   const command = await sandbox.runDetached({
     cmd: "npm",
-    args: ["run", "dev", "--", "--port", String(port), "--hostname", hostname],
+    args: ["run", "dev", "--", "--port", String(port), "--hostname", sandbox.listenHost],
     env: { ...options.env, PORT: String(port), NEXT_TELEMETRY_DISABLED: "1" },
   });
   let exitCode: number | null = null;

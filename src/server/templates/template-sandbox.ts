@@ -1,12 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import type {
-  CreateSandboxInput,
-  Sandboxes,
-  SandboxHandle,
-  SandboxSource,
-} from "@/server/integrations/sandboxes/port";
+import type { CreateSandboxInput, Sandboxes, SandboxHandle } from "@/server/integrations/sandboxes/port";
 import { APP_PORT } from "./dev-server";
 import type { TemplateCache } from "./template-cache";
 
@@ -39,9 +34,6 @@ export async function appJsonFor(
   return withAppIdentity(await fs.readFile(path.join(cache.dir, "app.json"), "utf8"), app);
 }
 
-/** A provider snapshot holding the installed template (see `ensureVercelTemplateSnapshot`). */
-export type TemplateSnapshotRef = { snapshotId: string };
-
 export type TemplateSandboxInput = Pick<
   CreateSandboxInput,
   "name" | "env" | "timeoutMs" | "hostPaths" | "readOnlyPaths" | "tcpEndpoints"
@@ -51,20 +43,16 @@ export type TemplateSandboxInput = Pick<
 
 /**
  * A sandbox whose working copy is the installed template, named for the app: from the local template cache
- * (sources copied, node_modules hard-linked) or from a provider snapshot that already holds the install.
+ * (sources copied, node_modules hard-linked).
  */
 export async function createTemplateSandbox(
   sandboxes: Sandboxes,
-  from: TemplateCache | TemplateSnapshotRef,
+  cache: TemplateCache,
   input: TemplateSandboxInput,
 ): Promise<SandboxHandle> {
-  const source: SandboxSource =
-    "snapshotId" in from
-      ? { kind: "snapshot", snapshotId: from.snapshotId }
-      : { kind: "directory", path: from.dir };
   const sandbox = await sandboxes.create({
     name: input.name,
-    source,
+    source: { kind: "directory", path: cache.dir },
     ports: [APP_PORT],
     env: input.env,
     timeoutMs: input.timeoutMs,
@@ -73,26 +61,10 @@ export async function createTemplateSandbox(
     readOnlyPaths: input.readOnlyPaths,
   });
   try {
-    const appJson =
-      "snapshotId" in from ? await snapshotAppJson(sandbox, input.app) : await appJsonFor(from, input.app);
-    await sandbox.writeFiles([{ path: "app.json", content: appJson }]);
+    await sandbox.writeFiles([{ path: "app.json", content: await appJsonFor(cache, input.app) }]);
   } catch (error) {
     await sandbox.stop();
     throw error;
   }
   return sandbox;
-}
-
-/** Read from the sandbox itself: the snapshot's own app.json is the one its template version shipped. */
-async function snapshotAppJson(
-  sandbox: SandboxHandle,
-  app: { name: string; description?: string },
-): Promise<string> {
-  const current = await sandbox.readFile("app.json");
-  if (current === null) {
-    throw new TemplateSandboxError(
-      "The template snapshot has no app.json in its working copy; it was not built from the app template. Delete it from the registry so it is built again.",
-    );
-  }
-  return withAppIdentity(current.toString("utf8"), app);
 }

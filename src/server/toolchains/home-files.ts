@@ -1,7 +1,7 @@
 import path from "node:path";
+import type { RunFile } from "@/agents/agent-definition";
 import type { CommandSpec } from "@/server/integrations/sandboxes/port";
 import { ToolchainError } from "./errors";
-import type { RunFile } from "./run-config";
 
 // The agent's HOME is outside the working directory (its config and session files must not end up in the app's
 // git history or build), and `SandboxHandle.writeFiles` writes only inside the working directory. So the files

@@ -2,11 +2,12 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
+import { type AgentKind, agentDefinition } from "@/agents/registry";
 import { withDirLock } from "@/server/fs/dir-lock";
 import { ToolchainError } from "./errors";
 import { npmEnv, RunFailed, type RunFailure, runFile, secretValues } from "./npm";
+import { type ToolchainSpec, toolchainSpec } from "./toolchain-spec";
 import { makeReadOnlyForOthers, treeSize } from "./tree";
-import { type AgentKind, type ToolchainSpec, toolchains } from "./versions";
 
 /**
  * Agent CLIs are installed once per pinned version into `<cacheRoot>/<agent>-<version>/` and shared read-only by
@@ -60,7 +61,7 @@ const markerSchema = z.object({
 });
 
 export function toolchainDir(cacheRoot: string, agent: AgentKind): string {
-  const spec = toolchains[agent];
+  const spec = toolchainSpec(agent);
   return path.join(path.resolve(cacheRoot), `${spec.agent}-${spec.version}`);
 }
 
@@ -86,7 +87,7 @@ function fsError(action: string, target: string, error: unknown): ToolchainError
 
 /** The toolchain if it is completely installed in the cache; undefined when it is not (or is damaged). */
 export async function findToolchain(cacheRoot: string, agent: AgentKind): Promise<Toolchain | undefined> {
-  const spec = toolchains[agent];
+  const spec = toolchainSpec(agent);
   const dir = toolchainDir(await realRoot(cacheRoot), agent);
   let raw: string;
   try {
@@ -157,7 +158,7 @@ export async function ensureToolchain(options: EnsureToolchainOptions): Promise<
 }
 
 async function installLocked(options: EnsureToolchainOptions): Promise<Toolchain> {
-  const spec = toolchains[options.agent];
+  const spec = toolchainSpec(options.agent);
   try {
     await fs.mkdir(options.cacheRoot, { recursive: true });
   } catch (error) {
@@ -326,9 +327,7 @@ async function checkVersion(spec: ToolchainSpec, temp: string, secrets: string[]
   await fs.mkdir(home);
   const env = {
     PATH: `${path.dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
-    HOME: home,
-    CODEX_HOME: path.join(home, ".codex"),
-    CLAUDE_CONFIG_DIR: path.join(home, ".claude"),
+    ...agentDefinition(spec.agent).versionCheckEnv(home),
     LANG: "C.UTF-8",
   };
   let output: string;
@@ -357,7 +356,7 @@ async function checkVersion(spec: ToolchainSpec, temp: string, secrets: string[]
     throw new ToolchainError(
       `Installing ${spec.label} ${spec.version} failed: \`${spec.bin} --version\` printed ` +
         `${JSON.stringify(output.slice(0, 200))}, not ${spec.version}. The registry served another build; ` +
-        "check the registry (npm config get registry) or the pinned version in src/server/toolchains/versions.ts.",
+        `check the registry (npm config get registry) or the pinned version in src/agents/${spec.agent}/definition.ts.`,
     );
   }
 }

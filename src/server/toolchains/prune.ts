@@ -1,9 +1,10 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { agentKinds } from "@/agents/registry";
 import { withDirLock } from "@/server/fs/dir-lock";
 import { ToolchainError } from "./errors";
-import { agentKinds, toolchains } from "./versions";
+import { pinnedToolchains } from "./toolchain-spec";
 
 export type PruneResult = {
   /** Directory names removed from the cache root. */
@@ -26,7 +27,7 @@ function errnoOf(error: unknown): string | undefined {
  */
 export async function pruneToolchains(
   cacheRoot: string,
-  keep: ReadonlyArray<{ agent: string; version: string }> = Object.values(toolchains),
+  keep: ReadonlyArray<{ agent: string; version: string }> = pinnedToolchains,
 ): Promise<PruneResult> {
   const root = path.resolve(cacheRoot);
   const kept = new Set(keep.map((entry) => `${entry.agent}-${entry.version}`));

@@ -189,7 +189,10 @@ describe("vercel BlobStore failures", () => {
     const started = Date.now();
     const error = await providerErrorOf(store().head("fault/hang"));
     expect(error).toMatchObject({ kind: "timeout", retryable: true });
-    expect(Date.now() - started).toBeLessThan(3_000);
+    // The store's own 0.8 s limit gave up, as the message says; the bound is only against a hang, with room for a
+    // loaded machine.
+    expect(error.message).toContain("within 0.8 s");
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it("maps a dropped connection to unavailable", async () => {

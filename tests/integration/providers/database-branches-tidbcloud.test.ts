@@ -434,3 +434,54 @@ describe("tidbcloud adapter on the wire", () => {
     expect(server.requests.length).toBe(before);
   });
 });
+
+describe("tidbcloud inspectBranch: the app's own connection to the branch's endpoint", () => {
+  /** The branch's connection as issued (user, password, database, TLS), aimed at `host:port` on this machine. */
+  async function issuedConnectionAt(host: string, port: number) {
+    const { adapter } = await harness();
+    const { root } = await adapter.createRoot({ name: "looked-at" });
+    const { connection } = await adapter.createBranch(root, { name: "r1" });
+    const url = new URL(connection.databaseUrl);
+    const password = url.password;
+    url.hostname = host;
+    url.port = String(port);
+    return { adapter, connection: { ...connection, databaseUrl: url.href }, password };
+  }
+
+  it("reports a server that never answers as timeout within the bound, without any secret", async () => {
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const address = silent.address();
+    if (address === null || typeof address === "string") throw new Error("no TCP port");
+    try {
+      const { adapter, connection, password } = await issuedConnectionAt("127.0.0.1", address.port);
+      const started = Date.now();
+      const error = await rejectionOf(adapter.inspectBranch(connection, { timeoutMs: 300 }));
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(error).toMatchObject({ vendor: "tidbcloud", kind: "timeout" });
+      expectNoSecrets(error, [password, privateKey]);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it("reports a refused connection as unavailable, without any secret", async () => {
+    const { adapter, connection, password } = await issuedConnectionAt("127.0.0.1", await closedPort());
+    const error = await rejectionOf(adapter.inspectBranch(connection));
+    expect(error).toMatchObject({ vendor: "tidbcloud", kind: "unavailable" });
+    expectNoSecrets(error, [password, privateKey]);
+  });
+
+  const mysqlUrl = process.env.KILN_TEST_MYSQL_URL;
+  it.skipIf(!mysqlUrl)("insists on TLS, as TiDB Cloud does: a server without it is refused", async () => {
+    const server = new URL(mysqlUrl ?? "mysql://127.0.0.1");
+    const { adapter, connection, password } = await issuedConnectionAt(
+      server.hostname,
+      Number(server.port || 3306),
+    );
+    const error = await rejectionOf(adapter.inspectBranch(connection));
+    expect(error).toMatchObject({ vendor: "tidbcloud", kind: "unavailable" });
+    expect(String(error)).toMatch(/secure connection/i);
+    expectNoSecrets(error, [password, privateKey]);
+  });
+});

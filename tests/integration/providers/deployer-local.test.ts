@@ -1,15 +1,17 @@
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createLocalDeployer } from "@/server/integrations/deployer/local";
+import { createLocalDeployer, type LocalDeployerOptions } from "@/server/integrations/deployer/local";
+import { createLocalGitHost } from "@/server/integrations/git-host/local";
 import { createLocalSandboxes } from "@/server/integrations/sandboxes/local";
 import { describeDeployerContract } from "../../contracts/deployer";
 
 // The local deployer for real: each deployment builds (`npm run build`) and serves (`npm run start` with PORT) a
-// directory of files in its own local sandbox. The apps are tiny Node servers so the suite stays fast; the real
-// Next.js template is deployed the same way.
+// directory of files in its own local sandbox, or a commit of a local git repository staged as one. The apps are
+// tiny Node servers so the suite stays fast; the real Next.js template is deployed the same way.
 
 const roots: string[] = [];
 function tempDir(prefix: string): string {
@@ -27,6 +29,10 @@ const fs = require("node:fs");
 const built = JSON.parse(fs.readFileSync("build-output.json", "utf8"));
 http.createServer((req, res) => {
   res.setHeader("content-type", "application/json");
+  if (req.url === "/marker") {
+    res.end(JSON.stringify(fs.existsSync("marker.txt") ? fs.readFileSync("marker.txt", "utf8") : null));
+    return;
+  }
   res.end(JSON.stringify(req.url === "/env" ? { ...built, ...process.env } : { ok: true }));
 }).listen(Number(process.env.PORT), process.env.HOSTNAME);
 `;
@@ -44,10 +50,38 @@ function app(build: string): string {
 const buildOk = `node -e "require('fs').writeFileSync('build-output.json', JSON.stringify({BUILT_WITH: process.env.KILN_CONTRACT_RUN || process.env.KILN_REVISION || ''}))"`;
 const buildFails = `node -e "console.error('Error: Type error in app/page.tsx: x is not assignable'); process.exit(1)"`;
 
-function makeDeployer() {
+function makeDeployer(options: Partial<LocalDeployerOptions> = {}) {
   const dataDir = tempDir("kiln-deploy-data-");
   const sandboxes = createLocalSandboxes({ root: path.join(dataDir, "sandboxes") });
-  return createLocalDeployer({ root: path.join(dataDir, "deployments"), sandboxes, startTimeoutMs: 60_000 });
+  return createLocalDeployer({
+    root: path.join(dataDir, "deployments"),
+    sandboxes,
+    startTimeoutMs: 60_000,
+    ...options,
+  });
+}
+
+const git = createLocalGitHost({ root: tempDir("kiln-deploy-git-") });
+/** Commit sha by the marker its files hold, so a deployment tells which commit it serves. */
+const commitOfMarker = new Map<string, string>();
+
+/** A repository whose first commit is `app(build)` plus `extra` files (and a marker of its own). */
+async function pushedApp(build: string, extra: Record<string, string> = {}) {
+  const dir = app(build);
+  const marker = randomBytes(8).toString("hex");
+  fs.writeFileSync(path.join(dir, "marker.txt"), marker);
+  for (const [file, content] of Object.entries(extra)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), content);
+  }
+  const { repo, initialSha } = await git.createRepo({ name: `app-${marker}`, templateDir: dir });
+  commitOfMarker.set(marker, initialSha);
+  return {
+    repo,
+    branch: repo.defaultBranch,
+    sha: initialSha,
+    exportFiles: (destDir: string) => git.exportTree(repo, initialSha, destDir),
+  };
 }
 
 describeDeployerContract(
@@ -62,6 +96,12 @@ describeDeployerContract(
         const response = await fetch(`${deployment.url}/env`);
         return (await response.json()) as Record<string, string>;
       },
+      pushedCommit: () => pushedApp(buildOk),
+      async deployedCommit(deployment) {
+        const marker = (await (await fetch(`${deployment.url}/marker`)).json()) as string;
+        return commitOfMarker.get(marker) ?? `no commit holds marker ${marker}`;
+      },
+      retiresReplaced: true,
       waitTimeoutMs: 90_000,
       unknownId: "ldp_00000000000000000000",
     };
@@ -141,5 +181,70 @@ describe("local deployer specifics", () => {
     const env = (await (await fetch(`${ready.url}/env`)).json()) as Record<string, string>;
     expect(env.BUILT_WITH).toBe("installed from the lockfile");
     await deployer.remove(started.id);
+  });
+
+  it("removes a commit's staged files once its build is over", { timeout: 180_000 }, async () => {
+    const stagingRoot = tempDir("kiln-deploy-staging-");
+    const deployer = makeDeployer({ stagingRoot });
+    const started = await deployer.deployCommit({
+      name: "staged",
+      commit: await pushedApp(buildOk),
+      env: {},
+    });
+    expect(fs.readdirSync(stagingRoot)).toHaveLength(1);
+    const ready = await deployer.waitForDeployment(started.id, { timeoutMs: 90_000 });
+    expect(ready.state).toBe("ready");
+    const deadline = Date.now() + 10_000;
+    while (fs.readdirSync(stagingRoot).length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(fs.readdirSync(stagingRoot)).toEqual([]);
+    await deployer.remove(started.id);
+  });
+
+  it("links the warm dependencies into a commit whose lockfile is theirs, instead of installing", {
+    timeout: 180_000,
+  }, async () => {
+    // The lockfile names nothing, so `npm ci` would install nothing: only the link brings the module in.
+    const lockfile = JSON.stringify({
+      name: "app",
+      lockfileVersion: 3,
+      requires: true,
+      packages: { "": {} },
+    });
+    const warm = tempDir("kiln-deploy-warm-");
+    fs.writeFileSync(path.join(warm, "package-lock.json"), lockfile);
+    fs.mkdirSync(path.join(warm, "node_modules", "kiln-warm-marker"), { recursive: true });
+    fs.writeFileSync(
+      path.join(warm, "node_modules", "kiln-warm-marker", "index.js"),
+      'module.exports = "linked from the warm cache";',
+    );
+    const buildWithWarm = `node -e "require('fs').writeFileSync('build-output.json', JSON.stringify({BUILT_WITH: require('kiln-warm-marker')}))"`;
+
+    const deployer = makeDeployer({ warmDependencies: async () => warm });
+    const linked = await deployer.deployCommit({
+      name: "warm",
+      commit: await pushedApp(buildWithWarm, { "package-lock.json": lockfile }),
+      env: {},
+    });
+    const ready = await deployer.waitForDeployment(linked.id, { timeoutMs: 90_000 });
+    expect({ state: ready.state, errorMessage: ready.errorMessage }).toEqual({
+      state: "ready",
+      errorMessage: null,
+    });
+    const env = (await (await fetch(`${ready.url}/env`)).json()) as Record<string, string>;
+    expect(env.BUILT_WITH).toBe("linked from the warm cache");
+    await deployer.remove(linked.id);
+
+    // Another lockfile: nothing is linked, so the build cannot find the module.
+    const other = await deployer.deployCommit({
+      name: "cold",
+      commit: await pushedApp(buildWithWarm, { "package-lock.json": lockfile.replace('"app"', '"other"') }),
+      env: {},
+    });
+    const failed = await deployer.waitForDeployment(other.id, { timeoutMs: 90_000 });
+    expect(failed.state).toBe("error");
+    expect((await deployer.buildErrors(other.id)).join("\n")).toMatch(/kiln-warm-marker/);
+    await deployer.remove(other.id);
   });
 });

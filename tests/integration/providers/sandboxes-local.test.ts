@@ -262,9 +262,10 @@ describe("local sandboxes: lifecycle", () => {
 
   it("extend() pushes the timeout back", async () => {
     const sandboxes = createLocalSandboxes({ root: tempRoot() });
-    const sandbox = await sandboxes.create(input({ timeoutMs: 600 }));
-    await sandbox.extend(5000);
-    await sleep(1200);
+    // The first timeout leaves room for a loaded machine between create and extend; the wait outlasts it.
+    const sandbox = await sandboxes.create(input({ timeoutMs: 1_500 }));
+    await sandbox.extend(10_000);
+    await sleep(2_000);
     expect(await sandbox.isAlive()).toBe(true);
     expect((await sandbox.run({ cmd: "true" })).exitCode).toBe(0);
     await sandbox.stop();

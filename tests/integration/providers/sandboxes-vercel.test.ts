@@ -128,9 +128,10 @@ describe("vercel sandboxes: wire", () => {
   });
 
   it("extend() reaches Vercel and keeps the session running", async () => {
-    const sandbox = await adapter(fake).create(input({ timeoutMs: 500 }));
-    await sandbox.extend(5000);
-    await sleep(800);
+    // The first timeout leaves room for a loaded machine between create and extend; the wait outlasts it.
+    const sandbox = await adapter(fake).create(input({ timeoutMs: 1_500 }));
+    await sandbox.extend(10_000);
+    await sleep(2_000);
     expect(await sandbox.isAlive()).toBe(true);
     expect(fake.requests.some((request) => request.path.includes("/extend-timeout"))).toBe(true);
     await sandbox.stop();

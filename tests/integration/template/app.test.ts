@@ -149,7 +149,7 @@ describe.skipIf(!hasMariadbBinaries)("template app on a MariaDB server that stop
     await mariadb?.dispose();
   });
 
-  it("reports up, then down within ~2 s once the server stops (no password), then up again", async () => {
+  it("reports up, then down once the server stops (within the check's 2 s limit, no password), then up again", async () => {
     const up = await health(app);
     expect(up.status, JSON.stringify(up.body)).toBe(200);
     expect(up.body).toEqual({ ok: true, db: "up" });
@@ -158,13 +158,15 @@ describe.skipIf(!hasMariadbBinaries)("template app on a MariaDB server that stop
     const down = await eventually(
       () => health(app),
       (h) => h.status === 503,
-      5_000,
+      15_000,
     );
     expect(down.status).toBe(503);
     expect(down.body).toMatchObject({ ok: false, db: "down" });
     expect(typeof down.body.error).toBe("string");
     expect(JSON.stringify(down.body)).not.toContain(mariadb.password);
-    expect(down.elapsedMs).toBeLessThan(3_000);
+    // Answered by the check's 2 s limit or sooner, never left to the driver's 10 s connect timeout; the margin is for
+    // a loaded machine.
+    expect(down.elapsedMs).toBeLessThan(8_000);
 
     const page = await homePage(app);
     expect(page.status).toBe(200);
@@ -175,7 +177,7 @@ describe.skipIf(!hasMariadbBinaries)("template app on a MariaDB server that stop
     const back = await eventually(
       () => health(app),
       (h) => h.status === 200,
-      10_000,
+      30_000,
     );
     expect(back.status, JSON.stringify(back.body)).toBe(200);
   }, 60_000);
@@ -193,7 +195,7 @@ describe("template app with an unreachable database", () => {
     await app.stop();
   }, 60_000);
 
-  it("a server that accepts connections but never answers → 503 after ~2 s, not a hung request", async () => {
+  it("a server that accepts connections but never answers → 503 once the 2 s check gives up, not a hung request", async () => {
     const sockets = new Set<net.Socket>();
     const silent = net.createServer((socket) => {
       sockets.add(socket);
@@ -205,10 +207,12 @@ describe("template app with an unreachable database", () => {
     try {
       const app = await serve(`mysql://app:secret@127.0.0.1:${address.port}/app`);
       const result = await health(app);
+      // The check's own 2 s limit answered (the driver would give up only after its 10 s connect timeout): the
+      // reason says so. How long past 2 s the answer took depends on the machine's load, so it is not asserted;
+      // `health` gives up after 15 s, so a hung request still fails.
       expect(result.status).toBe(503);
-      expect(result.body).toMatchObject({ ok: false, db: "down" });
-      expect(result.elapsedMs).toBeGreaterThan(1_500);
-      expect(result.elapsedMs).toBeLessThan(4_000);
+      expect(result.body).toEqual({ ok: false, db: "down", error: "no answer within 2000 ms" });
+      expect(result.elapsedMs).toBeGreaterThan(1_900);
       await app.stop();
     } finally {
       for (const socket of sockets) socket.destroy();

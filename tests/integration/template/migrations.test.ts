@@ -238,8 +238,14 @@ describe("template migrate with a broken migration", () => {
         const { db } = createDatabase<any>(process.env.DATABASE_URL);
         await migrateUp(db, await loadMigrations("migrations"));
         const now = new Date().toISOString();
-        let ticks = 0;
-        const timer = setInterval(() => ticks++, 10);
+        // Timed in here, so the child's start-up on a loaded machine does not count.
+        const started = performance.now();
+        let last = started;
+        let longestStall = 0;
+        const timer = setInterval(() => {
+          longestStall = Math.max(longestStall, performance.now() - last);
+          last = performance.now();
+        }, 10);
         const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
         await Promise.all([
           db.transaction().execute(async (trx) => {
@@ -250,8 +256,9 @@ describe("template migrate with a broken migration", () => {
           sleep(30).then(() => db.insertInto("app_meta").values({ name: "c", value: "3", updated_at: now }).execute()),
         ]);
         clearInterval(timer);
+        const elapsedMs = performance.now() - started;
         const rows = await db.selectFrom("app_meta").select("name").orderBy("name").execute();
-        console.log(JSON.stringify({ names: rows.map((row) => row.name), ticks }));
+        console.log(JSON.stringify({ names: rows.map((row) => row.name), longestStall, elapsedMs }));
         await db.destroy();
       }
       main();
@@ -259,7 +266,6 @@ describe("template migrate with a broken migration", () => {
     fs.writeFileSync(path.join(workspace.dir, "concurrency-check.ts"), script);
     const database = await libsqlTarget();
     try {
-      const started = performance.now();
       const result = await run(path.join(workspace.dir, "node_modules/.bin/tsx"), ["concurrency-check.ts"], {
         cwd: workspace.dir,
         env: templateEnv({ DATABASE_URL: database.url }),
@@ -268,8 +274,9 @@ describe("template migrate with a broken migration", () => {
       expectSuccess(result);
       const outcome = JSON.parse(result.stdout);
       expect(outcome.names).toEqual(["a", "b", "c"]);
-      expect(outcome.ticks).toBeGreaterThan(15);
-      expect(performance.now() - started).toBeLessThan(4_000);
+      // A frozen event loop stalls for the driver's 5 s busy timeout; the bounds leave a loaded machine room.
+      expect(outcome.longestStall).toBeLessThan(2_000);
+      expect(outcome.elapsedMs).toBeLessThan(4_000);
     } finally {
       await database.drop();
     }

@@ -3,11 +3,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { agentCommand } from "../../../src/server/toolchains/agent-command";
+import { AgentConfigError } from "../../../src/agents/agent-config-error";
+import { claudeRunEnv } from "../../../src/agents/claude-code/run-env";
+import { codexRunConfig } from "../../../src/agents/codex/run-config";
+import { tomlKey, tomlString } from "../../../src/agents/codex/toml";
+import { agentDefinition } from "../../../src/agents/registry";
 import { ToolchainError } from "../../../src/server/toolchains/errors";
 import { writeHomeFilesCommand } from "../../../src/server/toolchains/home-files";
-import { agentRunConfig, claudeRunEnv, codexRunConfig } from "../../../src/server/toolchains/run-config";
-import { tomlKey, tomlString } from "../../../src/server/toolchains/toml";
 
 // Pure builders of the per-run agent configuration and command lines. What the real CLIs make of them is proven
 // in toolchains.test.ts; here, the exact shapes and every refusal.
@@ -16,6 +18,9 @@ const roots: string[] = [];
 afterAll(() => {
   for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
 });
+
+const codex = agentDefinition("codex");
+const claude = agentDefinition("claude-code");
 
 const base = {
   gatewayBaseUrl: "https://kiln.example.com/gateway/",
@@ -33,7 +38,7 @@ describe("TOML escaping", () => {
   });
 
   it("refuses text that is not valid Unicode", () => {
-    expect(() => tomlString("bad \ud800 surrogate")).toThrow(ToolchainError);
+    expect(() => tomlString("bad \ud800 surrogate")).toThrow(AgentConfigError);
   });
 
   it("quotes keys only when TOML needs it", () => {
@@ -132,17 +137,17 @@ describe("claudeRunEnv", () => {
       CLAUDE_CODE_MAX_RETRIES: "2",
       IS_SANDBOX: "1",
     });
-    expect(agentRunConfig("claude-code", base)).toEqual({ files: [], env: claudeRunEnv(base) });
-    expect(agentRunConfig("codex", base)).toEqual(codexRunConfig(base));
+    expect(claude.runConfig(base)).toEqual({ files: [], env: claudeRunEnv(base) });
+    expect(codex.runConfig(base)).toEqual(codexRunConfig(base));
   });
 });
 
-describe("agentCommand", () => {
+describe("the agents' commands", () => {
   const prompt = `--help "quoted" $(touch /tmp/pwned) \`id\` ; rm -rf /\nsecond line`;
   const common = { binPath: "/cache/bin/agent", model: "m-1", workdir: "/sandbox/work", prompt };
 
   it("builds Codex's headless command with the prompt as the last, single argument after --", () => {
-    expect(agentCommand({ agent: "codex", ...common })).toEqual({
+    expect(codex.command(common)).toEqual({
       cmd: "/cache/bin/agent",
       args: [
         "exec",
@@ -160,7 +165,7 @@ describe("agentCommand", () => {
       cwd: "/sandbox/work",
       stdin: "ignore",
     });
-    expect(agentCommand({ agent: "codex", ...common, resumeSessionId: "01a1fb33-9801-7c43" }).args).toEqual([
+    expect(codex.command({ ...common, resumeSessionId: "01a1fb33-9801-7c43" }).args).toEqual([
       "exec",
       "--json",
       "--strict-config",
@@ -178,7 +183,7 @@ describe("agentCommand", () => {
   });
 
   it("builds Claude Code's headless command, resuming by session id", () => {
-    expect(agentCommand({ agent: "claude-code", ...common, resumeSessionId: "cb8a3351-4a6d" })).toEqual({
+    expect(claude.command({ ...common, resumeSessionId: "cb8a3351-4a6d" })).toEqual({
       cmd: "/cache/bin/agent",
       args: [
         "-p",
@@ -200,13 +205,11 @@ describe("agentCommand", () => {
   });
 
   it("refuses what could pose as a flag or break the argument list", () => {
-    expect(() => agentCommand({ agent: "codex", ...common, resumeSessionId: "--last" })).toThrow(
-      /session id/,
-    );
-    expect(() => agentCommand({ agent: "codex", ...common, model: "--oss" })).toThrow(/model name/);
-    expect(() => agentCommand({ agent: "claude-code", ...common, prompt: "  " })).toThrow(/empty/);
-    expect(() => agentCommand({ agent: "claude-code", ...common, prompt: "a\u0000b" })).toThrow(/NUL/);
-    expect(() => agentCommand({ agent: "codex", ...common, workdir: "work" })).toThrow(/absolute/);
+    expect(() => codex.command({ ...common, resumeSessionId: "--last" })).toThrow(/session id/);
+    expect(() => codex.command({ ...common, model: "--oss" })).toThrow(/model name/);
+    expect(() => claude.command({ ...common, prompt: "  " })).toThrow(/empty/);
+    expect(() => claude.command({ ...common, prompt: "a\u0000b" })).toThrow(/NUL/);
+    expect(() => codex.command({ ...common, workdir: "work" })).toThrow(/absolute/);
   });
 });
 

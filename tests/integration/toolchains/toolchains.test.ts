@@ -3,6 +3,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { claudeCommand } from "../../../src/agents/claude-code/command";
+import { claudeRunEnv } from "../../../src/agents/claude-code/run-env";
+import { codexCommand } from "../../../src/agents/codex/command";
+import { codexRunConfig } from "../../../src/agents/codex/run-config";
 import { createLocalSandboxes } from "../../../src/server/integrations/sandboxes/local";
 import type {
   CommandResult,
@@ -10,11 +14,9 @@ import type {
   SandboxHandle,
 } from "../../../src/server/integrations/sandboxes/port";
 import { asProcessEnv } from "../../../src/server/process-env";
-import { agentCommand } from "../../../src/server/toolchains/agent-command";
 import { writeHomeFilesCommand } from "../../../src/server/toolchains/home-files";
 import { ensureToolchain, type Toolchain } from "../../../src/server/toolchains/install";
-import { claudeRunEnv, codexRunConfig } from "../../../src/server/toolchains/run-config";
-import { toolchains } from "../../../src/server/toolchains/versions";
+import { toolchainSpec } from "../../../src/server/toolchains/toolchain-spec";
 import { toolchainCacheRoot } from "../../helpers/toolchains";
 import { startFakeMessagesGateway, startFakeResponsesGateway, startRecordingProxy } from "./fake-gateway";
 
@@ -106,8 +108,8 @@ function filesContaining(dir: string, needles: string[]): string[] {
 describe("agent toolchains in the shared cache", () => {
   it("installs (or finds) both pinned CLIs, and each reports its version on the host", () => {
     for (const [toolchain, spec] of [
-      [codex, toolchains.codex],
-      [claude, toolchains["claude-code"]],
+      [codex, toolchainSpec("codex")],
+      [claude, toolchainSpec("claude-code")],
     ] as const) {
       expect(toolchain.version).toBe(spec.version);
       expect(toolchain.dir).toBe(path.join(fs.realpathSync(cacheRoot), `${spec.agent}-${spec.version}`));
@@ -131,10 +133,10 @@ describe("agent toolchains in the shared cache", () => {
   it("runs both CLIs inside a local sandbox through read-only binds of a hidden cache", async () => {
     const codexVersion = await run(sandbox, codex.binPath, ["--version"]);
     expect(codexVersion).toMatchObject({ exitCode: 0 });
-    expect(codexVersion.stdout).toContain(`codex-cli ${toolchains.codex.version}`);
+    expect(codexVersion.stdout).toContain(`codex-cli ${toolchainSpec("codex").version}`);
     const claudeVersion = await run(sandbox, claude.binPath, ["--version"]);
     expect(claudeVersion).toMatchObject({ exitCode: 0 });
-    expect(claudeVersion.stdout).toContain(`${toolchains["claude-code"].version} (Claude Code)`);
+    expect(claudeVersion.stdout).toContain(`${toolchainSpec("claude-code").version} (Claude Code)`);
   });
 
   it("hides the rest of the cache and refuses writes into the toolchains", async () => {
@@ -243,8 +245,7 @@ describe("headless agent runs against a fake gateway, inside the sandbox", () =>
         HTTP_PROXY: proxy.url,
         NO_PROXY: "127.0.0.1,localhost",
       };
-      const first = agentCommand({
-        agent: "codex",
+      const first = codexCommand({
         binPath: codex.binPath,
         prompt: "--make a proof file",
         model,
@@ -276,8 +277,7 @@ describe("headless agent runs against a fake gateway, inside the sandbox", () =>
       for (const canary of Object.values(canaries)) expect(toolResult).not.toContain(canary);
 
       const before = gateway.requests.length;
-      const next = agentCommand({
-        agent: "codex",
+      const next = codexCommand({
         binPath: codex.binPath,
         prompt: "and now the second prompt",
         model,
@@ -311,8 +311,7 @@ describe("headless agent runs against a fake gateway, inside the sandbox", () =>
         HTTP_PROXY: proxy.url,
         NO_PROXY: "127.0.0.1,localhost",
       };
-      const first = agentCommand({
-        agent: "claude-code",
+      const first = claudeCommand({
         binPath: claude.binPath,
         prompt: "--make a proof file",
         model,
@@ -341,8 +340,7 @@ describe("headless agent runs against a fake gateway, inside the sandbox", () =>
       for (const canary of Object.values(canaries)) expect(toolResult).not.toContain(canary);
 
       const before = gateway.requests.length;
-      const next = agentCommand({
-        agent: "claude-code",
+      const next = claudeCommand({
         binPath: claude.binPath,
         prompt: "and now the second prompt",
         model,
@@ -395,8 +393,7 @@ describe("headless agent runs against a fake gateway, inside the sandbox", () =>
     const codexConfig = codexRunConfig({ gatewayBaseUrl: closed.url, model, runToken, home });
     expect(await sandbox.run(writeHomeFilesCommand(codexConfig.files))).toMatchObject({ exitCode: 0 });
     const started = Date.now();
-    const codexRun = agentCommand({
-      agent: "codex",
+    const codexRun = codexCommand({
       binPath: codex.binPath,
       prompt: "hi",
       model,
@@ -406,8 +403,7 @@ describe("headless agent runs against a fake gateway, inside the sandbox", () =>
     expect(codexResult.exitCode).not.toBe(0);
     expect(jsonLines(codexResult.stdout).map((event) => event.type)).toContain("turn.failed");
 
-    const claudeRun = agentCommand({
-      agent: "claude-code",
+    const claudeRun = claudeCommand({
       binPath: claude.binPath,
       prompt: "hi",
       model: "claude-sonnet-4-5",

@@ -4,7 +4,7 @@ import { LoginForm } from "@/components/auth/login-form";
 import { KilnMark } from "@/components/layout/kiln-mark";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { safeReturnPath } from "@/lib/safe-return-path";
-import { getCurrentOperator } from "@/server/auth/current-user";
+import { getCurrentOperator } from "@/server/entry/current-user";
 
 export const metadata: Metadata = { title: "Sign in" };
 

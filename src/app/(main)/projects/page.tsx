@@ -1,28 +1,33 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { agentDefinition, agentKinds, defaultAgentKind, findAgentDefinition } from "@/agents/registry";
 import { NewProjectDialog } from "@/components/projects/new-project-dialog";
-import { NewProjectForm } from "@/components/projects/new-project-form";
+import { type AgentChoices, NewProjectForm } from "@/components/projects/new-project-form";
 import { StatusBadge } from "@/components/projects/status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { timeAgo } from "@/lib/format";
-import { requireOperatorOrRedirect } from "@/server/auth/current-user";
-import { getDb } from "@/server/context";
+import { requireOperatorOrRedirect } from "@/server/entry/current-user";
+import { providerAvailability } from "@/server/operations/provider-availability";
+import { getPlatform } from "@/server/platform/get-platform";
 import { listProjects } from "@/server/projects/project-queries";
-import { providerAvailability } from "@/server/projects/start-project";
 
 export const metadata: Metadata = { title: "Projects" };
 
-const agentNames: Record<string, string> = { codex: "Codex", "claude-code": "Claude Code" };
+const agentChoices: AgentChoices = {
+  options: agentKinds.map((kind) => ({ kind, label: agentDefinition(kind).pickerLabel })),
+  initial: defaultAgentKind,
+};
 
 const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 const usd = new Intl.NumberFormat("en", { style: "currency", currency: "USD", maximumFractionDigits: 2 });
 
 export default async function ProjectsPage() {
   const operator = await requireOperatorOrRedirect("/projects");
-  const db = await getDb();
+  const platform = await getPlatform();
+  const { db } = platform;
   const [projects, availability] = await Promise.all([
     listProjects(db, operator.id),
-    providerAvailability(db, operator.id),
+    providerAvailability(platform, operator.id),
   ]);
   const now = Date.now();
 
@@ -40,7 +45,7 @@ export default async function ProjectsPage() {
         </div>
         <Card>
           <CardContent>
-            <NewProjectForm size="hero" availability={availability} />
+            <NewProjectForm size="hero" availability={availability} agents={agentChoices} />
           </CardContent>
         </Card>
       </section>
@@ -58,7 +63,7 @@ export default async function ProjectsPage() {
             {projects.length} project{projects.length === 1 ? "" : "s"}
           </p>
         </div>
-        <NewProjectDialog availability={availability} />
+        <NewProjectDialog availability={availability} agents={agentChoices} />
       </div>
       <ul className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
         {projects.map((project) => (
@@ -89,7 +94,7 @@ export default async function ProjectsPage() {
                     <StatusBadge status={project.status} />
                   </div>
                   <CardDescription>
-                    {agentNames[project.agent] ?? project.agent} · {project.taskCount} task
+                    {findAgentDefinition(project.agent)?.label ?? project.agent} · {project.taskCount} task
                     {project.taskCount === 1 ? "" : "s"}
                   </CardDescription>
                 </CardHeader>

@@ -3,17 +3,18 @@ import { ApiTokensPanel } from "@/components/settings/api-tokens-panel";
 import { CredentialCard } from "@/components/settings/credential-card";
 import { timeAgo } from "@/lib/format";
 import { listApiTokens } from "@/server/auth/api-tokens";
-import { requireOperatorOrRedirect } from "@/server/auth/current-user";
-import { getCredentialContext, getDb } from "@/server/context";
 import { listCredentialStatuses } from "@/server/credentials/credential-store";
+import { requireOperatorOrRedirect } from "@/server/entry/current-user";
+import { getPlatform } from "@/server/platform/get-platform";
 
 export const metadata: Metadata = { title: "Settings" };
 
 export default async function SettingsPage() {
   const operator = await requireOperatorOrRedirect("/settings");
-  const db = await getDb();
+  const platform = await getPlatform();
+  const { db } = platform;
   const [credentials, tokens] = await Promise.all([
-    listCredentialStatuses(db, getCredentialContext(), operator.id),
+    listCredentialStatuses(db, platform.credentials, operator.id),
     listApiTokens(db, operator.id),
   ]);
   const now = Date.now();

@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { LibsqlDialect } from "@libsql/kysely-libsql";
+import { Kysely } from "kysely";
 import { z } from "zod";
 import { ProviderError } from "../provider-error";
+import { type InspectedSchema, inspectOpenedBranch } from "./inspect-branch";
 import { copyDatabase, fileUrl, isMissing, removeDatabase, withDirectoryLock } from "./libsql-files";
 import type { BranchConnection, CreateBranchInput, DatabaseBranches, DbBranch, DbRoot } from "./port";
 import { assertName, mainBranchName, mainBranchRefused, namePattern, pointInTimeUnsupported } from "./shared";
@@ -241,6 +244,27 @@ export function createLibsqlDatabaseBranches(options: LibsqlDatabaseBranchesOpti
           await removeDatabase(branchFile(dir, branchId));
         });
       }),
+
+    async inspectBranch(connection, inspectOptions) {
+      const { databaseUrl } = connection;
+      if (!databaseUrl.startsWith("file:")) {
+        throw new ProviderError("libsql", "invalid", "The branch's database URL is not a libSQL file: URL.");
+      }
+      // Connecting to a file that is gone would recreate it empty.
+      const file = databaseUrl.slice("file:".length).split("?")[0] ?? "";
+      if (!(await exists(file))) {
+        throw new ProviderError(
+          "libsql",
+          "not_found",
+          "its file is missing on the server (was the data directory moved?)",
+        );
+      }
+      // `timeout` is SQLite's busy timeout: a read that meets the app's write lock waits this long, then fails.
+      const kdb = new Kysely<InspectedSchema>({
+        dialect: new LibsqlDialect({ url: databaseUrl, timeout: 5_000 }),
+      });
+      return inspectOpenedBranch("libsql", kdb, [], inspectOptions);
+    },
   };
 }
 

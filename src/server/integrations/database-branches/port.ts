@@ -38,6 +38,19 @@ export type CreateBranchInput = {
   atTime?: Date;
 };
 
+/** What a branch holds, as the DATABASE tab shows it. */
+export type BranchInspection = {
+  /** The app's tables (views and Kysely's migration bookkeeping left out), by name; columns in table order. */
+  tables: Array<{ name: string; columns: Array<{ name: string; type: string; nullable: boolean }> }>;
+  /** Rows of the app's `kysely_migration` table, oldest first; empty when the app never migrated. */
+  migrations: Array<{ name: string; appliedAt: string }>;
+};
+
+export type InspectBranchOptions = {
+  /** Bound on the whole read (connect, introspect, read the migrations). Default 20 s. */
+  timeoutMs?: number;
+};
+
 export interface DatabaseBranches {
   readonly kind: DatabaseBranchesKind;
   readonly supportsPointInTime: boolean;
@@ -58,4 +71,10 @@ export interface DatabaseBranches {
   /** Throws the branch's changes away: it becomes a fresh copy of its parent again. */
   resetBranch(root: DbRoot, branchId: string): Promise<void>;
   deleteBranch(root: DbRoot, branchId: string): Promise<void>;
+  /**
+   * Reads a branch's tables and applied migrations with the connection this adapter issued for it (the app's own
+   * credentials: nothing is rotated or written). A branch that is gone is "not_found"; one that does not answer
+   * within the bound is "timeout"; an unreachable one "unavailable". Messages never hold the connection's secrets.
+   */
+  inspectBranch(connection: BranchConnection, options?: InspectBranchOptions): Promise<BranchInspection>;
 }

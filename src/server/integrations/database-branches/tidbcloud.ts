@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ProviderError } from "../provider-error";
 import { createTiDBCloudClient, type TiDBCloudClient } from "../tidbcloud/client";
+import { inspectOpenedBranch, openMysqlBranch, secretsOfUrl } from "./inspect-branch";
 import type { BranchConnection, BranchState, DatabaseBranches, DbBranch, DbRoot } from "./port";
 import { assertName, generatePassword, mainBranchName, mainBranchRefused } from "./shared";
 
@@ -11,7 +12,8 @@ import { assertName, generatePassword, mainBranchName, mainBranchRefused } from 
  *   `<cluster userPrefix>.root`). Other branches are TiDB branches (copy-on-write, optionally at a point in time
  *   via `parentTimestamp`), each with its own endpoint and `<branch userPrefix>.root` user.
  * - The app connects to the database `test` by default: every TiDB Cloud cluster has it and branches inherit
- *   it, so no SQL connection from the platform is needed (which this adapter never opens). Configurable.
+ *   it, so managing branches needs no SQL connection; only `inspectBranch` opens one, with the app's own URL.
+ *   Configurable.
  * - Passwords are generated here (never logged, never read back): `rootPassword` on create; `connect` replaces
  *   them with `PUT /clusters/{id}/password` (the cluster) or `PATCH /clusters/{id}/branches/{branchId}/sqlUsers/
  *   {userPrefix}.root` (a branch).
@@ -444,6 +446,19 @@ export function createTiDBCloudDatabaseBranches(options: TiDBCloudDatabaseBranch
         schema: anything,
         what: "delete the branch",
       });
+    },
+
+    async inspectBranch(connection, inspectOptions) {
+      if (!connection.databaseUrl.startsWith("mysql://")) {
+        throw new ProviderError("tidbcloud", "invalid", "The branch's database URL is not a mysql:// URL.");
+      }
+      const secrets = [options.privateKey, ...secretsOfUrl(connection.databaseUrl)];
+      return inspectOpenedBranch(
+        "tidbcloud",
+        openMysqlBranch(connection.databaseUrl),
+        secrets,
+        inspectOptions,
+      );
     },
   };
 }

@@ -5,16 +5,25 @@ import { z } from "zod";
 import { ProviderError } from "../provider-error";
 import type { Sandboxes, SandboxHandle } from "../sandboxes/port";
 import { errorLinesOf } from "./build-output";
+import { stageCommit } from "./local-staging";
 import type { Deployer, DeployInput, Deployment } from "./port";
 
 // The local Deployer: a revision's files built and served (`npm run build`, then `npm run start` with PORT) in a
 // local sandbox of their own, on a port of their own. State is one JSON file per deployment so `getDeployment`
-// answers after a platform restart; the build itself runs in this process.
+// answers after a platform restart; the build itself runs in this process. A commit is deployed from its files,
+// staged under `stagingRoot` until its build is over (see local-staging.ts).
 
 export type LocalDeployerOptions = {
   /** Where deployment records live, e.g. `<dataDir>/deployments`. */
   root: string;
   sandboxes: Sandboxes;
+  /** Where deployCommit stages a commit's files: on the warm dependencies' filesystem. Default `<root>/staging`. */
+  stagingRoot?: string;
+  /**
+   * The template's installed dependencies (a directory with its package-lock.json and node_modules), hard-linked
+   * into a staged commit whose lockfile is the same; without it, such a build runs `npm ci`.
+   */
+  warmDependencies?: () => Promise<string>;
   /** Bound on `npm run build`. Default 10 minutes. */
   buildTimeoutMs?: number;
   /** Bound on the server answering after `npm run start`. Default 60 s. */
@@ -173,7 +182,7 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
       const server = await sandbox.runDetached({
         cmd: "npm",
         args: ["run", "start"],
-        env: { ...input.env, PORT: String(port), HOSTNAME: "127.0.0.1", NODE_ENV: "production" },
+        env: { ...input.env, PORT: String(port), HOSTNAME: sandbox.listenHost, NODE_ENV: "production" },
       });
       let exited: number | null = null;
       void server.wait().then(({ exitCode }) => {
@@ -226,38 +235,71 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
     return record;
   }
 
+  /** Starts the build in the background; `afterBuild` runs once the build is over, whatever its outcome. */
+  async function start(input: DeployInput, afterBuild?: () => Promise<void>): Promise<Deployment> {
+    if (input.source.kind !== "directory") {
+      throw new ProviderError(
+        "local-deploy",
+        "invalid",
+        "The local deployer deploys a directory of files, not a git source.",
+      );
+    }
+    const record: DeploymentRecord = {
+      id: `ldp_${randomBytes(10).toString("hex")}`,
+      name: input.name,
+      state: "building",
+      url: null,
+      errorMessage: null,
+      errors: [],
+      sandboxId: null,
+      createdAt: Date.now(),
+    };
+    await save(record);
+    const source = input.source;
+    // `settled` never rejects: an unexpected failure is already recorded on the deployment and is logged here.
+    const settled = build(record, { ...input, source })
+      .finally(() => afterBuild?.())
+      .then(
+        () => undefined,
+        (error: unknown) => console.error(`[kiln] local deploy ${record.id}:`, error),
+      )
+      .finally(() => running.delete(record.id));
+    running.set(record.id, settled);
+    return toDeployment(record);
+  }
+
+  async function remove(id: string): Promise<void> {
+    const record = await load(id);
+    if (!record) return;
+    await save({ ...record, state: "canceled" });
+    if (record.sandboxId) await (await options.sandboxes.get(record.sandboxId))?.stop();
+    await running.get(id);
+    const latest = await load(id);
+    if (latest?.sandboxId && latest.sandboxId !== record.sandboxId)
+      await (await options.sandboxes.get(latest.sandboxId))?.stop();
+    await fs.rm(fileOf(id), { force: true });
+  }
+
   return {
     kind: "local",
+    vendor: "local-deploy",
 
-    async deploy(input) {
-      if (input.source.kind !== "directory") {
-        throw new ProviderError(
-          "local-deploy",
-          "invalid",
-          "The local deployer deploys a directory of files, not a git source.",
-        );
+    deploy: (input) => start(input),
+
+    async deployCommit({ commit, ...input }) {
+      const dir = await stageCommit({
+        commit,
+        stagingRoot: options.stagingRoot ?? path.join(options.root, "staging"),
+        warmDependencies: options.warmDependencies,
+        label: input.name,
+      });
+      const removeStaged = () => fs.rm(dir, { recursive: true, force: true });
+      try {
+        return await start({ ...input, source: { kind: "directory", path: dir } }, removeStaged);
+      } catch (error) {
+        await removeStaged();
+        throw error;
       }
-      const record: DeploymentRecord = {
-        id: `ldp_${randomBytes(10).toString("hex")}`,
-        name: input.name,
-        state: "building",
-        url: null,
-        errorMessage: null,
-        errors: [],
-        sandboxId: null,
-        createdAt: Date.now(),
-      };
-      await save(record);
-      const source = input.source;
-      // `settled` never rejects: an unexpected failure is already recorded on the deployment and is logged here.
-      const settled = build(record, { ...input, source })
-        .then(
-          () => undefined,
-          (error: unknown) => console.error(`[kiln] local deploy ${record.id}:`, error),
-        )
-        .finally(() => running.delete(record.id));
-      running.set(record.id, settled);
-      return toDeployment(record);
     },
 
     async getDeployment(id) {
@@ -289,16 +331,11 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
       return record.errors;
     },
 
-    async remove(id) {
-      const record = await load(id);
-      if (!record) return;
-      await save({ ...record, state: "canceled" });
-      if (record.sandboxId) await (await options.sandboxes.get(record.sandboxId))?.stop();
-      await running.get(id);
-      const latest = await load(id);
-      if (latest?.sandboxId && latest.sandboxId !== record.sandboxId)
-        await (await options.sandboxes.get(latest.sandboxId))?.stop();
-      await fs.rm(fileOf(id), { force: true });
+    remove,
+
+    async retireReplaced(id) {
+      await remove(id);
+      return true;
     },
   };
 }

@@ -1,3 +1,6 @@
+import type { RepoRef } from "../git-host/port";
+import type { Vendor } from "../provider-error";
+
 /** Deployer: a revision's commit, built and served with its own environment. */
 
 export type DeployerKind = "vercel" | "local";
@@ -28,9 +31,29 @@ export type DeployInput = {
   tcpEndpoints?: Array<{ host: string; port: number }>;
 };
 
+/** A pushed commit to deploy. */
+export type CommitToDeploy = {
+  repo: RepoRef;
+  /** The git branch holding the commit. */
+  branch: string;
+  sha: string;
+  /** Writes the commit's files into `destDir` (empty or missing), from the project's git host. */
+  exportFiles(destDir: string): Promise<void>;
+};
+
+export type DeployCommitInput = Omit<DeployInput, "source"> & { commit: CommitToDeploy };
+
 export interface Deployer {
   readonly kind: DeployerKind;
+  /** The vendor its errors (and the deploy step's, for a deployment that failed) name. */
+  readonly vendor: Vendor;
   deploy(input: DeployInput): Promise<Deployment>;
+  /**
+   * Deploys a pushed commit, staged the way this adapter builds: Vercel builds it from its GitHub repository (a
+   * commit elsewhere is "invalid"); the local deployer builds the commit's files (`exportFiles`) and removes them
+   * once its build is over.
+   */
+  deployCommit(input: DeployCommitInput): Promise<Deployment>;
   getDeployment(id: string): Promise<Deployment | null>;
   /** Waits (bounded) for ready or error. */
   waitForDeployment(id: string, options?: { timeoutMs?: number }): Promise<Deployment>;
@@ -38,4 +61,10 @@ export interface Deployer {
   buildErrors(id: string): Promise<string[]>;
   /** Stops serving; idempotent. */
   remove(id: string): Promise<void>;
+  /**
+   * A newer deployment of the same line of work is ready: retires deployment `id` where this adapter does, and says
+   * whether it did. Local deployments are each a server of their own, so they are removed; Vercel's stay
+   * (immutable, and cheap to keep).
+   */
+  retireReplaced(id: string): Promise<boolean>;
 }

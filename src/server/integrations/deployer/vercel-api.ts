@@ -37,6 +37,8 @@ export type VercelRequest<T> = {
   secrets?: string[];
 };
 
+export type VercelAnswer = { status: number; headers: Headers; text: string };
+
 const maxAttempts = 3;
 const baseBackoffMs = 250;
 // Waiting longer inside one call would hold a pipeline step hostage; the caller gets retryAfterMs instead.
@@ -86,7 +88,7 @@ export class VercelApi {
   private fail(
     kind: ProviderErrorKind,
     message: string,
-    request: VercelRequest<unknown>,
+    request: Pick<VercelRequest<unknown>, "secrets">,
     extra: { status?: number; retryAfterMs?: number; cause?: unknown } = {},
   ): ProviderError {
     const secrets = [this.options.token, ...(this.options.secrets ?? []), ...(request.secrets ?? [])];
@@ -145,14 +147,15 @@ export class VercelApi {
     }
   }
 
-  private async once<T>(request: VercelRequest<T>): Promise<T | null> {
+  /**
+   * One request, its answer whatever the status: Kiln's credential check reads refusals itself. Only a request
+   * that got no answer (network, timeout) throws.
+   */
+  async send(request: Omit<VercelRequest<unknown>, "parse" | "idempotent">): Promise<VercelAnswer> {
     const { apiUrl, token, teamId, timeoutMs } = this.options;
     const url = new URL(`${apiUrl.replace(/\/+$/, "")}${request.path}`);
     if (teamId) url.searchParams.set("teamId", teamId);
     for (const [name, value] of Object.entries(request.query ?? {})) url.searchParams.set(name, value);
-    let status: number;
-    let headers: Headers;
-    let text: string;
     try {
       const response = await this.options.fetch(url, {
         method: request.method,
@@ -164,9 +167,7 @@ export class VercelApi {
         // Covers the body read too.
         signal: AbortSignal.timeout(timeoutMs),
       });
-      status = response.status;
-      headers = response.headers;
-      text = await response.text();
+      return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
       if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
         throw this.fail(
@@ -186,6 +187,10 @@ export class VercelApi {
         { cause: error },
       );
     }
+  }
+
+  private async once<T>(request: VercelRequest<T>): Promise<T | null> {
+    const { status, headers, text } = await this.send(request);
     if (status === 404 && request.nullOn404) return null;
     if (status < 200 || status >= 300) throw this.statusError(status, headers, text, request);
     try {

@@ -141,34 +141,51 @@ export function createVercelDeployer(options: VercelDeployerOptions): Deployer {
     }
   }
 
+  async function deploy(input: DeployInput): Promise<Deployment> {
+    const gitSource = gitSourceOf(input);
+    const env = checkedEnv(input.env);
+    const created = await api.call({
+      method: "POST",
+      path: "/v13/deployments",
+      // forceNew: a redeploy of the same commit with a new environment must build again, not reuse a match.
+      query: { forceNew: "1", skipAutoDetectionConfirmation: "1" },
+      body: {
+        name: deploymentName(input.name),
+        project: options.projectId,
+        gitSource,
+        env,
+        build: { env },
+        meta: { kilnName: input.name.slice(0, 256) },
+      },
+      action: `creating a deployment of ${gitSource.org}/${gitSource.repo}@${gitSource.sha.slice(0, 7)}`,
+      parse: parseDeployment,
+      idempotent: false,
+      notFoundHint: `Check the project id ${options.projectId} and that the repository is connected to Vercel.`,
+      secrets: Object.values(input.env),
+    });
+    if (!created)
+      throw new ProviderError("vercel", "internal", "Vercel answered the deployment create with nothing.");
+    return toDeployment(created);
+  }
+
   return {
     kind: "vercel",
+    vendor: "vercel",
 
-    async deploy(input) {
-      const gitSource = gitSourceOf(input);
-      const env = checkedEnv(input.env);
-      const created = await api.call({
-        method: "POST",
-        path: "/v13/deployments",
-        // forceNew: a redeploy of the same commit with a new environment must build again, not reuse a match.
-        query: { forceNew: "1", skipAutoDetectionConfirmation: "1" },
-        body: {
-          name: deploymentName(input.name),
-          project: options.projectId,
-          gitSource,
-          env,
-          build: { env },
-          meta: { kilnName: input.name.slice(0, 256) },
-        },
-        action: `creating a deployment of ${gitSource.org}/${gitSource.repo}@${gitSource.sha.slice(0, 7)}`,
-        parse: parseDeployment,
-        idempotent: false,
-        notFoundHint: `Check the project id ${options.projectId} and that the repository is connected to Vercel.`,
-        secrets: Object.values(input.env),
+    deploy,
+
+    async deployCommit({ commit, ...input }) {
+      if (commit.repo.host !== "github") {
+        throw new ProviderError(
+          "vercel",
+          "invalid",
+          "Vercel deploys build from GitHub, but this project's code is in a local repository: choose GitHub for its code or the local deployer.",
+        );
+      }
+      return deploy({
+        ...input,
+        source: { kind: "git", repoFullName: commit.repo.fullName, ref: commit.branch, sha: commit.sha },
       });
-      if (!created)
-        throw new ProviderError("vercel", "internal", "Vercel answered the deployment create with nothing.");
-      return toDeployment(created);
     },
 
     getDeployment,
@@ -236,5 +253,8 @@ export function createVercelDeployer(options: VercelDeployerOptions): Deployer {
         nullOn404: true,
       });
     },
+
+    // Vercel deployments are immutable and cheap to keep: a newer one replaces none of them.
+    retireReplaced: async () => false,
   };
 }

@@ -158,7 +158,12 @@ export function createGitHubApi(options: GitHubApiOptions): GitHubApi {
       if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 200 * 4 ** (attempt - 2)));
       const outcome = await sendOnce(route, params, call);
       if (outcome.ok) return outcome;
-      if (outcome.status !== undefined && handled.includes(outcome.status))
+      // A rate limit is never the caller's refusal to handle: a 403 may be either, and only the headers tell.
+      if (
+        outcome.status !== undefined &&
+        handled.includes(outcome.status) &&
+        outcome.error.kind !== "rate_limited"
+      )
         return { ok: false, status: outcome.status, message: outcome.message };
       lastError = outcome.error;
       if (!call.idempotent || !isTransient(outcome.error.kind)) break;

@@ -654,6 +654,7 @@ export function createGitHubGitHost(options: GitHubGitHostOptions): GitHost {
 
   return {
     kind: "github",
+    ownsRepos: false,
     createRepo,
     deleteRepo,
     listBranches,

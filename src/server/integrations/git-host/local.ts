@@ -314,6 +314,7 @@ export function createLocalGitHost(options: LocalGitHostOptions): GitHost {
 
   return {
     kind: "local",
+    ownsRepos: true,
     createRepo,
     deleteRepo,
     listBranches,

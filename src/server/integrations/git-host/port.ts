@@ -45,6 +45,11 @@ export type CommitTreeInput = Omit<CommitFromBundleInput, "bundlePath"> & {
 
 export interface GitHost {
   readonly kind: GitHostKind;
+  /**
+   * Whether deleting a project deletes its repository: a local one is Kiln's own, a GitHub one belongs to the
+   * operator and stays.
+   */
+  readonly ownsRepos: boolean;
   /** Creates the repository with the template as its first commit on `defaultBranch`; returns it and that sha. */
   createRepo(input: CreateRepoInput): Promise<{ repo: RepoRef; initialSha: string }>;
   deleteRepo(repo: RepoRef): Promise<void>;

@@ -60,6 +60,7 @@ const maxTimerDelay = 2 ** 31 - 1;
 
 export class LocalSandbox implements SandboxHandle {
   readonly kind = "local" as const;
+  readonly listenHost = "127.0.0.1";
   readonly id: string;
   readonly workdir: string;
   private readonly processes = new Set<SandboxProcess>();

@@ -70,6 +70,11 @@ export interface SandboxHandle {
   readFile(path: string): Promise<Buffer | null>;
   /** The port a process must bind to serve declared port `port` (local sandboxes remap; Vercel does not). */
   listenPort(port: number): number;
+  /**
+   * The address a serving process binds (a preview, a deployment): loopback in a local sandbox, which Kiln's front
+   * reaches on this host; every interface in a Vercel sandbox, whose router reaches it from outside.
+   */
+  readonly listenHost: string;
   /** Where the platform (and a browser) reaches declared port `port`. */
   url(port: number): string;
   /**

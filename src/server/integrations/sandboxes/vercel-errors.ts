@@ -70,7 +70,7 @@ export function vercelSandboxError(
       status,
       retryAfterMs: retryAfterMs(error.response.headers.get("retry-after")),
       hint: snapshotGone
-        ? "The snapshot expired or was deleted; build it again (ensureVercelTemplateSnapshot does)."
+        ? "The snapshot expired or was deleted; build it again from a fresh sandbox."
         : undefined,
     });
   }

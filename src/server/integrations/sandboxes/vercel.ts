@@ -30,8 +30,8 @@ const execFileAsync = promisify(execFile);
  * through the current *session* rather than the Sandbox object: Sandbox methods silently start a new session
  * when the old one stopped, which for a non-persistent sandbox is an empty VM; a stopped sandbox must read as
  * stopped. Sandboxes are created non-persistent: Kiln rebuilds each revision's sandbox from git and keeps agent
- * sessions in blob storage. Explicit snapshots (`snapshot()`, then `source: {kind: "snapshot"}`) are what a warm
- * start uses: the installed template and agent CLIs, made once per version (see vercel-template-snapshot.ts).
+ * sessions in blob storage. Explicit snapshots (`snapshot()`, then `source: {kind: "snapshot"}`) save a whole
+ * sandbox to start others from; provisioning does not use them yet.
  *
  * The SDK has no base-URL option; `fetch` is its seam (tests point it at a local fake). It reads one thing from
  * the platform's environment by itself: VERCEL_SANDBOX_TELEMETRY_DISABLED / VERCEL_TELEMETRY_DISABLED turn off
@@ -253,6 +253,7 @@ async function call<T>(
 
 class VercelSandbox implements SandboxHandle {
   readonly kind = "vercel" as const;
+  readonly listenHost = "0.0.0.0";
   readonly id: string;
   readonly workdir: string;
   private readonly session: Session;

@@ -1,5 +1,3 @@
-import fs from "node:fs/promises";
-import path from "node:path";
 import type { Database } from "@/server/db/connection";
 import {
   findDbBranch,
@@ -10,28 +8,23 @@ import {
   updateRevisionRow,
 } from "@/server/db/queries/pipeline";
 import type { Project, Revision } from "@/server/db/schema";
-import type { DeployInput } from "@/server/integrations/deployer/port";
+import {
+  decryptBranchConnection,
+  tcpEndpointsOf,
+} from "@/server/integrations/database-branches/branch-connection";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import { ProviderError } from "@/server/integrations/provider-error";
 import type { Providers } from "@/server/integrations/registry";
-import { linkTree } from "@/server/integrations/sandboxes/local-files";
 import { repoRefOf } from "@/server/projects/project-resources";
-import { ensureTemplateCache } from "@/server/templates/template-cache";
-import { decryptBranchConnection, tcpEndpointsOf } from "./provision";
 
 // Deploy: a finished checkpoint's commit, built and served by the project's Deployer with the checkpoint's own
-// database branch. Vercel builds the pushed commit from GitHub; the local deployer gets the commit's files, with the
-// warm template's node_modules hard-linked in when the lockfile is the template's (else it runs `npm ci`). Only the
-// newest local deployment of a task keeps running: each one is a server of its own.
+// database branch. How the commit reaches the build is the Deployer's business (deployer/port.ts), and so is which
+// older deployments of the task a new one retires.
 
 export type DeployContext = {
   db: Database;
   key: Buffer;
   providers: Providers;
-  templateDir: string;
-  templateCacheRoot: string;
-  /** Where local deploy sources are staged: on the template cache's filesystem, so hard links work. */
-  stagingRoot: string;
   /** Bound on the deployment becoming ready. Default 15 minutes. */
   deployTimeoutMs?: number;
   /** Called while the deployment builds, so the reconciler sees the run is alive. */
@@ -54,63 +47,14 @@ async function databaseUrlOf(
   return { url: connection.databaseUrl, hostPaths: connection.hostPaths };
 }
 
-async function readIfExists(file: string): Promise<Buffer | null> {
-  try {
-    return await fs.readFile(file);
-  } catch (error) {
-    if (error instanceof Error && "code" in error && error.code === "ENOENT") return null;
-    throw error;
-  }
-}
-
-async function sameFile(a: string, b: string): Promise<boolean> {
-  const [left, right] = await Promise.all([readIfExists(a), readIfExists(b)]);
-  return left !== null && right !== null && left.equals(right);
-}
-
-/** The commit's files in a directory of their own, with installed dependencies when the template's fit. */
-async function stageSource(
+/** The task's older deployments the Deployer retires once a newer one is ready stop being its deploy. */
+async function retireReplacedDeployments(
   ctx: DeployContext,
-  repo: RepoRef,
-  sha: string,
+  taskId: string,
   revisionId: string,
-): Promise<string> {
-  await fs.mkdir(ctx.stagingRoot, { recursive: true });
-  const dir = await fs.mkdtemp(path.join(ctx.stagingRoot, `${revisionId}-`));
-  await ctx.providers.git.exportTree(repo, sha, dir);
-  const cache = await ensureTemplateCache({ templateDir: ctx.templateDir, cacheRoot: ctx.templateCacheRoot });
-  if (await sameFile(path.join(dir, "package-lock.json"), path.join(cache.dir, "package-lock.json"))) {
-    await linkTree(path.join(cache.dir, "node_modules"), path.join(dir, "node_modules"));
-  }
-  return dir;
-}
-
-function sourceFor(
-  ctx: DeployContext,
-  repo: RepoRef,
-  branch: string,
-  sha: string,
-  staged: string | null,
-): DeployInput["source"] {
-  if (ctx.providers.deployer.kind === "local") {
-    if (!staged) throw new Error("a local deploy needs its staged source");
-    return { kind: "directory", path: staged };
-  }
-  if (repo.host !== "github") {
-    throw new ProviderError(
-      "vercel",
-      "invalid",
-      "Vercel deploys build from GitHub, but this project's code is in a local repository: choose GitHub for its code or the local deployer.",
-    );
-  }
-  return { kind: "git", repoFullName: repo.fullName, ref: branch, sha };
-}
-
-/** Local deployments a newer one replaces are stopped; Vercel's stay (immutable, and cheap to keep). */
-async function retireOlderDeployments(ctx: DeployContext, taskId: string, revisionId: string): Promise<void> {
-  if (ctx.providers.deployer.kind !== "local") return;
+): Promise<void> {
   for (const older of await findDeployedRevisions(ctx.db, taskId, revisionId)) {
-    if (older.deployment_id) await ctx.providers.deployer.remove(older.deployment_id);
+    if (!older.deployment_id || !(await ctx.providers.deployer.retireReplaced(older.deployment_id))) continue;
     await updateRevisionRow(ctx.db, older.id, {
       deployment_id: null,
       deploy_url: null,
@@ -137,36 +81,38 @@ export async function deployRevision(ctx: DeployContext, revisionId: string): Pr
     getTaskById(ctx.db, revision.task_id),
   ]);
   const repo = projectRepo(project);
+  const sha = revision.commit_sha;
   const database = await databaseUrlOf(ctx, revision);
-  const staged =
-    ctx.providers.deployer.kind === "local"
-      ? await stageSource(ctx, repo, revision.commit_sha, revision.id)
-      : null;
+  const { deployer } = ctx.providers;
   const alive = setInterval(() => void ctx.onAlive?.(), 20_000);
   try {
-    const started = await ctx.providers.deployer.deploy({
+    const started = await deployer.deployCommit({
       name: `${project.slug}-r${revision.ordinal}`,
-      source: sourceFor(ctx, repo, task.branch, revision.commit_sha, staged),
+      commit: {
+        repo,
+        branch: task.branch,
+        sha,
+        exportFiles: (destDir) => ctx.providers.git.exportTree(repo, sha, destDir),
+      },
       env: { DATABASE_URL: database.url },
       hostPaths: database.hostPaths,
       tcpEndpoints: tcpEndpointsOf(database.url),
     });
     await updateRevisionRow(ctx.db, revision.id, { deployment_id: started.id, updated_at: Date.now() });
-    const done = await ctx.providers.deployer.waitForDeployment(started.id, {
+    const done = await deployer.waitForDeployment(started.id, {
       timeoutMs: ctx.deployTimeoutMs ?? 15 * 60_000,
     });
     if (done.state !== "ready" || !done.url) {
       throw new ProviderError(
-        ctx.providers.deployer.kind === "local" ? "local-deploy" : "vercel",
+        deployer.vendor,
         "invalid",
         `The deploy failed: ${done.errorMessage ?? `it ended ${done.state}`}`,
       );
     }
     await updateRevisionRow(ctx.db, revision.id, { deploy_url: done.url, updated_at: Date.now() });
-    await retireOlderDeployments(ctx, task.id, revision.id);
+    await retireReplacedDeployments(ctx, task.id, revision.id);
     return done.url;
   } finally {
     clearInterval(alive);
-    if (staged) await fs.rm(staged, { recursive: true, force: true });
   }
 }

@@ -2,8 +2,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { z } from "zod";
-import { decryptSecret, encryptSecret } from "@/server/crypto/encryption";
+import { storedAgentKind } from "@/agents/registry";
 import type { Database } from "@/server/db/connection";
 import {
   findDbBranch,
@@ -16,6 +15,11 @@ import {
 import type { Project, Revision, Task } from "@/server/db/schema";
 import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
 import { newId } from "@/server/ids";
+import {
+  decryptBranchConnection,
+  encryptBranchConnection,
+  tcpEndpointsOf,
+} from "@/server/integrations/database-branches/branch-connection";
 import type { BranchConnection, DbRoot } from "@/server/integrations/database-branches/port";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import type { Providers } from "@/server/integrations/registry";
@@ -25,7 +29,6 @@ import { ensureTemplateCache, type TemplateCache } from "@/server/templates/temp
 import { createTemplateSandbox, withAppIdentity } from "@/server/templates/template-sandbox";
 import { templateFiles } from "@/server/templates/template-version";
 import { ensureToolchain, type Toolchain } from "@/server/toolchains/install";
-import { isAgentKind } from "@/server/toolchains/versions";
 
 // Provisioning: everything a revision needs before the agent runs, each piece idempotent and recorded as soon as it
 // exists, so a retry after a crash picks up where it stopped: the project's repository (first revision) and database
@@ -57,20 +60,6 @@ export type Provisioned = {
 
 function idSuffix(id: string): string {
   return id.slice(id.indexOf("_") + 1);
-}
-
-function connectionContext(branchRowId: string): string {
-  return `db_branch:${branchRowId}`;
-}
-
-const connectionSchema = z.object({ databaseUrl: z.string().min(1), hostPaths: z.array(z.string()) });
-
-export function decryptBranchConnection(
-  key: Buffer,
-  branchRowId: string,
-  ciphertext: string,
-): BranchConnection {
-  return connectionSchema.parse(JSON.parse(decryptSecret(key, ciphertext, connectionContext(branchRowId))));
 }
 
 /** The template's files with this project's name in app.json: the repository's first commit. */
@@ -139,7 +128,7 @@ async function ensureRoot(ctx: ProvisionContext, project: Project): Promise<DbRo
     name: main.name,
     parent_branch_id: null,
     status: "active",
-    connection_ciphertext: encryptSecret(ctx.key, JSON.stringify(connection), connectionContext(rowId)),
+    connection_ciphertext: encryptBranchConnection(ctx.key, rowId, connection),
     created_at: now,
     updated_at: now,
     deleted_at: null,
@@ -189,7 +178,7 @@ async function ensureBranch(
     name: branch.name,
     parent_branch_id: parentRow?.id ?? null,
     status: "active",
-    connection_ciphertext: encryptSecret(ctx.key, JSON.stringify(connection), connectionContext(rowId)),
+    connection_ciphertext: encryptBranchConnection(ctx.key, rowId, connection),
     created_at: now,
     updated_at: now,
     deleted_at: null,
@@ -279,7 +268,7 @@ export async function provisionRevision(
   input: { project: Project; task: Task; revision: Revision; parent: Revision | undefined },
 ): Promise<Provisioned> {
   const { project, task, revision, parent } = input;
-  const agent = isAgentKind(revision.agent) ? revision.agent : "codex";
+  const agent = storedAgentKind(revision.agent);
   // Independent pieces in parallel; each records itself as soon as it exists.
   const [{ repo }, root, cache, toolchain] = await Promise.all([
     ensureRepo(ctx, project),
@@ -327,11 +316,4 @@ export async function provisionRevision(
     sandbox,
     toolchain,
   };
-}
-
-/** The server of a `mysql://` branch URL; a libSQL branch (a file) needs none. */
-export function tcpEndpointsOf(databaseUrl: string): Array<{ host: string; port: number }> {
-  if (!databaseUrl.startsWith("mysql://")) return [];
-  const url = new URL(databaseUrl);
-  return [{ host: url.hostname, port: Number(url.port || 3306) }];
 }

@@ -1,13 +1,13 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
 import { cache } from "react";
+import { SharedReplay } from "@/components/conversation/shared-replay";
 import { KilnMark } from "@/components/layout/kiln-mark";
-import { SharedReplay } from "@/components/session/shared-replay";
 import { ThemeToggle } from "@/components/theme-toggle";
-import { env } from "@/env";
-import { getDb } from "@/server/context";
 import { isAppError } from "@/server/errors";
-import { getSharedSession } from "@/server/sessions/shared-session";
+import { getPlatform } from "@/server/platform/get-platform";
+import { shareUrl } from "@/server/share-links/share-link";
+import { getSharedSession } from "@/server/share-links/shared-session";
 
 // Public by design: a share link's replay, read-only, no login (the slug is the proof). An unknown or revoked
 // link is the plain 404 page.
@@ -17,7 +17,8 @@ type Props = { params: Promise<{ slug: string }> };
 /** Read once per request: the metadata and the page both need it. */
 const loadSharedSession = cache(async (slug: string) => {
   try {
-    return await getSharedSession(await getDb(), slug);
+    const platform = await getPlatform();
+    return await getSharedSession(platform.db, platform, slug);
   } catch (error) {
     if (isAppError(error) && error.code === "not_found:route") notFound();
     throw error;
@@ -27,7 +28,8 @@ const loadSharedSession = cache(async (slug: string) => {
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { slug } = await params;
   const session = await loadSharedSession(slug);
-  const pageUrl = `${env.KILN_PUBLIC_URL}/s/${slug}`;
+  const { publicUrl } = await getPlatform();
+  const pageUrl = shareUrl(slug, publicUrl);
   const latest = session.checkpoints.findLast((checkpoint) => checkpoint.hasScreenshot);
   const image = latest ? `${pageUrl}/checkpoints/${latest.ordinal}/screenshot` : undefined;
   const description = "An app built with Kiln: the prompts, the agent's work and the result, replayed.";

@@ -7,9 +7,9 @@ import { StatusBadge } from "@/components/projects/status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { timeAgo } from "@/lib/format";
-import { requireOperatorOrRedirect } from "@/server/auth/current-user";
-import { getDb } from "@/server/context";
+import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { isAppError } from "@/server/errors";
+import { getPlatform } from "@/server/platform/get-platform";
 import type { ProjectDto } from "@/server/projects/project-dto";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
 
@@ -26,7 +26,7 @@ const providerNames: Record<string, string> = {
 
 async function loadProject(userId: string, projectId: string) {
   try {
-    return await getProjectOrThrow(await getDb(), userId, projectId);
+    return await getProjectOrThrow((await getPlatform()).db, userId, projectId);
   } catch (error) {
     if (isAppError(error) && error.code === "not_found:project") notFound();
     throw error;

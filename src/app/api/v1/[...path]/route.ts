@@ -1,5 +1,5 @@
+import { errorResponse } from "@/server/entry/api-route";
 import { AppError } from "@/server/errors";
-import { errorResponse } from "@/server/http/api-route";
 
 // Unknown API paths answer in the API's own error shape instead of an HTML 404 page.
 const notFound = async () => errorResponse(new AppError("not_found:route"));

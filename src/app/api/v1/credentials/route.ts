@@ -1,7 +1,6 @@
-import { getCredentialContext } from "@/server/context";
 import { listCredentialStatuses } from "@/server/credentials/credential-store";
-import { apiRoute, noBody, noParams } from "@/server/http/api-route";
+import { apiRoute, noBody, noParams } from "@/server/entry/api-route";
 
-export const GET = apiRoute({ params: noParams, body: noBody }, async ({ operator, db }) =>
-  Response.json({ credentials: await listCredentialStatuses(db, getCredentialContext(), operator.id) }),
+export const GET = apiRoute({ params: noParams, body: noBody }, async ({ operator, db, platform }) =>
+  Response.json({ credentials: await listCredentialStatuses(db, platform.credentials, operator.id) }),
 );

@@ -1,8 +1,8 @@
-import { env } from "@/env";
-import { apiRoute, noBody, noParams } from "@/server/http/api-route";
-import { createProjectInputSchema } from "@/server/projects/create-project";
+import { apiRoute, noBody, noParams } from "@/server/entry/api-route";
+import { createProjectInputSchema } from "@/server/operations/create-project";
+import { startProject } from "@/server/operations/start-project";
 import { listProjects } from "@/server/projects/project-queries";
-import { startProject } from "@/server/projects/start-project";
+import { shareUrl } from "@/server/share-links/share-link";
 
 export const GET = apiRoute({ params: noParams, body: noBody }, async ({ operator, db }) =>
   Response.json({ projects: await listProjects(db, operator.id) }),
@@ -10,9 +10,9 @@ export const GET = apiRoute({ params: noParams, body: noBody }, async ({ operato
 
 export const POST = apiRoute(
   { params: noParams, body: createProjectInputSchema },
-  async ({ operator, db, body }) => {
-    const created = await startProject(db, operator.id, body);
-    const url = `${env.KILN_PUBLIC_URL}/s/${created.session.slug}`;
+  async ({ operator, platform, body }) => {
+    const created = await startProject(platform, operator.id, body);
+    const url = shareUrl(created.session.slug, platform.publicUrl);
     return Response.json({ ...created, session: { ...created.session, url } }, { status: 202 });
   },
 );

@@ -1,9 +1,10 @@
 import { serveGateway } from "@/server/gateway/serve-gateway";
+import { getPlatform } from "@/server/platform/get-platform";
 
 // OpenAI Responses API for Codex. Authenticated by the run token, not by a session (see docs/pipeline.md).
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export async function POST(request: Request): Promise<Response> {
-  return serveGateway("openai-responses", request);
+  return serveGateway("openai-responses", request, async () => (await getPlatform()).gatewayDeps());
 }

@@ -1,17 +1,16 @@
 import { z } from "zod";
-import { getCredentialContext } from "@/server/context";
 import { deleteCredential, saveCredential } from "@/server/credentials/credential-store";
 import { credentialInputSchema, credentialKindSchema } from "@/server/credentials/kinds";
-import { apiRoute, noBody } from "@/server/http/api-route";
+import { apiRoute, noBody } from "@/server/entry/api-route";
 import { parseOrThrow } from "@/server/http/parse-input";
 
 const params = z.object({ kind: credentialKindSchema });
 const body = z.record(z.string(), z.unknown());
 
-export const PUT = apiRoute({ params, body }, async ({ operator, db, params, body }) => {
+export const PUT = apiRoute({ params, body }, async ({ operator, db, platform, params, body }) => {
   // The kind comes from the path; the body holds that kind's fields.
   const input = parseOrThrow(credentialInputSchema, { ...body, kind: params.kind });
-  const result = await saveCredential(db, getCredentialContext(), operator.id, input);
+  const result = await saveCredential(db, platform.credentials, operator.id, input);
   return Response.json(result);
 });
 

@@ -3,10 +3,10 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { ShareControl } from "@/components/workspace/share-control";
 import { Workspace } from "@/components/workspace/workspace";
-import { requireOperatorOrRedirect } from "@/server/auth/current-user";
-import { getDb } from "@/server/context";
+import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { isAppError } from "@/server/errors";
-import { getShareLink } from "@/server/sessions/share-link";
+import { getPlatform } from "@/server/platform/get-platform";
+import { getShareLink } from "@/server/share-links/share-link";
 import { getWorkspace } from "@/server/tasks/workspace";
 
 export const metadata: Metadata = { title: "Workspace" };
@@ -14,9 +14,12 @@ export const metadata: Metadata = { title: "Workspace" };
 type Params = { projectId: string; taskId: string };
 
 async function load(userId: string, { projectId, taskId }: Params) {
-  const db = await getDb();
+  const { db, previewOrigins, publicUrl } = await getPlatform();
   try {
-    return await Promise.all([getWorkspace(db, userId, projectId, taskId), getShareLink(db, userId, taskId)]);
+    return await Promise.all([
+      getWorkspace(db, previewOrigins, userId, projectId, taskId),
+      getShareLink(db, publicUrl, userId, taskId),
+    ]);
   } catch (error) {
     if (isAppError(error) && (error.code === "not_found:task" || error.code === "not_found:project"))
       notFound();

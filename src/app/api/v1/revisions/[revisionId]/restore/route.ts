@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { apiRoute, noBody } from "@/server/http/api-route";
-import { startRestore } from "@/server/revisions/start-revision";
+import { apiRoute, noBody } from "@/server/entry/api-route";
+import { startRestore } from "@/server/operations/start-restore";
 
 const params = z.object({ revisionId: z.string().min(1).max(40) });
 
-export const POST = apiRoute({ params, body: noBody }, async ({ operator, db, params }) =>
-  Response.json({ revision: await startRestore(db, operator.id, params.revisionId) }, { status: 202 }),
+export const POST = apiRoute({ params, body: noBody }, async ({ operator, platform, params }) =>
+  Response.json({ revision: await startRestore(platform, operator.id, params.revisionId) }, { status: 202 }),
 );

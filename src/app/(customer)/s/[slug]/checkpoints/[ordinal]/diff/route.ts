@@ -1,8 +1,7 @@
-import { getDb } from "@/server/context";
-import { errorResponse } from "@/server/http/api-route";
-import { projectProviders } from "@/server/pipeline/platform";
-import { parseCheckpointOrdinal } from "@/server/sessions/checkpoint-ordinal";
-import { getSharedCheckpointDiff } from "@/server/sessions/shared-diff";
+import { errorResponse } from "@/server/entry/api-route";
+import { getPlatform } from "@/server/platform/get-platform";
+import { parseCheckpointOrdinal } from "@/server/share-links/checkpoint-ordinal";
+import { getSharedCheckpointDiff } from "@/server/share-links/shared-diff";
 
 // Public by design: what a share link's checkpoint changed (the replay page's "Changes"). An unknown or revoked
 // link is a 404 that says nothing more.
@@ -13,11 +12,13 @@ export async function GET(
 ) {
   try {
     const { slug, ordinal } = await context.params;
+    const platform = await getPlatform();
     const diff = await getSharedCheckpointDiff(
-      await getDb(),
+      platform.db,
+      platform,
       slug,
       parseCheckpointOrdinal(ordinal),
-      projectProviders,
+      platform.providersFor,
     );
     // Browsers only, briefly: a revoked link must stop serving it. A checkpoint's commits never change.
     return Response.json(

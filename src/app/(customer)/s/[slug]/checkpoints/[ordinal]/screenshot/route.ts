@@ -1,9 +1,8 @@
-import { getDb } from "@/server/context";
-import { errorResponse } from "@/server/http/api-route";
+import { errorResponse } from "@/server/entry/api-route";
 import { pngResponse } from "@/server/http/png-response";
-import { projectProviders } from "@/server/pipeline/platform";
-import { parseCheckpointOrdinal } from "@/server/sessions/checkpoint-ordinal";
-import { getSharedScreenshot } from "@/server/sessions/shared-screenshot";
+import { getPlatform } from "@/server/platform/get-platform";
+import { parseCheckpointOrdinal } from "@/server/share-links/checkpoint-ordinal";
+import { getSharedScreenshot } from "@/server/share-links/shared-screenshot";
 
 // Public by design: a share link's checkpoint screenshot (the replay page, and its Open Graph image for link
 // previews). An unknown or revoked link is a 404 that says nothing more.
@@ -14,11 +13,12 @@ export async function GET(
 ) {
   try {
     const { slug, ordinal } = await context.params;
+    const platform = await getPlatform();
     const png = await getSharedScreenshot(
-      await getDb(),
+      platform.db,
       slug,
       parseCheckpointOrdinal(ordinal),
-      async (project) => (await projectProviders(project)).blob,
+      async (project) => (await platform.providersFor(project)).blob,
     );
     return pngResponse(png, { noindex: true });
   } catch (error) {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { apiRoute, noBody } from "@/server/http/api-route";
+import { apiRoute, noBody } from "@/server/entry/api-route";
 import { openTaskEventStream } from "@/server/tasks/task-event-stream";
 
 const params = z.object({ projectId: z.string().min(1).max(40), taskId: z.string().min(1).max(40) });

@@ -1,0 +1,18 @@
+import "server-only";
+import type { Platform } from "@/server/platform/platform";
+import { createRestore } from "../revisions/create-revision";
+import type { RevisionDto } from "../revisions/revision-types";
+import { scheduleRevision } from "./schedule";
+
+/** Restoring a checkpoint: a new checkpoint with its code and a branch of its data, built after the response. */
+export async function startRestore(
+  platform: Platform,
+  userId: string,
+  revisionId: string,
+): Promise<RevisionDto> {
+  const revision = await createRestore(platform.db, platform.previewOrigins, userId, revisionId, {
+    defaultRetention: platform.branchRetention,
+  });
+  scheduleRevision(platform, revision.id);
+  return revision;
+}

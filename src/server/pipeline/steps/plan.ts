@@ -1,0 +1,31 @@
+import { storedAgentKind } from "@/agents/registry";
+import { updateProjectRow, updateRevisionRow, updateTaskRow } from "@/server/db/queries/pipeline";
+import type { Plan } from "@/server/planner/plan-schema";
+import type { LoadedRevision, PipelineDeps } from "../pipeline-deps";
+import { emit, type RunScope, runStep } from "../run-step";
+
+/**
+ * Plan: one structured call turns the operator's first prompt into a title and the agent's instructions. The
+ * title names the project and its main task; a follow-up is never planned (the agent gets the operator's words).
+ */
+export async function planStep(
+  deps: PipelineDeps,
+  scope: RunScope,
+  loaded: LoadedRevision,
+): Promise<Plan | undefined> {
+  const agent = storedAgentKind(loaded.revision.agent);
+  return runStep(scope, "planning", "plan", async () => {
+    const plan = await deps.plan({ userId: loaded.project.user_id, agent, prompt: loaded.revision.prompt });
+    const now = Date.now();
+    await updateRevisionRow(deps.db, scope.revisionId, { plan: JSON.stringify(plan), updated_at: now });
+    if (loaded.revision.ordinal === 1) {
+      await updateProjectRow(deps.db, scope.projectId, { name: plan.title, updated_at: now });
+      await updateTaskRow(deps.db, scope.taskId, { title: plan.title, updated_at: now });
+    }
+    await emit(scope, {
+      type: "plan",
+      payload: { title: plan.title, slug: plan.slug, steps: plan.steps, prompt: plan.agentPrompt },
+    });
+    return plan;
+  });
+}

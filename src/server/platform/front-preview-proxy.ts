@@ -1,0 +1,22 @@
+import type { Env } from "@/server/config/env-schema";
+import { findRevisionUpstreams } from "@/server/db/queries/revisions";
+import { previewOriginsFromEnv } from "../previews/preview-origins-from-env";
+import { createPreviewProxy, type PreviewProxy } from "../previews/preview-proxy";
+import { platformFor } from "./platform";
+
+/**
+ * The preview proxy of Kiln's HTTP front (scripts/lib/next-server.ts): the database says where a checkpoint's
+ * preview or deployment listens. Built from the validated environment, not `@/env`: the front is not bundled. The
+ * origins come from the same builder as the platform's (a pure function of the environment), so every link a page
+ * shows is one this front serves.
+ */
+export function frontPreviewProxy(env: Env): PreviewProxy {
+  return createPreviewProxy({
+    origins: previewOriginsFromEnv(env),
+    resolveUpstream: async (target) => {
+      const { db } = await platformFor(env);
+      const row = await findRevisionUpstreams(db, target.revisionId);
+      return (target.kind === "preview" ? row?.preview_url : row?.deploy_url) ?? null;
+    },
+  });
+}

@@ -1,0 +1,81 @@
+// The revision's vocabulary: its steps and statuses. Plain data, shared by the event protocol, the pipeline, the
+// runner bundle and the browser.
+export const stepNames = [
+  "plan",
+  "provision",
+  "generate",
+  "migrate",
+  "verify",
+  "commit",
+  "preview",
+  "deploy",
+] as const;
+export type StepName = (typeof stepNames)[number];
+
+export const revisionStatuses = [
+  "queued",
+  "planning",
+  "provisioning",
+  "generating",
+  "migrating",
+  "verifying",
+  "committing",
+  "previewing",
+  "deploying",
+  "finished",
+  "failed",
+  "cancelled",
+] as const;
+export type RevisionStatus = (typeof revisionStatuses)[number];
+
+/**
+ * The revision state machine. A revision moves forward through the running states (a step may be skipped, e.g. a
+ * restore goes from provisioning straight to previewing) and ends in exactly one terminal state, which never changes.
+ */
+export const runningStatuses = [
+  "queued",
+  "planning",
+  "provisioning",
+  "generating",
+  "migrating",
+  "verifying",
+  "committing",
+  "previewing",
+  "deploying",
+] as const satisfies readonly RevisionStatus[];
+
+export const terminalStatuses = [
+  "finished",
+  "failed",
+  "cancelled",
+] as const satisfies readonly RevisionStatus[];
+
+export type RunningStatus = (typeof runningStatuses)[number];
+export type TerminalStatus = (typeof terminalStatuses)[number];
+
+export function isTerminal(status: string): status is TerminalStatus {
+  return (terminalStatuses as readonly string[]).includes(status);
+}
+
+export function isRunning(status: string): status is RunningStatus {
+  return (runningStatuses as readonly string[]).includes(status);
+}
+
+/** The step a running status stands for (queued has none). */
+export const stepOfStatus: Record<RunningStatus, StepName | null> = {
+  queued: null,
+  planning: "plan",
+  provisioning: "provision",
+  generating: "generate",
+  migrating: "migrate",
+  verifying: "verify",
+  committing: "commit",
+  previewing: "preview",
+  deploying: "deploy",
+};
+
+export function canTransition(from: RevisionStatus, to: RevisionStatus): boolean {
+  if (isTerminal(from)) return false;
+  if (isTerminal(to)) return true;
+  return runningStatuses.indexOf(to) > runningStatuses.indexOf(from as RunningStatus);
+}
