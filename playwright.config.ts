@@ -16,13 +16,15 @@ if (!executablePath) {
 }
 
 // The MySQL legs run the control-plane specs: sign-in, a credential, a build through the webhook, the replay; and
-// the sign-in hardening (its log check can fail only under `next dev`, which logs server-function arguments).
+// the sign-in hardening (its log check can fail only under `next dev`, which logs server-function arguments). The
+// production MySQL leg also runs the durability spec (two servers of its own on one database, one SIGKILLed).
 const mysqlLeg = E2E_LEG !== "libsql";
 const devServer = E2E_LEG === "mysql-dev";
+const mysqlSpecs = ["control-plane.spec.ts", "sign-in-hardening.spec.ts"];
 
 export default defineConfig({
   testDir: "tests/e2e",
-  testMatch: mysqlLeg ? ["control-plane.spec.ts", "sign-in-hardening.spec.ts"] : ["*.spec.ts"],
+  testMatch: mysqlLeg ? (devServer ? mysqlSpecs : [...mysqlSpecs, "durability.spec.ts"]) : ["*.spec.ts"],
   outputDir: "test-results/e2e",
   fullyParallel: false,
   workers: 1,

@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import { initial } from "./0001_initial";
+import { leases } from "./0002_leases";
 
 /**
  * Every migration, in order. A static list (not a folder scan) so the same set runs from the CLI, from
@@ -8,4 +9,5 @@ import { initial } from "./0001_initial";
  */
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
+  "0002_leases": leases,
 };

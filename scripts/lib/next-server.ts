@@ -1,5 +1,7 @@
 import http from "node:http";
+import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
+import nextEnv from "@next/env";
 import { parseEnv } from "../../src/server/config/env-schema";
 import {
   CLIENT_ADDRESS_HEADER,
@@ -8,6 +10,7 @@ import {
   trustedProxies,
 } from "../../src/server/http/client-address";
 import { frontPreviewProxy } from "../../src/server/platform/front-preview-proxy";
+import { answerPing, checkPublicUrl, localUrl, newInstanceId } from "./public-url-check";
 
 // Kiln's HTTP front: Next.js behind a plain Node server of ours, because only the server that accepted the TCP
 // connection knows the client's address, and Next.js hands route handlers and server actions nothing but headers
@@ -40,6 +43,15 @@ async function main() {
   const dev = mode === "dev";
   // The CLI sets NODE_ENV before it loads Next.js (React picks its build by it at require time): so must we.
   Object.assign(process.env, { NODE_ENV: dev ? "development" : "production" });
+  // `.env*` first (as Next.js would), so that a KILN_PUBLIC_URL set there counts as set.
+  nextEnv.loadEnvConfig(process.cwd(), dev, { info: () => undefined, error: console.error });
+  if (!process.env.KILN_PUBLIC_URL?.trim() && port > 0) {
+    // Unset: where this server listens (`npm run dev -- -p N` and PORT=N just work), for the whole process,
+    // Next.js included; also after Next.js reloads a changed .env file (it restores its initial environment).
+    const publicUrl = localUrl({ hostname, port });
+    process.env.KILN_PUBLIC_URL = publicUrl;
+    nextEnv.updateInitialEnv({ KILN_PUBLIC_URL: publicUrl });
+  }
   const { default: next } = await import("next");
 
   const env = parseEnv(process.env);
@@ -64,11 +76,13 @@ async function main() {
     if (previews.owns(req)) previews.upgrade(req, socket, head);
     else nextUpgrades.emit("upgrade", req, socket, head);
   });
+  const instanceId = newInstanceId();
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (previews.owns(req)) {
       previews.request(req, res);
       return;
     }
+    if (answerPing(req, res, instanceId)) return;
     const client = resolveClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], proxies);
     if (client) req.headers[CLIENT_ADDRESS_HEADER] = client;
     else delete req.headers[CLIENT_ADDRESS_HEADER];
@@ -83,6 +97,15 @@ async function main() {
     server.listen(port, hostname, resolve);
   });
   console.log(`• Kiln is listening on http://${hostname ?? "localhost"}:${port} (${mode})`);
+  const listening = { hostname, port: (server.address() as AddressInfo).port };
+  checkPublicUrl({ publicUrl: env.KILN_PUBLIC_URL, listening, instanceId }).then(
+    (warning) => {
+      if (!warning) return console.log(`• KILN_PUBLIC_URL (${env.KILN_PUBLIC_URL}) reaches this server`);
+      const rule = "!".repeat(100);
+      console.warn(`\n${rule}\n${warning.replace(/^/gm, "!  ")}\n${rule}\n`);
+    },
+    (error: unknown) => console.error("[kiln] checking KILN_PUBLIC_URL failed:", error),
+  );
 
   const stop = () => {
     server.close();

@@ -16,13 +16,17 @@ function restrict(file: string, mode: number): void {
 }
 
 /**
- * Makes the data dir 0700 and the embedded database, its WAL/shared-memory/journal files and the secret key 0600.
+ * Makes the data dir 0700 (0701 when it was searchable) and the embedded database, its WAL/shared-memory/journal files and the secret key 0600.
  * The database file is created here when missing: SQLite gives its -wal and -shm files the mode of the database
  * file, so creating it 0600 first keeps every later file private too (whatever the process umask).
  */
 export function lockDownDataDir(env: Env, target: DatabaseTarget): void {
   fs.mkdirSync(env.dataDir, { recursive: true, mode: PRIVATE_DIR });
-  fs.chmodSync(env.dataDir, PRIVATE_DIR);
+  // Others keep the search bit only (o+x: they cannot list names nor read the private files): local sandboxes run
+  // as their own uid and reach their directories through it (the sandbox adapter sets it). Taking it away on a
+  // start would cut every running sandbox of another server sharing this data dir, or of this one's last run.
+  const searchable = fs.statSync(env.dataDir).mode & 0o001;
+  fs.chmodSync(env.dataDir, PRIVATE_DIR | searchable);
   restrict(path.join(env.dataDir, SECRET_KEY_FILE), PRIVATE_FILE);
   if (target.dialect !== "sqlite" || !target.file) return;
   const file = path.resolve(target.file);

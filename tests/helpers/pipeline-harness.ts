@@ -204,10 +204,16 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       finish,
       previewTimeoutMs: options.previewTimeoutMs,
     };
+    let pipelineDeps: PipelineDeps | undefined;
     const platform = await startPipelinePlatform({
       db: t.db,
       credentials,
       runner: runnerDeps,
+      // A revision whose sandbox died with its server is carried on by whichever server applies its events next.
+      pipeline: () => {
+        if (!pipelineDeps) throw new Error("The pipeline is not wired yet.");
+        return pipelineDeps;
+      },
       ...options.platform,
     });
     cleanups.push(() => platform.close());
@@ -238,6 +244,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
         });
       },
     };
+    pipelineDeps = deps;
 
     const revision = (revisionId: string) =>
       t.db.selectFrom("revision").selectAll().where("id", "=", revisionId).executeTakeFirstOrThrow();

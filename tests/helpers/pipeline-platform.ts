@@ -7,8 +7,9 @@ import { toPublicError } from "../../src/server/errors";
 import { handleSandboxWebhook } from "../../src/server/events/webhook";
 import { type GatewayDeps, handleGatewayRequest } from "../../src/server/gateway/proxy";
 import { credentialUpstreamResolver } from "../../src/server/gateway/upstream";
-import { advanceFromRunner, type RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
-import { withRevisionLock } from "../../src/server/pipeline/revision-lock";
+import type { RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
+import { carryOn } from "../../src/server/pipeline/carry-on";
+import type { PipelineDeps } from "../../src/server/pipeline/pipeline-deps";
 
 // The platform's two sandbox-facing endpoints (model gateway, webhook) served by the same domain functions the
 // Next.js routes call — like tests/helpers/platform-server.ts, plus what fault and secret tests need: the gateway's
@@ -19,6 +20,8 @@ export type PipelinePlatformOptions = {
   db: Database;
   credentials: CredentialContext;
   runner: RunnerEventDeps;
+  /** For a revision this platform must resume (its sandbox died); tests that never do leave it out. */
+  pipeline?: () => PipelineDeps;
   /** Gateway overrides (the real routes use 5 min timeouts and the env budget defaults). */
   gateway?: Partial<
     Pick<GatewayDeps, "upstreamHeadersTimeoutMs" | "upstreamIdleTimeoutMs" | "budget" | "maxRequestBytes">
@@ -127,10 +130,19 @@ export async function startPipelinePlatform(options: PipelinePlatformOptions): P
             credentials: options.credentials,
             platformSecrets: options.platformSecrets ?? [],
             // As the route does: advance after answering, one batch at a time per revision.
-            onIngested: async (ingested, sandbox) => {
+            onIngested: async (ingested) => {
               track(
-                withRevisionLock(ingested.revisionId, () =>
-                  advanceFromRunner(options.runner, ingested, sandbox),
+                carryOn(
+                  {
+                    db: options.db,
+                    serverId: "test-platform",
+                    runnerEventDeps: () => options.runner,
+                    pipelineDeps: async () => {
+                      if (!options.pipeline) throw new Error("This test platform does not resume revisions.");
+                      return options.pipeline();
+                    },
+                  },
+                  ingested.revisionId,
                 ).catch((error: unknown) => errors.push(error)),
               );
             },

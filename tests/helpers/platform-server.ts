@@ -6,8 +6,9 @@ import { toPublicError } from "../../src/server/errors";
 import { handleSandboxWebhook } from "../../src/server/events/webhook";
 import { handleGatewayRequest } from "../../src/server/gateway/proxy";
 import { credentialUpstreamResolver } from "../../src/server/gateway/upstream";
-import { advanceFromRunner, type RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
-import { withRevisionLock } from "../../src/server/pipeline/revision-lock";
+import type { RunnerEventDeps } from "../../src/server/pipeline/advance-from-runner";
+import { carryOn } from "../../src/server/pipeline/carry-on";
+import type { PipelineDeps } from "../../src/server/pipeline/pipeline-deps";
 import { listenOnLoopback } from "../fakes/http";
 
 // The platform's two sandbox-facing endpoints (model gateway, webhook) served by the same domain functions the
@@ -25,6 +26,8 @@ export async function startPlatformServer(deps: {
   db: Database;
   credentials: CredentialContext;
   runner: RunnerEventDeps;
+  /** For a revision this server must resume (its sandbox died); tests that never do leave it out. */
+  pipeline?: () => PipelineDeps;
 }): Promise<PlatformServer> {
   const errors: unknown[] = [];
   const server = createServer((req, res) => {
@@ -60,10 +63,19 @@ export async function startPlatformServer(deps: {
               db: deps.db,
               credentials: deps.credentials,
               platformSecrets: [],
-              // As the route does: advance after answering, one batch at a time per revision.
-              onIngested: async (ingested, sandbox) => {
-                void withRevisionLock(ingested.revisionId, () =>
-                  advanceFromRunner(deps.runner, ingested, sandbox),
+              // As the route does: carry the revision on after answering (carry-on.ts), under its lease.
+              onIngested: async (ingested) => {
+                void carryOn(
+                  {
+                    db: deps.db,
+                    serverId: "test-platform",
+                    runnerEventDeps: () => deps.runner,
+                    pipelineDeps: async () => {
+                      if (!deps.pipeline) throw new Error("This test platform does not resume revisions.");
+                      return deps.pipeline();
+                    },
+                  },
+                  ingested.revisionId,
                 ).catch((error: unknown) => errors.push(error));
               },
             },

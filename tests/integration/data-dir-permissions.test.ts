@@ -66,11 +66,25 @@ describe("data dir permissions", () => {
 
     const db = await startAndWrite(dataDir);
     try {
+      // Not readable nor listable by others any more; the search bit stays (see the next case).
       expect([dataDir, "kiln.db", "secret.key"].map((f) => modeOf(path.resolve(dataDir, f)))).toEqual([
-        "700",
+        "701",
         "600",
         "600",
       ]);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("keeps the search bit local sandboxes reach their directories through, so a restart cuts none of them", async () => {
+    const dataDir = path.join(root, "shared");
+    await (await startAndWrite(dataDir)).destroy();
+    // What the local sandbox adapter sets when its sandboxes run as their own uid.
+    fs.chmodSync(dataDir, 0o701);
+    const db = await startAndWrite(dataDir);
+    try {
+      expect(modeOf(dataDir)).toBe("701");
     } finally {
       await db.destroy();
     }

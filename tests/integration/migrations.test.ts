@@ -24,10 +24,11 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
     current = await factory.open({ migrate: false });
     expect(await tableNames(current)).toEqual([]);
 
-    expect(await migrateToLatest(current.db)).toEqual(["0001_initial"]);
+    expect(await migrateToLatest(current.db)).toEqual(["0001_initial", "0002_leases"]);
     expect(await tableNames(current)).toEqual(appTables);
 
-    expect(await migrateAllDown(current.db)).toEqual(["0001_initial"]);
+    // Down runs newest first.
+    expect(await migrateAllDown(current.db)).toEqual(["0002_leases", "0001_initial"]);
     expect(await tableNames(current)).toEqual([]);
 
     await migrateToLatest(current.db);

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Revision } from "@/server/db/schema";
 import type { StepName } from "@/server/events/schema";
 import { DEFAULT_HEADERS_TIMEOUT_MS } from "@/server/gateway/proxy";
-import { reconcileSilentRevisions, resumeStrandedRevisions } from "@/server/maintenance/reconciler";
+import { reconcileSilentRevisions } from "@/server/maintenance/reconciler";
+import { revisionsToRecover } from "@/server/maintenance/recover-revisions";
+import { carryOn, needsCarryOn } from "@/server/pipeline/carry-on";
 import { runRevision } from "@/server/pipeline/run-revision";
 import {
   type PipelineHarness,
@@ -271,7 +273,7 @@ describe("pipeline faults, end to end on local adapters", { timeout: 600_000 }, 
     expect([revision.sandbox_id, revision.db_branch_id, revision.plan]).toEqual([null, null, null]);
   });
 
-  it("a build accepted just before the platform stopped is started by the reconciler, once", async () => {
+  it("a build accepted just before the platform stopped is carried on by the recovery scan, once", async () => {
     h.switchScenarios(["plan-invalid"]);
     const stranded = await h.createProject("build a todo app");
     const fresh = await h.createProject("build a todo app");
@@ -281,14 +283,24 @@ describe("pipeline faults, end to end on local adapters", { timeout: 600_000 }, 
       .set({ updated_at: Date.now() - 120_000 })
       .where("id", "=", stranded.revision.id)
       .execute();
-    const start = (revision: { id: string }) => runRevision(h.deps, revision.id);
+    const scan = () =>
+      revisionsToRecover(h.db, (revision) =>
+        needsCarryOn(h.db, revision, { now: Date.now(), queuedGraceMs: 60_000 }),
+      );
+    const carryOnDeps = {
+      db: h.db,
+      serverId: "test-recovery",
+      pipelineDeps: async () => h.deps,
+      runnerEventDeps: () => h.runnerDeps,
+    };
 
-    expect(await resumeStrandedRevisions(h.db, start)).toEqual([stranded.revision.id]);
+    expect(await scan()).toEqual([stranded.revision.id]);
+    expect(await carryOn(carryOnDeps, stranded.revision.id)).toBe(true);
     // It really ran: the planner was asked (and its answer failed the revision at plan, as the scenario says).
     const revision = await h.waitForEnd(stranded.revision.id);
     await expectFailed(revision, "plan", /^The model's plan was not valid/);
-    // A revision queued a moment ago is its own request's to start; a started one is never started again.
+    // A revision queued a moment ago is its own request's to start; an ended one is never started again.
     expect((await h.revision(fresh.revision.id)).status).toBe("queued");
-    expect(await resumeStrandedRevisions(h.db, start)).toEqual([]);
+    expect(await scan()).toEqual([]);
   });
 });

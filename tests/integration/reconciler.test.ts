@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createOperator } from "@/server/auth/operators";
+import { newId } from "@/server/ids";
 import { reconcileSilentRevisions } from "@/server/maintenance/reconciler";
 import { createProject } from "@/server/operations/create-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
@@ -59,5 +60,49 @@ describe.each(testDatabases)("reconciler on $name", (factory) => {
     expect((await read(queued)).status).toBe("queued");
     expect((await read(finished)).status).toBe("finished");
     expect(await reconcileSilentRevisions(t.db, { now })).toEqual([]);
+  });
+
+  it("suggests sending the prompt again only when the sandbox was heard from; else points at KILN_PUBLIC_URL", async () => {
+    const now = Date.now();
+    const withSandbox = async (lastEventAt: number | null) => {
+      const id = await revisionIn("generating", now - 11 * 60_000);
+      const row = await t.db
+        .selectFrom("revision")
+        .select("project_id")
+        .where("id", "=", id)
+        .executeTakeFirstOrThrow();
+      const sandboxId = newId("sandbox");
+      await t.db
+        .insertInto("sandbox")
+        .values({
+          id: sandboxId,
+          project_id: row.project_id,
+          provider: "local",
+          external_id: null,
+          status: "running",
+          webhook_secret_ciphertext: "unused",
+          preview_url: null,
+          last_event_at: lastEventAt,
+          created_at: now - 12 * 60_000,
+          updated_at: now - 12 * 60_000,
+          stopped_at: null,
+        })
+        .execute();
+      await t.db.updateTable("revision").set({ sandbox_id: sandboxId }).where("id", "=", id).execute();
+      return id;
+    };
+    const heard = await withSandbox(now - 11 * 60_000);
+    const neverHeard = await withSandbox(null);
+
+    expect((await reconcileSilentRevisions(t.db, { now })).sort()).toEqual([heard, neverHeard].sort());
+
+    const stopped = (await read(heard)).error_message;
+    expect(stopped).toMatch(
+      /its sandbox stopped or the platform restarted\. Send the prompt again to retry\.$/,
+    );
+    const unreachable = (await read(neverHeard)).error_message;
+    expect(unreachable).toMatch(/its sandbox never reported/);
+    expect(unreachable).toContain("KILN_PUBLIC_URL");
+    expect(unreachable).not.toMatch(/platform restarted|to retry|last checkpoint/);
   });
 });

@@ -13,7 +13,8 @@ import {
   readBodyWithLimit,
   type SandboxWebhookDeps,
 } from "@/server/events/webhook";
-import { advanceFromRunner, type RunnerEventDeps } from "@/server/pipeline/advance-from-runner";
+import type { RunnerEventDeps } from "@/server/pipeline/advance-from-runner";
+import { carryOn } from "@/server/pipeline/carry-on";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProvidersAt } from "../helpers/local-providers";
@@ -326,7 +327,20 @@ describe.each(testDatabases)("sandbox webhook on $name", (factory) => {
         templateCacheRoot: path.join(dataDir, "templates"),
         finish: { autoDeploy: false, chromiumPath: null },
       };
-      live = { ...deps, onIngested: (result, row) => advanceFromRunner(runnerDeps, result, row) };
+      live = {
+        ...deps,
+        onIngested: async (result) => {
+          await carryOn(
+            {
+              db: deps.db,
+              serverId: "test-platform",
+              runnerEventDeps: () => runnerDeps,
+              pipelineDeps: () => Promise.reject(new Error("not resumed in this test")),
+            },
+            result.revisionId,
+          );
+        },
+      };
     });
     afterAll(async () => {
       await fs.rm(dataDir, { recursive: true, force: true });

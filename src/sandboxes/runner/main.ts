@@ -1,10 +1,12 @@
 import fs from "node:fs/promises";
 import { capShort } from "../../agents/event-text";
 import type { StepName } from "../../server/events/schema";
+import { clearRunnerStatus, reachPlatformMs, watchPlatformReach, writeRunnerStatus } from "./platform-reach";
 import { createEventPoster, type EventPoster } from "./poster";
-import { stopAllChildren } from "./process";
+import { childrenExited, stopAllChildren } from "./process";
 import { type RunOutcome, runRun } from "./run";
-import { describeSpecIssues, reportingSpecSchema, runSpecSchema } from "./spec";
+import { runnerStatusFile } from "./runner-status";
+import { describeSpecIssues, type RunSpec, reportingSpecSchema, runSpecSchema } from "./spec";
 
 /**
  * The runner's entry point inside the sandbox: `node runner.mjs <run-spec.json>` (bundled by
@@ -69,6 +71,30 @@ async function reportBrokenSpec(raw: unknown, reason: string): Promise<void> {
   await poster.close();
 }
 
+/** Once per run: the platform reads this file to learn that none of the run's events reached it, and why. */
+function unreachableRecorder(spec: RunSpec): (error: string) => Promise<void> {
+  let recorded: Promise<void> | undefined;
+  return (error) => {
+    recorded ??= (async () => {
+      log(
+        `no event reached the platform at ${spec.webhookUrl} (${error}); the run cannot report, so it stops`,
+      );
+      try {
+        await writeRunnerStatus(spec.workdir, {
+          state: "unreachable",
+          url: spec.webhookUrl,
+          error: capShort(error),
+          at: Date.now(),
+        });
+      } catch (writeError) {
+        if (!(writeError instanceof Error)) throw writeError;
+        log(`could not write ${runnerStatusFile}: ${writeError.message}`);
+      }
+    })();
+    return recorded;
+  };
+}
+
 function onStopSignal(handler: (signal: NodeJS.Signals) => void): void {
   for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.once(signal, () => handler(signal));
 }
@@ -115,6 +141,24 @@ async function main(argv: string[]): Promise<number> {
     void poster.close().finally(() => process.exit(1));
   });
 
+  try {
+    await clearRunnerStatus(spec.workdir);
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    // The platform believes the file only while no event of this run has arrived: a stale one misleads nobody.
+    log(`could not remove an earlier ${runnerStatusFile}: ${error.message}`);
+  }
+  const recordUnreachable = unreachableRecorder(spec);
+  const stopWatching = watchPlatformReach(poster, reachPlatformMs(spec.limits), (error) => {
+    void (async () => {
+      await recordUnreachable(error);
+      // The agent's work could never be delivered: stop it rather than let it spend the run's budget for nothing.
+      stopAllChildren();
+      await childrenExited(6_000);
+      process.exit(1);
+    })();
+  });
+
   poster.startHeartbeat();
   let outcome: RunOutcome;
   try {
@@ -131,6 +175,12 @@ async function main(argv: string[]): Promise<number> {
   }
   exitCode = outcome.ok ? 0 : 1;
   await poster.close();
+  stopWatching();
+  // Everything was refused or dropped before the watch's time (a server that is not Kiln answering 404, say).
+  if (poster.stats.sent === 0 && poster.lastFailure !== undefined) {
+    await recordUnreachable(poster.lastFailure.why);
+    return 1;
+  }
   log(
     `run ${outcome.ok ? "finished" : "failed"}; events sent ${poster.stats.sent}, dropped ${poster.stats.dropped}`,
   );

@@ -77,7 +77,23 @@ export function retryAfterMs(header: string | null, now: number): number | undef
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-type Attempt = { ok: true } | { ok: false; retry: boolean; waitMs?: number; why: string };
+type Attempt =
+  | { ok: true }
+  | { ok: false; retry: boolean; waitMs?: number; why: string; detail?: string; timedOut?: boolean };
+
+/** fetch's own message ("fetch failed") says nothing: the cause holds the socket's error (connect ECONNREFUSED …). */
+function describeNetworkError(error: unknown): string {
+  if (!(error instanceof Error)) return "network error";
+  const cause = error.cause instanceof Error ? ` (${error.cause.message})` : "";
+  return `${error.name}: ${error.message}${cause}`;
+}
+
+/** The first line of a plain-text answer (what the sandbox's door says when the platform is unreachable). */
+function plainTextDetail(response: Response, text: string): string | undefined {
+  if (!response.headers.get("content-type")?.startsWith("text/plain")) return undefined;
+  const line = text.trim().split("\n")[0]?.trim();
+  return line ? line.slice(0, 200) : undefined;
+}
 
 export class EventPoster {
   readonly stats: PosterStats = {
@@ -89,6 +105,12 @@ export class EventPoster {
     retries: 0,
     warnings: 0,
   };
+  /**
+   * The latest failed delivery attempt, undefined while none has: why (with what the other end said where it is
+   * short plain text), and whether it was a request accepted but not answered in time. With `stats.sent` still 0
+   * it tells that the platform was never reached, and why.
+   */
+  lastFailure: { why: string; timedOut: boolean } | undefined;
   private seq: number;
   private readonly queue: WireEvent[] = [];
   private cancelFlushTimer: (() => void) | undefined;
@@ -219,6 +241,10 @@ export class EventPoster {
     for (let attempt = 0; ; attempt++) {
       const result = await this.attempt(body);
       if (result.ok) return true;
+      this.lastFailure = {
+        why: result.detail ? `${result.why}: ${result.detail}` : result.why,
+        timedOut: result.timedOut ?? false,
+      };
       if (!result.retry) {
         this.warn(`webhook refused a batch of ${count} events (${result.why}); dropped`);
         return false;
@@ -257,27 +283,30 @@ export class EventPoster {
         signal: AbortSignal.timeout(this.options.requestTimeoutMs ?? 30_000),
       });
     } catch (error) {
-      const why = error instanceof Error ? `${error.name}: ${error.message}` : "network error";
-      return { ok: false, retry: true, why };
+      const timedOut = error instanceof Error && error.name === "TimeoutError";
+      return { ok: false, retry: true, why: describeNetworkError(error), timedOut };
     }
+    let text = "";
     try {
       // The answer is small; reading it frees the connection for reuse.
-      await response.text();
+      text = await response.text();
     } catch (error) {
       // The status already says what happened; a body cut short changes nothing.
       if (!(error instanceof Error)) throw error;
     }
     if (response.ok) return { ok: true };
     const why = `HTTP ${response.status}`;
+    const detail = plainTextDetail(response, text);
     if (response.status === 429 || response.status >= 500) {
       return {
         ok: false,
         retry: true,
         why,
+        detail,
         waitMs: retryAfterMs(response.headers.get("retry-after"), this.clock.now()),
       };
     }
-    return { ok: false, retry: false, why };
+    return { ok: false, retry: false, why, detail };
   }
 
   private warn(message: string): void {

@@ -43,6 +43,21 @@ export function stopAllChildren(): void {
   for (const child of live) stopGroup(child);
 }
 
+/** Resolves once every child has exited, or after `maxMs` (a child that outlives that is left to the sandbox). */
+export function childrenExited(maxMs: number): Promise<void> {
+  // A child leaves `live` when it closes: every one still in it is yet to exit.
+  const exits = [...live].map(
+    (child) => new Promise<void>((resolve) => child.once("close", () => resolve())),
+  );
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, maxMs);
+    void Promise.all(exits).then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export class StoppingError extends Error {
   override readonly name = "StoppingError";
 }

@@ -53,12 +53,16 @@ export const runSpecSchema = z
     /** Local sandboxes share the host's network: loopback. Cloud sandboxes are reached from outside: 0.0.0.0. */
     previewHost: z.enum(["127.0.0.1", "0.0.0.0"]).default("127.0.0.1"),
     steps: z.object({ migrate: z.boolean(), build: z.boolean(), commit: z.boolean(), preview: z.boolean() }),
-    /** Bounds, in ms. Defaults: agent turn 40 min, migrate/build 15 min each, preview's first 200 in 3 min. */
+    /**
+     * Bounds, in ms. Defaults: agent turn 40 min, migrate/build 15 min each, preview's first 200 in 3 min, and 30 s
+     * for a first event to reach the platform before the runner gives up (runner-status.ts).
+     */
     limits: z
       .object({
         agentTurnMs: z.number().int().positive().optional(),
         stepMs: z.number().int().positive().optional(),
         previewReadyMs: z.number().int().positive().optional(),
+        reachPlatformMs: z.number().int().positive().optional(),
       })
       .default({}),
   })

@@ -128,6 +128,11 @@ export interface RevisionTable {
   started_at: number | null;
   finished_at: number | null;
   heartbeat_at: number | null;
+  /** The app server carrying the revision on, until `lease_expires_at` (docs/pipeline.md "Durability"). */
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  /** The last runner event (by seq) whose effect is applied; later ones are still to apply, in order. */
+  advanced_seq: number | null;
 }
 
 export interface DbBranchTable {
@@ -156,6 +161,8 @@ export interface SandboxTable {
   created_at: number;
   updated_at: number;
   stopped_at: number | null;
+  /** The app server whose process tree hosts this sandbox when it dies with that server (local); else null. */
+  server_id: string | null;
 }
 
 export interface SessionTable {
@@ -194,6 +201,13 @@ export interface UsageTable {
   created_at: number;
 }
 
+/** A periodic job's turn: one app server per tick runs it (docs/pipeline.md "Durability"). */
+export interface JobLeaseTable {
+  name: string;
+  owner: string;
+  expires_at: number;
+}
+
 export interface DB {
   user: UserTable;
   auth_session: AuthSessionTable;
@@ -208,6 +222,7 @@ export interface DB {
   session: SessionTable;
   event: EventTable;
   usage: UsageTable;
+  job_lease: JobLeaseTable;
 }
 
 /** Column names per table, for the schema/migration consistency test. `satisfies` ties it to `DB`. */
@@ -306,6 +321,9 @@ export const schemaColumns = {
     "started_at",
     "finished_at",
     "heartbeat_at",
+    "lease_owner",
+    "lease_expires_at",
+    "advanced_seq",
   ],
   db_branch: [
     "id",
@@ -332,6 +350,7 @@ export const schemaColumns = {
     "created_at",
     "updated_at",
     "stopped_at",
+    "server_id",
   ],
   session: ["id", "slug", "project_id", "task_id", "revoked_at", "created_at", "updated_at"],
   event: [
@@ -358,6 +377,7 @@ export const schemaColumns = {
     "cost_usd_micros",
     "created_at",
   ],
+  job_lease: ["name", "owner", "expires_at"],
 } satisfies { [T in keyof DB]: ReadonlyArray<keyof DB[T] & string> };
 
 export type User = Selectable<UserTable>;

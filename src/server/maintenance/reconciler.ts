@@ -1,5 +1,7 @@
 import type { Executor } from "@/server/db/connection";
-import { findSilentRevisions, findStrandedQueuedRevisions } from "@/server/db/queries/revisions";
+import { findSandboxRow } from "@/server/db/queries/pipeline";
+import { findSilentRevisions } from "@/server/db/queries/revisions";
+import type { Revision } from "@/server/db/schema";
 import { appendPlatformEvent } from "@/server/events/append";
 import { stepSchema } from "@/server/events/schema";
 import { transitionRevision } from "@/server/revisions/transition";
@@ -13,6 +15,30 @@ export type ReconcileOptions = {
   silenceMs?: number;
   now?: number;
 };
+
+/**
+ * What went quiet, and what to do. A retry is offered only where one can help: a runner never heard from may not
+ * reach Kiln at all (unreachable-runners.ts says so when it left word), and sending the prompt again would fail
+ * the same way until KILN_PUBLIC_URL is fixed.
+ */
+async function silenceReason(db: Executor, revision: Revision, silence: string): Promise<string> {
+  const quiet = `No sign of life from this build for ${silence} while ${revision.status}`;
+  const sandbox =
+    revision.status === "generating" && revision.sandbox_id
+      ? await findSandboxRow(db, revision.sandbox_id)
+      : undefined;
+  if (sandbox && sandbox.last_event_at === null) {
+    return (
+      `${quiet}: its sandbox never reported. It stopped at once, or it cannot reach Kiln: check that ` +
+      "KILN_PUBLIC_URL is an address Kiln's sandboxes reach, then send the prompt again."
+    );
+  }
+  const retry =
+    revision.kind === "restore"
+      ? "Restore the checkpoint again to retry."
+      : "Send the prompt again to retry.";
+  return `${quiet}: its sandbox stopped or the platform restarted. ${retry}`;
+}
 
 /**
  * Nothing stays "running" forever: a revision whose sandbox stopped reporting (killed, timed out, or the platform
@@ -30,9 +56,7 @@ export async function reconcileSilentRevisions(
       : `${Math.round(silenceMs / 1000)} seconds`;
   const failed: string[] = [];
   for (const revision of await findSilentRevisions(db, inFlight, now - silenceMs)) {
-    const reason =
-      `No sign of life from this build for ${silence} while ${revision.status}: ` +
-      "its sandbox stopped or the platform restarted. Start it again from the last checkpoint.";
+    const reason = await silenceReason(db, revision, silence);
     const changed = await transitionRevision(db, revision, "failed", {
       now,
       errorCode: "sandbox_silent",
@@ -51,20 +75,4 @@ export async function reconcileSilentRevisions(
     });
   }
   return failed;
-}
-
-/**
- * A revision accepted just before the platform stopped never started: it is still queued. Starts each one found
- * queued for longer than `graceMs` (default 1 minute) with `start` (runRevision, which only one caller can move
- * out of queued, so a start racing its original one is harmless). Returns the ids it started.
- */
-export async function resumeStrandedRevisions(
-  db: Executor,
-  start: (revision: { id: string; project_id: string }) => Promise<void>,
-  options: { graceMs?: number; now?: number } = {},
-): Promise<string[]> {
-  const now = options.now ?? Date.now();
-  const stranded = await findStrandedQueuedRevisions(db, now - (options.graceMs ?? 60_000));
-  for (const revision of stranded) await start(revision);
-  return stranded.map((revision) => revision.id);
 }

@@ -1,14 +1,12 @@
 import "server-only";
 import { after } from "next/server";
-import type { SandboxWithOwner } from "@/server/db/queries/events";
 import { findRevisionById, getProjectById } from "@/server/db/queries/pipeline";
 import type { IngestResult } from "@/server/events/append";
 import { logError } from "@/server/http/log";
 import { type ProjectLeftovers, tearDownProject } from "@/server/operations/teardown-project";
 import type { Platform } from "@/server/platform/platform";
-import { advanceFromRunner } from "../pipeline/advance-from-runner";
-import { withRevisionLock } from "../pipeline/revision-lock";
-import { type PipelineDeps, runRevision } from "../pipeline/run-revision";
+import { carryOn } from "../pipeline/carry-on";
+import type { PipelineDeps } from "../pipeline/run-revision";
 import { stopRevisionSandbox } from "../pipeline/stop-sandbox";
 import { wakeRevision } from "../pipeline/wake-revision";
 
@@ -33,9 +31,20 @@ function afterWithDeps(
   });
 }
 
+/** Carries a revision on (carry-on.ts) after the current response is sent. */
+function afterCarryOn(platform: Platform, what: string, revisionId: string): void {
+  after(async () => {
+    try {
+      await carryOn(platform.carryOnDeps(), revisionId);
+    } catch (error) {
+      logError(`${what} ${revisionId}`, error);
+    }
+  });
+}
+
 /** Runs a queued revision's pipeline after the current response is sent. */
 export function scheduleRevision(platform: Platform, revisionId: string): void {
-  afterWithDeps(platform, "pipeline", revisionId, runRevision);
+  afterCarryOn(platform, "pipeline", revisionId);
 }
 
 /** Wakes a checkpoint's sleeping preview after the current response is sent. */
@@ -43,21 +52,12 @@ export function scheduleWake(platform: Platform, revisionId: string): void {
   afterWithDeps(platform, "waking", revisionId, wakeRevision);
 }
 
-/** Advances a revision from a stored webhook batch, after the webhook has answered, one batch at a time. */
-export function scheduleRunnerEvents(
-  platform: Platform,
-  result: IngestResult,
-  sandbox: SandboxWithOwner,
-): Promise<void> {
-  after(() =>
-    withRevisionLock(result.revisionId, async () => {
-      try {
-        await advanceFromRunner(platform.runnerEventDeps(), result, sandbox);
-      } catch (error) {
-        logError(`runner events ${result.revisionId}`, error);
-      }
-    }),
-  );
+/**
+ * Applies a stored webhook batch after the webhook has answered. Whichever app server holds the revision's lease
+ * applies its events in order; this one takes it if it is free.
+ */
+export function scheduleRunnerEvents(platform: Platform, result: IngestResult): Promise<void> {
+  afterCarryOn(platform, "runner events", result.revisionId);
   return Promise.resolve();
 }
 

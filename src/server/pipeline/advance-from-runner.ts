@@ -1,7 +1,12 @@
-import type { SandboxWithOwner } from "@/server/db/queries/events";
-import { getProjectById, getRevisionById } from "@/server/db/queries/pipeline";
-import type { IngestResult } from "@/server/events/append";
-import type { RevisionStatus, StepName, WireEvent } from "@/server/events/schema";
+import {
+  type EventRow,
+  findSandboxWithOwner,
+  listUnappliedRunnerEvents,
+  type SandboxWithOwner,
+} from "@/server/db/queries/events";
+import { getProjectById, getRevisionById, updateRevisionRow } from "@/server/db/queries/pipeline";
+import type { Revision } from "@/server/db/schema";
+import { type EventBody, eventBodySchema, type RevisionStatus, type StepName } from "@/server/events/schema";
 import { ProviderError } from "@/server/integrations/provider-error";
 import { finishRevision } from "./finish-revision";
 import type { RunnerEventDeps } from "./pipeline-deps";
@@ -25,7 +30,7 @@ const statusOfStep: Partial<Record<StepName, RevisionStatus>> = {
   preview: "previewing",
 };
 
-async function handle(deps: RunnerEventDeps, scope: RunScope, row: SandboxWithOwner, event: WireEvent) {
+async function handle(deps: RunnerEventDeps, scope: RunScope, row: SandboxWithOwner, event: EventBody) {
   if (event.type === "runner.step" && event.payload.status === "started") {
     const status = statusOfStep[event.payload.step];
     if (status) await advance(scope, status);
@@ -55,30 +60,50 @@ async function handle(deps: RunnerEventDeps, scope: RunScope, row: SandboxWithOw
   }
 }
 
-export async function advanceFromRunner(
-  deps: RunnerEventDeps,
-  ingest: IngestResult,
-  row: SandboxWithOwner,
-): Promise<void> {
+/** What a stored runner event says, or null for one that does not parse (it is skipped, never applied). */
+function bodyOf(row: EventRow): EventBody | null {
+  const parsed = eventBodySchema.safeParse({ type: row.type, payload: JSON.parse(row.payload) });
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * Applies a revision's stored runner events that are not applied yet, in the order the runner sent them, moving
+ * `advanced_seq` past each. The caller holds the revision's lease (carry-on.ts), so across every app server one
+ * applies them at a time. Returns false when an event's effect failed the revision.
+ */
+export async function applyRunnerEvents(deps: RunnerEventDeps, revision: Revision): Promise<boolean> {
   const scope: RunScope = {
     db: deps.db,
-    projectId: row.project_id,
-    taskId: ingest.taskId,
-    revisionId: ingest.revisionId,
+    projectId: revision.project_id,
+    taskId: revision.task_id,
+    revisionId: revision.id,
   };
-  const events = [...ingest.events].sort((a, b) => a.seq - b.seq);
-  for (const event of events) {
-    try {
-      await handle(deps, scope, row, event);
-    } catch (error) {
-      const step: StepName =
-        event.type === "runner.committed"
-          ? "commit"
-          : event.type === "runner.preview"
-            ? "preview"
-            : "generate";
-      await failRun(scope, step, error);
-      return;
+  let applied = revision.advanced_seq;
+  for (;;) {
+    const rows = await listUnappliedRunnerEvents(deps.db, revision.id, applied);
+    if (rows.length === 0) return true;
+    for (const row of rows) {
+      const body = bodyOf(row);
+      const sandbox = row.sandbox_id ? await findSandboxWithOwner(deps.db, row.sandbox_id) : undefined;
+      try {
+        if (body && sandbox) await handle(deps, scope, sandbox, body);
+      } catch (error) {
+        await markApplied(deps, revision.id, row.seq);
+        const step: StepName =
+          body?.type === "runner.committed"
+            ? "commit"
+            : body?.type === "runner.preview"
+              ? "preview"
+              : "generate";
+        await failRun(scope, step, error);
+        return false;
+      }
+      await markApplied(deps, revision.id, row.seq);
+      applied = row.seq;
     }
   }
+}
+
+async function markApplied(deps: RunnerEventDeps, revisionId: string, seq: number): Promise<void> {
+  await updateRevisionRow(deps.db, revisionId, { advanced_seq: seq });
 }

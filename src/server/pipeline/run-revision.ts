@@ -1,3 +1,4 @@
+import { planSchema } from "@/server/planner/plan-schema";
 import { finishRevision } from "./finish-revision";
 import { type LoadedRevision, loadRevision, type PipelineDeps } from "./pipeline-deps";
 import { emit, type RunScope, runStep } from "./run-step";
@@ -17,49 +18,82 @@ async function provisionStep(
   deps: PipelineDeps,
   scope: RunScope,
   loaded: LoadedRevision,
+  resume: boolean,
 ): Promise<Provisioned | undefined> {
   // Re-read: a project's resources are recorded by the first revision that provisions them.
   const project = (await loadRevision(deps.db, scope.revisionId))?.project ?? loaded.project;
-  return runStep(scope, "provisioning", "provision", () =>
-    provisionRevision(
-      { ...deps, onProgress: (message) => void emit(scope, { type: "progress", payload: { message } }) },
-      { ...loaded, project },
-    ),
+  return runStep(
+    scope,
+    "provisioning",
+    "provision",
+    () =>
+      provisionRevision(
+        { ...deps, onProgress: (message) => void emit(scope, { type: "progress", payload: { message } }) },
+        { ...loaded, project },
+      ),
+    resume,
   );
 }
 
 /** Restore: the code of the restored checkpoint becomes a new commit on top, then it is previewed. */
-async function runRestore(deps: PipelineDeps, scope: RunScope, loaded: LoadedRevision): Promise<void> {
+async function runRestore(
+  deps: PipelineDeps,
+  scope: RunScope,
+  loaded: LoadedRevision,
+  resume: boolean,
+): Promise<void> {
   const target = loaded.parent;
-  const provisioned = await provisionStep(deps, scope, loaded);
+  const provisioned = await provisionStep(deps, scope, loaded, resume);
   if (!provisioned || !target?.commit_sha) return;
-  const committed = await commitRestoreStep(deps, scope, loaded, provisioned, {
-    ordinal: target.ordinal,
-    commitSha: target.commit_sha,
-  });
+  const committed = await commitRestoreStep(
+    deps,
+    scope,
+    loaded,
+    provisioned,
+    { ordinal: target.ordinal, commitSha: target.commit_sha },
+    resume,
+  );
   if (!committed) return void (await provisioned.sandbox.stop());
-  if (!(await restorePreviewStep(deps, scope, provisioned))) return void (await provisioned.sandbox.stop());
+  if (!(await restorePreviewStep(deps, scope, provisioned, resume)))
+    return void (await provisioned.sandbox.stop());
   await finishRevision(deps, scope);
 }
 
-/**
- * Runs a queued revision's platform steps. Safe to call twice: only the caller that moves it out of `queued` runs
- * it. Never throws for a step failure: the revision records it. A first prompt is planned; a follow-up goes to the
- * agent as typed, resuming its session; a restore needs no agent at all.
- */
-export async function runRevision(deps: PipelineDeps, revisionId: string): Promise<void> {
-  const loaded = await loadRevision(deps.db, revisionId);
-  if (loaded?.revision.status !== "queued") return;
-  const scope: RunScope = { db: deps.db, projectId: loaded.project.id, taskId: loaded.task.id, revisionId };
-  if (loaded.revision.kind === "restore") return runRestore(deps, scope, loaded);
+/** The agent's instructions: the operator's words for a follow-up, the stored plan's when it was planned. */
+function storedPrompt(loaded: LoadedRevision): string | undefined {
+  if (loaded.parent) return loaded.revision.prompt;
+  if (!loaded.revision.plan) return undefined;
+  const plan = planSchema.safeParse(JSON.parse(loaded.revision.plan));
+  return plan.success ? plan.data.agentPrompt : undefined;
+}
 
-  let prompt = loaded.revision.prompt;
-  if (!loaded.parent) {
-    const plan = await planStep(deps, scope, loaded);
+/**
+ * Runs a queued revision's platform steps. Only the holder of the revision's lease calls it (carry-on.ts). Never
+ * throws for a step failure: the revision records it. A first prompt is planned; a follow-up goes to the agent as
+ * typed, resuming its session; a restore needs no agent at all.
+ *
+ * `resume`: the previous lease holder died during these steps. They run again from what is stored (a stored plan
+ * is not asked for again; provisioning reuses the recorded repository and branches), in a new sandbox.
+ */
+export async function runRevision(
+  deps: PipelineDeps,
+  revisionId: string,
+  options: { resume?: boolean } = {},
+): Promise<void> {
+  const resume = options.resume ?? false;
+  const loaded = await loadRevision(deps.db, revisionId);
+  if (!loaded) return;
+  if (loaded.revision.status !== "queued" && !resume) return;
+  const scope: RunScope = { db: deps.db, projectId: loaded.project.id, taskId: loaded.task.id, revisionId };
+  if (loaded.revision.kind === "restore") return runRestore(deps, scope, loaded, resume);
+
+  let prompt = storedPrompt(loaded);
+  if (prompt === undefined) {
+    const plan = await planStep(deps, scope, loaded, resume);
     if (!plan) return;
     prompt = plan.agentPrompt;
   }
-  const provisioned = await provisionStep(deps, scope, loaded);
+  const provisioned = await provisionStep(deps, scope, loaded, resume);
   if (!provisioned) return;
-  await startGeneration(deps, scope, loaded, prompt, provisioned);
+  await startGeneration(deps, scope, loaded, prompt, provisioned, resume);
 }

@@ -8,7 +8,7 @@ import { logError } from "@/server/http/log";
 import { ProviderError } from "@/server/integrations/provider-error";
 import { PlannerError } from "@/server/planner/planner-error";
 import { transitionRevision } from "@/server/revisions/transition";
-import { isTerminal } from "../revisions/state-machine";
+import { isRunning, isTerminal, runningStatuses } from "../revisions/state-machine";
 
 export type RunScope = { db: Database; projectId: string; taskId: string; revisionId: string };
 
@@ -39,6 +39,23 @@ export async function advance(scope: RunScope, to: RevisionStatus, reason?: stri
   return true;
 }
 
+/**
+ * Enters `status` for a step. Resuming (the revision's previous lease holder died), a revision already at or past
+ * it counts as entered: the step is done again from what is stored, and the state machine never moves backwards.
+ */
+export async function enter(scope: RunScope, status: RevisionStatus, resume = false): Promise<boolean> {
+  if (resume) {
+    const current = (await currentRevision(scope)).status;
+    if (
+      isRunning(current) &&
+      isRunning(status) &&
+      runningStatuses.indexOf(current) >= runningStatuses.indexOf(status)
+    )
+      return true;
+  }
+  return advance(scope, status);
+}
+
 /** What an operator reads when a step fails: our own errors say what to do; anything else stays generic. */
 export function reasonOf(error: unknown): string {
   if (error instanceof ProviderError || error instanceof PlannerError || isAppError(error))
@@ -66,8 +83,9 @@ export async function runStep<T>(
   status: RevisionStatus,
   step: StepName,
   work: () => Promise<T>,
+  resume = false,
 ): Promise<T | undefined> {
-  if (!(await advance(scope, status))) return undefined;
+  if (!(await enter(scope, status, resume))) return undefined;
   await emit(scope, { type: "step.started", payload: { step } });
   const started = Date.now();
   try {

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import { plannerFor } from "@/agents/models";
 import type { LoginPolicy } from "@/server/auth/login";
@@ -26,6 +28,7 @@ import { buildRunnerBundle } from "@/server/runner-bundle/build-runner";
 import type { PublicHost } from "@/server/share-links/host-details";
 import { ensureTemplateCache } from "@/server/templates/template-cache";
 import type { RunnerEventDeps } from "../pipeline/advance-from-runner";
+import type { CarryOnDeps } from "../pipeline/carry-on";
 import type { FinishSettings } from "../pipeline/finish-revision";
 import type { PipelineDeps } from "../pipeline/run-revision";
 import { findChromium } from "../pipeline/screenshot";
@@ -57,10 +60,28 @@ export type Platform = {
   providersFor(project: Project): Promise<Providers>;
   pipelineDeps(project: Project): Promise<PipelineDeps>;
   runnerEventDeps(): RunnerEventDeps;
+  /** This app server, as leases and sandboxes record it. */
+  serverId: string;
+  carryOnDeps(): CarryOnDeps;
   gatewayDeps(): GatewayDeps;
 };
 
+const SERVER_ID = Symbol.for("kiln.serverId");
+
+/**
+ * This process's id as leases and sandboxes record it: one per process, shared by every bundled copy of this
+ * module (a sandbox started from a route must belong to the server whose timer says it is alive).
+ */
+function processServerId(): string {
+  const existing: unknown = Reflect.get(globalThis, SERVER_ID);
+  if (typeof existing === "string") return existing;
+  const id = `${os.hostname().slice(0, 40)}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  Reflect.set(globalThis, SERVER_ID, id);
+  return id;
+}
+
 export function wirePlatform(env: Env, db: Database): Platform {
+  const serverId = processServerId();
   const registryHost = npmRegistryHost(process.env.npm_config_registry);
   const settings = {
     dataDir: env.dataDir,
@@ -119,7 +140,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
     });
   }
 
-  return {
+  const platform: Platform = {
     db,
     get credentials() {
       return credentialContext();
@@ -175,6 +196,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
         templateCacheRoot,
         toolchainsRoot: path.join(env.dataDir, "toolchains"),
         sandboxTimeoutMs: 2 * 3_600_000,
+        serverId,
         publicUrl: env.KILN_PUBLIC_URL,
         runTokenTtlMs: 3 * 3_600_000,
         finish,
@@ -203,6 +225,15 @@ export function wirePlatform(env: Env, db: Database): Platform {
         },
       };
     },
+    serverId,
+    carryOnDeps() {
+      return {
+        db,
+        serverId,
+        pipelineDeps: (project) => platform.pipelineDeps(project),
+        runnerEventDeps: () => platform.runnerEventDeps(),
+      };
+    },
     runnerEventDeps() {
       return {
         db,
@@ -214,6 +245,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
       };
     },
   };
+  return platform;
 }
 
 /** The registry npm uses in sandboxes (the platform's npm_config_registry, passed on by template-cache.ts). */

@@ -36,5 +36,8 @@ export function queuedRevisionRow(fields: QueuedRevisionFields, now: number) {
     started_at: null,
     finished_at: null,
     heartbeat_at: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    advanced_seq: null,
   } satisfies Omit<Revision, "input_tokens" | "output_tokens" | "cached_tokens" | "cost_usd_micros">;
 }

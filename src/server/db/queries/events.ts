@@ -163,3 +163,30 @@ export async function listEventsOfRevision(
     .limit(limit)
     .execute();
 }
+
+/** The runner events whose effect the pipeline applies, in the order they were sent. */
+export const appliedRunnerEventTypes = [
+  "runner.step",
+  "runner.committed",
+  "runner.preview",
+  "runner.finished",
+  "runner.failed",
+] as const;
+
+/** A revision's runner events after `afterSeq` (null: from the start) that move the pipeline, by seq. */
+export async function listUnappliedRunnerEvents(
+  db: Executor,
+  revisionId: string,
+  afterSeq: number | null,
+): Promise<EventRow[]> {
+  return db
+    .selectFrom("event")
+    .selectAll()
+    .where("revision_id", "=", revisionId)
+    .where("sandbox_id", "is not", null)
+    .where("type", "in", [...appliedRunnerEventTypes])
+    .where("seq", ">", afterSeq ?? -1)
+    .orderBy("seq")
+    .limit(500)
+    .execute();
+}

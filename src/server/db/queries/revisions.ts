@@ -108,16 +108,31 @@ export async function findSilentRevisions(
     .execute();
 }
 
-/** Revisions still queued since before `queuedBefore`: their start was lost (a restart between accept and run). */
-export async function findStrandedQueuedRevisions(db: Executor, queuedBefore: number) {
-  return db
-    .selectFrom("revision")
-    .select(["id", "project_id"])
-    .where("status", "=", "queued")
-    .where("updated_at", "<", queuedBefore)
-    .orderBy("created_at", "asc")
-    .limit(20)
-    .execute();
+/**
+ * Revisions generating since before `startedBefore` whose sandbox (still running) has sent no event since then: a
+ * runner that may not reach the platform. With the sandbox's id at its provider, to look inside.
+ */
+export async function findUnheardRunners(db: Executor, startedBefore: number) {
+  return (
+    db
+      .selectFrom("revision")
+      .innerJoin("sandbox", "sandbox.id", "revision.sandbox_id")
+      .selectAll("revision")
+      .select("sandbox.external_id as sandbox_external_id")
+      .where("revision.status", "=", "generating")
+      // The move to generating is the revision's last update before its runner starts.
+      .where("revision.updated_at", "<", startedBefore)
+      .where("sandbox.stopped_at", "is", null)
+      .where((eb) =>
+        eb.or([
+          eb("sandbox.last_event_at", "is", null),
+          eb("sandbox.last_event_at", "<", eb.ref("revision.updated_at")),
+        ]),
+      )
+      .orderBy("revision.updated_at", "asc")
+      .limit(100)
+      .execute()
+  );
 }
 
 /** Where a checkpoint's preview and deployment listen inside the platform (the preview proxy's upstreams). */
@@ -130,4 +145,23 @@ export async function findRevisionUpstreams(
     .select(["preview_url", "deploy_url"])
     .where("id", "=", revisionId)
     .executeTakeFirst();
+}
+
+/**
+ * Running revisions no live app server holds (no lease, or its lease ran out): the recovery scan decides for each
+ * whether it must be carried on (src/server/maintenance/recover-revisions.ts).
+ */
+export async function findUnleasedRunningRevisions(
+  db: Executor,
+  runningStatuses: readonly string[],
+  now: number,
+) {
+  return db
+    .selectFrom("revision")
+    .selectAll()
+    .where("status", "in", [...runningStatuses])
+    .where((eb) => eb.or([eb("lease_owner", "is", null), eb("lease_expires_at", "<", now)]))
+    .orderBy("created_at", "asc")
+    .limit(200)
+    .execute();
 }

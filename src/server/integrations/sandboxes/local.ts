@@ -102,6 +102,7 @@ export function createLocalSandboxes(options: LocalSandboxesOptions): Sandboxes 
 
 class LocalSandboxes implements Sandboxes {
   readonly kind = "local" as const;
+  readonly diesWithPlatform = true;
   private readonly handles = new Map<string, LocalSandbox>();
   private runtimePromise: Promise<LocalRuntime> | undefined;
   private readonly warned = new Set<string>();

@@ -97,6 +97,11 @@ export type SandboxSnapshot = {
 
 export interface Sandboxes {
   readonly kind: SandboxesKind;
+  /**
+   * Its sandboxes end when the app server that made them ends (a local process tree), so a revision running in one
+   * is carried on elsewhere once that server is gone (docs/pipeline.md "Durability"). Cloud sandboxes outlive it.
+   */
+  readonly diesWithPlatform: boolean;
   create(input: CreateSandboxInput): Promise<SandboxHandle>;
   /** Reattaches to a sandbox by id (after a platform restart); null when it no longer exists. */
   get(id: string): Promise<SandboxHandle | null>;

@@ -93,6 +93,7 @@ export function createVercelSandboxes(options: VercelSandboxesOptions): Sandboxe
 
   return {
     kind: "vercel",
+    diesWithPlatform: false,
 
     async create(input: CreateSandboxInput): Promise<SandboxHandle> {
       assertValidCreateInput("vercel", input);

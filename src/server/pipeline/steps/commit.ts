@@ -90,27 +90,37 @@ export async function commitRestoreStep(
   loaded: LoadedRevision,
   provisioned: Provisioned,
   target: { ordinal: number; commitSha: string },
+  resume = false,
 ): Promise<string | undefined> {
-  return runStep(scope, "committing", "commit", async () => {
-    const head = await deps.providers.git.resolveRef(provisioned.repo, loaded.task.branch);
-    const sha =
-      head === target.commitSha || !head
-        ? target.commitSha
-        : (
-            await deps.providers.git.commitTree(provisioned.repo, {
-              branch: loaded.task.branch,
-              parentSha: head,
-              treeOfSha: target.commitSha,
-              message: `Restore checkpoint ${target.ordinal}`,
-              author: { name: "Kiln", email: "kiln@kiln.local" },
-            })
-          ).sha;
-    // The restore's diff is against the head it was committed on top of, not the checkpoint it brings back.
-    await updateRevisionRow(deps.db, scope.revisionId, {
-      commit_sha: sha,
-      base_sha: head ?? provisioned.baseSha,
-      updated_at: Date.now(),
-    });
-    return sha;
-  });
+  return runStep(
+    scope,
+    "committing",
+    "commit",
+    async () => {
+      // Resumed after the commit was stored: it is not made twice.
+      const stored = (await getRevisionById(deps.db, scope.revisionId)).commit_sha;
+      if (stored) return stored;
+      const head = await deps.providers.git.resolveRef(provisioned.repo, loaded.task.branch);
+      const sha =
+        head === target.commitSha || !head
+          ? target.commitSha
+          : (
+              await deps.providers.git.commitTree(provisioned.repo, {
+                branch: loaded.task.branch,
+                parentSha: head,
+                treeOfSha: target.commitSha,
+                message: `Restore checkpoint ${target.ordinal}`,
+                author: { name: "Kiln", email: "kiln@kiln.local" },
+              })
+            ).sha;
+      // The restore's diff is against the head it was committed on top of, not the checkpoint it brings back.
+      await updateRevisionRow(deps.db, scope.revisionId, {
+        commit_sha: sha,
+        base_sha: head ?? provisioned.baseSha,
+        updated_at: Date.now(),
+      });
+      return sha;
+    },
+    resume,
+  );
 }

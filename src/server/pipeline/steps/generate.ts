@@ -12,7 +12,7 @@ import { issueRunToken } from "@/server/gateway/run-token";
 import { logError } from "@/server/http/log";
 import { restoreAgentSession, saveAgentSession } from "../agent-sessions";
 import type { LoadedRevision, PipelineDeps, RunnerEventDeps } from "../pipeline-deps";
-import { advance, emit, failRun, type RunScope } from "../run-step";
+import { emit, enter, failRun, type RunScope } from "../run-step";
 import { runnerSandboxOf } from "../runner-sandbox";
 import type { Provisioned } from "./provision";
 
@@ -83,11 +83,12 @@ export async function startGeneration(
   loaded: LoadedRevision,
   prompt: string,
   provisioned: Provisioned,
+  resume = false,
 ): Promise<void> {
   const resumeSessionId = loaded.parent
     ? await restoreAgentSession(deps.providers.blob, provisioned.sandbox, sessionSourceOf(loaded.parent))
     : null;
-  if (!(await advance(scope, "generating"))) return void (await provisioned.sandbox.stop());
+  if (!(await enter(scope, "generating", resume))) return void (await provisioned.sandbox.stop());
   await emit(scope, { type: "step.started", payload: { step: "generate" } });
   try {
     await startRunner(deps, scope, loaded, { prompt, resumeSessionId }, provisioned);

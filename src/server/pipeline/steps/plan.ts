@@ -12,20 +12,27 @@ export async function planStep(
   deps: PipelineDeps,
   scope: RunScope,
   loaded: LoadedRevision,
+  resume = false,
 ): Promise<Plan | undefined> {
   const agent = storedAgentKind(loaded.revision.agent);
-  return runStep(scope, "planning", "plan", async () => {
-    const plan = await deps.plan({ userId: loaded.project.user_id, agent, prompt: loaded.revision.prompt });
-    const now = Date.now();
-    await updateRevisionRow(deps.db, scope.revisionId, { plan: JSON.stringify(plan), updated_at: now });
-    if (loaded.revision.ordinal === 1) {
-      await updateProjectRow(deps.db, scope.projectId, { name: plan.title, updated_at: now });
-      await updateTaskRow(deps.db, scope.taskId, { title: plan.title, updated_at: now });
-    }
-    await emit(scope, {
-      type: "plan",
-      payload: { title: plan.title, slug: plan.slug, steps: plan.steps, prompt: plan.agentPrompt },
-    });
-    return plan;
-  });
+  return runStep(
+    scope,
+    "planning",
+    "plan",
+    async () => {
+      const plan = await deps.plan({ userId: loaded.project.user_id, agent, prompt: loaded.revision.prompt });
+      const now = Date.now();
+      await updateRevisionRow(deps.db, scope.revisionId, { plan: JSON.stringify(plan), updated_at: now });
+      if (loaded.revision.ordinal === 1) {
+        await updateProjectRow(deps.db, scope.projectId, { name: plan.title, updated_at: now });
+        await updateTaskRow(deps.db, scope.taskId, { title: plan.title, updated_at: now });
+      }
+      await emit(scope, {
+        type: "plan",
+        payload: { title: plan.title, slug: plan.slug, steps: plan.steps, prompt: plan.agentPrompt },
+      });
+      return plan;
+    },
+    resume,
+  );
 }

@@ -50,16 +50,23 @@ export async function restorePreviewStep(
   deps: PipelineDeps,
   scope: RunScope,
   provisioned: Provisioned,
+  resume = false,
 ): Promise<boolean> {
-  const previewed = await runStep(scope, "previewing", "preview", async () => {
-    const server = await startDevServer(provisioned.sandbox, {
-      env: { DATABASE_URL: provisioned.connection.databaseUrl },
-    });
-    await waitForHealthyPreview(server.url, 60_000);
-    const now = Date.now();
-    await updateRevisionRow(deps.db, scope.revisionId, { preview_url: server.url, updated_at: now });
-    await updateSandboxRow(deps.db, provisioned.sandboxRowId, { preview_url: server.url, updated_at: now });
-    return server;
-  });
+  const previewed = await runStep(
+    scope,
+    "previewing",
+    "preview",
+    async () => {
+      const server = await startDevServer(provisioned.sandbox, {
+        env: { DATABASE_URL: provisioned.connection.databaseUrl },
+      });
+      await waitForHealthyPreview(server.url, 60_000);
+      const now = Date.now();
+      await updateRevisionRow(deps.db, scope.revisionId, { preview_url: server.url, updated_at: now });
+      await updateSandboxRow(deps.db, provisioned.sandboxRowId, { preview_url: server.url, updated_at: now });
+      return server;
+    },
+    resume,
+  );
   return previewed !== undefined;
 }

@@ -44,6 +44,8 @@ export type ProvisionContext = {
   templateCacheRoot: string;
   toolchainsRoot: string;
   sandboxTimeoutMs: number;
+  /** This app server (src/server/platform): recorded on sandboxes that die with it. */
+  serverId?: string;
   onProgress?: (message: string) => void;
 };
 
@@ -216,7 +218,7 @@ async function syncToCommit(
  * secret of its own. Nothing is left behind on failure: the sandbox is stopped and its row, if written, says so.
  */
 export async function startRevisionSandbox(
-  ctx: Pick<ProvisionContext, "db" | "key" | "providers" | "sandboxTimeoutMs">,
+  ctx: Pick<ProvisionContext, "db" | "key" | "providers" | "sandboxTimeoutMs" | "serverId">,
   input: {
     project: Project;
     revision: Revision;
@@ -255,6 +257,7 @@ export async function startRevisionSandbox(
       created_at: now,
       updated_at: now,
       stopped_at: null,
+      server_id: ctx.providers.sandboxes.diesWithPlatform ? (ctx.serverId ?? null) : null,
     });
   } catch (error) {
     await sandbox.stop();

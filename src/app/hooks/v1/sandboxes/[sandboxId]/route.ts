@@ -16,7 +16,7 @@ export async function POST(request: Request, context: { params: Promise<{ sandbo
         db: platform.db,
         credentials: platform.credentials,
         platformSecrets: platform.platformSecrets,
-        onIngested: (result, sandbox) => scheduleRunnerEvents(platform, result, sandbox),
+        onIngested: (result) => scheduleRunnerEvents(platform, result),
       },
     );
     return Response.json(result, { headers: { "cache-control": "no-store" } });
