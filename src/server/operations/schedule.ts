@@ -6,39 +6,26 @@ import { logError } from "@/server/http/log";
 import { type ProjectLeftovers, tearDownProject } from "@/server/operations/teardown-project";
 import type { Platform } from "@/server/platform/platform";
 import { carryOn } from "../pipeline/carry-on";
-import type { PipelineDeps } from "../pipeline/run-revision";
 import { stopRevisionSandbox } from "../pipeline/stop-sandbox";
 import { wakeRevision } from "../pipeline/wake-revision";
 
 // The request that starts work answers at once; the work runs after the response, in this server process.
 
-/** After the response: `work` with the pipeline wired for the revision's project. */
-function afterWithDeps(
-  platform: Platform,
-  what: string,
-  revisionId: string,
-  work: (deps: PipelineDeps, revisionId: string) => Promise<void>,
-): void {
+/** Runs `work` after the response; a failure is logged, since nobody is waiting for it any more. */
+function afterResponse(what: string, work: () => Promise<void>): void {
   after(async () => {
     try {
-      const revision = await findRevisionById(platform.db, revisionId);
-      if (!revision) return;
-      const project = await getProjectById(platform.db, revision.project_id);
-      await work(await platform.pipelineDeps(project), revisionId);
+      await work();
     } catch (error) {
-      logError(`${what} ${revisionId}`, error);
+      logError(what, error);
     }
   });
 }
 
 /** Carries a revision on (carry-on.ts) after the current response is sent. */
 function afterCarryOn(platform: Platform, what: string, revisionId: string): void {
-  after(async () => {
-    try {
-      await carryOn(platform.carryOnDeps(), revisionId);
-    } catch (error) {
-      logError(`${what} ${revisionId}`, error);
-    }
+  afterResponse(`${what} ${revisionId}`, async () => {
+    await carryOn(platform.carryOnDeps(), revisionId);
   });
 }
 
@@ -49,7 +36,12 @@ export function scheduleRevision(platform: Platform, revisionId: string): void {
 
 /** Wakes a checkpoint's sleeping preview after the current response is sent. */
 export function scheduleWake(platform: Platform, revisionId: string): void {
-  afterWithDeps(platform, "waking", revisionId, wakeRevision);
+  afterResponse(`waking ${revisionId}`, async () => {
+    const revision = await findRevisionById(platform.db, revisionId);
+    if (!revision) return;
+    const project = await getProjectById(platform.db, revision.project_id);
+    await wakeRevision(await platform.pipelineDeps(project), revisionId);
+  });
 }
 
 /**
@@ -63,24 +55,16 @@ export function scheduleRunnerEvents(platform: Platform, result: IngestResult): 
 
 /** Stops a cancelled revision's sandbox after the response (the run is over; its processes must go). */
 export function scheduleSandboxStop(platform: Platform, revisionId: string): void {
-  after(async () => {
-    try {
-      await stopRevisionSandbox(platform.runnerEventDeps(), revisionId);
-    } catch (error) {
-      logError(`stopping the sandbox of ${revisionId}`, error);
-    }
+  afterResponse(`stopping the sandbox of ${revisionId}`, async () => {
+    await stopRevisionSandbox(platform.runnerEventDeps(), revisionId);
   });
 }
 
 /** Removes a deleted project's outside resources after the response (its rows are already gone). */
 export function scheduleProjectTeardown(platform: Platform, leftovers: ProjectLeftovers): void {
-  after(async () => {
-    try {
-      const failures = await tearDownProject(await platform.providersFor(leftovers.project), leftovers);
-      if (failures.length > 0)
-        console.warn(`[kiln] project ${leftovers.project.id}: left behind ${failures.join(", ")}`);
-    } catch (error) {
-      logError(`tearing down project ${leftovers.project.id}`, error);
-    }
+  afterResponse(`tearing down project ${leftovers.project.id}`, async () => {
+    const failures = await tearDownProject(await platform.providersFor(leftovers.project), leftovers);
+    if (failures.length > 0)
+      console.warn(`[kiln] project ${leftovers.project.id}: left behind ${failures.join(", ")}`);
   });
 }

@@ -47,6 +47,25 @@ async function runnerSandboxDied(db: Database, revision: Revision): Promise<bool
   return row.server_id !== null && !(await isServerAlive(db, row.server_id));
 }
 
+/** The runner, not the platform, is at work: a revision made by an agent, between generate and preview. */
+function isRunnerAtWork(revision: Revision): boolean {
+  return revision.kind !== "restore" && runnerStatuses.has(revision.status);
+}
+
+/** A new sandbox at the revision's stored commit, on its own branch, serves its preview again. */
+async function previewStoredCommit(pipeline: PipelineDeps, revision: Revision): Promise<void> {
+  if (!revision.commit_sha || !revision.db_branch_id) return;
+  await startPreviewAtCommit(pipeline, revision, {
+    commitSha: revision.commit_sha,
+    dbBranchId: revision.db_branch_id,
+  });
+}
+
+/** Whether the revision has runner events nobody applied yet. */
+async function hasUnappliedEvents(db: Database, revision: Revision): Promise<boolean> {
+  return (await listUnappliedRunnerEvents(db, revision.id, revision.advanced_seq)).length > 0;
+}
+
 function scopeOf(db: Database, revision: Revision): RunScope {
   return { db, projectId: revision.project_id, taskId: revision.task_id, revisionId: revision.id };
 }
@@ -70,10 +89,7 @@ async function recoverRunner(deps: CarryOnDeps, revision: Revision, project: Pro
         message: "The server running this build stopped; its commit is safe. Starting its preview again…",
       },
     });
-    await startPreviewAtCommit(pipeline, revision, {
-      commitSha: revision.commit_sha,
-      dbBranchId: revision.db_branch_id,
-    });
+    await previewStoredCommit(pipeline, revision);
     await finishRevision(pipeline, scope);
     return;
   }
@@ -93,17 +109,12 @@ async function carryOnOnce(deps: CarryOnDeps, revisionId: string): Promise<void>
   if (!revision || isTerminal(revision.status)) return;
   const project = await getProjectById(deps.db, revision.project_id);
   if (revision.status === "queued") return runRevision(await deps.pipelineDeps(project), revisionId);
-  const byRunner = revision.kind !== "restore" && runnerStatuses.has(revision.status);
-  if (!byRunner) {
+  if (!isRunnerAtWork(revision)) {
     // Planning, provisioning, a restore's steps, deploying: platform work whose server died mid-way (the live
     // holder of the lease runs these through to the runner's start or to the end).
     if (revision.status === "deploying") {
       const pipeline = await deps.pipelineDeps(project);
-      if (revision.commit_sha && revision.db_branch_id && (await runnerSandboxDied(deps.db, revision)))
-        await startPreviewAtCommit(pipeline, revision, {
-          commitSha: revision.commit_sha,
-          dbBranchId: revision.db_branch_id,
-        });
+      if (await runnerSandboxDied(deps.db, revision)) await previewStoredCommit(pipeline, revision);
       return finishRevision(pipeline, scopeOf(deps.db, revision));
     }
     return runRevision(await deps.pipelineDeps(project), revisionId, { resume: true });
@@ -124,17 +135,8 @@ export async function needsCarryOn(
 ): Promise<boolean> {
   if (isTerminal(revision.status)) return false;
   if (revision.status === "queued") return revision.updated_at < options.now - options.queuedGraceMs;
-  const byRunner = revision.kind !== "restore" && runnerStatuses.has(revision.status);
-  if (!byRunner) return true;
-  if (await runnerSandboxDied(db, revision)) return true;
-  return (await listUnappliedRunnerEvents(db, revision.id, revision.advanced_seq)).length > 0;
-}
-
-/** Whether the revision has runner events nobody applied yet. */
-async function hasUnappliedEvents(db: Database, revisionId: string): Promise<boolean> {
-  const revision = await findRevisionById(db, revisionId);
-  if (!revision || isTerminal(revision.status)) return false;
-  return (await listUnappliedRunnerEvents(db, revisionId, revision.advanced_seq)).length > 0;
+  if (!isRunnerAtWork(revision)) return true;
+  return (await runnerSandboxDied(db, revision)) || (await hasUnappliedEvents(db, revision));
 }
 
 /**
@@ -163,7 +165,8 @@ export async function carryOn(deps: CarryOnDeps, revisionId: string): Promise<bo
         await releaseRevisionLease(deps.db, revisionId, deps.serverId);
       }
       // Events stored after the last read and before the release would otherwise wait for the next scan.
-      if (!(await hasUnappliedEvents(deps.db, revisionId))) return;
+      const after = await findRevisionById(deps.db, revisionId);
+      if (!after || isTerminal(after.status) || !(await hasUnappliedEvents(deps.db, after))) return;
     }
   });
   return carried;

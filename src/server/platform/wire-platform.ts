@@ -1,26 +1,20 @@
 import { randomBytes } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { plannerFor } from "@/agents/models";
 import type { LoginPolicy } from "@/server/auth/login";
 import type { Env } from "@/server/config/env-schema";
-import {
-  type CredentialContext,
-  isTrustedModelUrl,
-  resolveCredential,
-} from "@/server/credentials/credential-store";
+import { type CredentialContext, resolveCredential } from "@/server/credentials/credential-store";
 import { platformDefaultsFromEnv, vendorEndpointsFromEnv } from "@/server/credentials/platform-defaults";
 import { ensureSecretKeyFile, loadSecretKey } from "@/server/crypto/secret-key";
 import type { Database } from "@/server/db/connection";
 import type { Project } from "@/server/db/schema";
-import { AppError } from "@/server/errors";
 import { platformSecretsFromEnv } from "@/server/events/known-secrets";
 import { parseDefaultPrice } from "@/server/gateway/prices";
 import type { GatewayDeps } from "@/server/gateway/proxy";
 import { credentialUpstreamResolver } from "@/server/gateway/upstream";
 import { localLayout, type Providers, providersFor } from "@/server/integrations/registry";
 import { verifyCredential } from "@/server/integrations/verify-credential";
-import { planApp } from "@/server/planner/plan-app";
+import { planForOperator } from "@/server/planner/plan-for-operator";
 import type { PreviewOrigins } from "@/server/previews/preview-origin";
 import { previewOriginsFromEnv } from "@/server/previews/preview-origins-from-env";
 import { providerChoicesOf } from "@/server/projects/project-resources";
@@ -204,25 +198,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
           runnerBundle ??= buildRunnerBundle(path.join(layout.sandboxes, "..", "runner"));
           return runnerBundle;
         },
-        async plan({ userId, agent, prompt }) {
-          const planner = plannerFor(agent);
-          const credential = await resolveCredential(db, credentials, userId, planner.provider);
-          if (!credential) {
-            const vendor = planner.provider === "openai" ? "OpenAI" : "Anthropic";
-            throw new AppError(
-              "bad_request:input",
-              `No ${vendor} key is set: add one in Settings to build with this agent.`,
-            );
-          }
-          return planApp({
-            prompt,
-            provider: planner.provider,
-            model: planner.model,
-            apiKey: credential.payload.apiKey,
-            baseUrl: credential.payload.baseUrl,
-            allowPrivateBaseUrl: isTrustedModelUrl(credentials, credential),
-          });
-        },
+        plan: (input) => planForOperator(db, credentials, input),
       };
     },
     serverId,

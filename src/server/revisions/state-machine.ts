@@ -12,22 +12,6 @@ export const stepNames = [
 ] as const;
 export type StepName = (typeof stepNames)[number];
 
-export const revisionStatuses = [
-  "queued",
-  "planning",
-  "provisioning",
-  "generating",
-  "migrating",
-  "verifying",
-  "committing",
-  "previewing",
-  "deploying",
-  "finished",
-  "failed",
-  "cancelled",
-] as const;
-export type RevisionStatus = (typeof revisionStatuses)[number];
-
 /**
  * The revision state machine. A revision moves forward through the running states (a step may be skipped, e.g. a
  * restore goes from provisioning straight to previewing) and ends in exactly one terminal state, which never changes.
@@ -42,13 +26,12 @@ export const runningStatuses = [
   "committing",
   "previewing",
   "deploying",
-] as const satisfies readonly RevisionStatus[];
+] as const;
 
-export const terminalStatuses = [
-  "finished",
-  "failed",
-  "cancelled",
-] as const satisfies readonly RevisionStatus[];
+export const terminalStatuses = ["finished", "failed", "cancelled"] as const;
+
+export const revisionStatuses = [...runningStatuses, ...terminalStatuses] as const;
+export type RevisionStatus = (typeof revisionStatuses)[number];
 
 export type RunningStatus = (typeof runningStatuses)[number];
 export type TerminalStatus = (typeof terminalStatuses)[number];
