@@ -1,6 +1,8 @@
 import type { Migration } from "kysely";
 import { initial } from "./0001_initial";
 import { leases } from "./0002_leases";
+import { modelProvider } from "./0003_model_provider";
+import { buildOutput } from "./0004_build_output";
 
 /**
  * Every migration, in order. A static list (not a folder scan) so the same set runs from the CLI, from
@@ -10,4 +12,6 @@ import { leases } from "./0002_leases";
 export const migrations: Record<string, Migration> = {
   "0001_initial": initial,
   "0002_leases": leases,
+  "0003_model_provider": modelProvider,
+  "0004_build_output": buildOutput,
 };

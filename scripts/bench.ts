@@ -32,7 +32,11 @@ async function main() {
   printTable(rows);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+// Exit once the table is printed: a suite's sandboxes and servers are stopped by then, but a pipeline suite's
+// leftover keep-alive sockets and child pipes could hold the event loop (and any lock the caller holds) for minutes.
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

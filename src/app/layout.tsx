@@ -8,6 +8,14 @@ import "./globals.css";
 export const metadata: Metadata = {
   title: { default: "Kiln", template: "%s · Kiln" },
   description: "Describe an app. Kiln builds it, with code and data checkpointed together.",
+  icons: {
+    icon: [
+      { url: "/favicon.svg", type: "image/svg+xml" },
+      { url: "/favicon.ico", sizes: "32x32" },
+    ],
+    apple: "/apple-touch-icon.png",
+  },
+  manifest: "/site.webmanifest",
 };
 
 export default function RootLayout({ children }: { children: React.ReactNode }) {

@@ -271,7 +271,7 @@ test.describe("durability: two servers on one MariaDB", () => {
         await current.movedAfter(diedAt);
         await current.expectFinished();
         expect(
-          ["committing", "previewing"],
+          ["committing", "deploying"],
           `B died after the commit ${revision.commitSha}, before the end`,
         ).toContain(current.statusAt(diedAt));
         const after = await model.calls();
@@ -340,7 +340,7 @@ test.describe("durability: the embedded default (libSQL), one server restarted",
         await current.movedAfter(diedAt);
         await current.expectFinished();
         expect(
-          ["committing", "previewing"],
+          ["committing", "deploying"],
           `it died after the commit ${revision.commitSha}, before the end`,
         ).toContain(current.statusAt(diedAt));
         const after = await model.calls();

@@ -54,6 +54,9 @@ export const e2eServerEnv: Record<string, string> = {
   KILN_SECRET_KEY: "",
   // Each checkpoint's production build would double the e2e run's time; the deploy step has its own tests.
   KILN_AUTO_DEPLOY: "0",
+  // Every server start empties the data dir: installing both agents' CLIs at each boot would load the box under the
+  // specs' timings. Builds install what they use on demand; tests/integration/boot-preparation.test.ts covers boot.
+  KILN_PREPARE_AT_BOOT: "0",
   // Operators save the scripted model's http://127.0.0.1 address as their base URL, like a self-hoster's Ollama.
   KILN_ALLOW_PRIVATE_MODEL_URLS: "1",
 };

@@ -17,6 +17,11 @@ import { listenOnLoopback } from "./http";
  * last tool result said, which API it is), so one server can serve several runs at once, resumed sessions
  * included. `request` (the server-wide request index) is the one stateful condition, for "fail once, then …".
  *
+ * It also speaks OpenAI Chat Completions (`POST /v1/chat/completions`), the protocol of Ollama, vLLM, LM Studio
+ * and OpenRouter, which Kiln's gateway translates for the CLIs; `apis` limits what a server speaks (a server with
+ * `apis: ["chat"]` answers 404 on `/v1/responses` and `/v1/messages`), and `chat` takes away what some such
+ * servers lack (json_schema response formats, usage in streams).
+ *
  * The SSE sequences are those the real CLIs accept (Codex 0.169, Claude Code 2.1.329): the full Responses event
  * sequence (`response.created` … `response.output_item.added` … deltas … `response.output_item.done` …
  * `response.completed` with usage) and the full Messages sequence (`message_start` with input usage, `ping`,
@@ -93,7 +98,7 @@ const replySchema = z.discriminatedUnion("kind", [
 ]);
 
 const whenSchema = z.object({
-  api: z.enum(["openai", "anthropic"]).optional(),
+  api: z.enum(["openai", "anthropic", "chat"]).optional(),
   /** Tool calls the model has already made since the user's latest prompt (0 = the prompt's first request). */
   step: z.number().int().nonnegative().optional(),
   /** At least this many tool calls since the latest prompt. */
@@ -117,6 +122,8 @@ const turnSchema = z.object({
   delayMs: z.number().int().nonnegative().optional(),
   /** Wait between SSE events (to observe streaming). */
   eventDelayMs: z.number().int().nonnegative().optional(),
+  /** Chat Completions only: reasoning streamed before the reply (`reasoning_content`, as vLLM sends it). */
+  reasoning: z.string().optional(),
 });
 
 export const scenarioSchema = z.object({
@@ -167,7 +174,7 @@ export function scenarioFiles(scenario: Scenario): Map<string, string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Reading a request
 
-export type ModelApi = "openai" | "anthropic";
+export type ModelApi = "openai" | "anthropic" | "chat";
 
 /** What the server understood of a request, for matching and for assertions. */
 export type Conversation = {
@@ -182,6 +189,18 @@ export type Conversation = {
   cwd: string | undefined;
   /** The schema/tool name when structured output is asked for. */
   structuredName: string | undefined;
+  /**
+   * Whose tools the request offers (Chat Completions requests come from either CLI through the gateway): Codex's
+   * (`exec_command`) or Claude Code's (`Bash`, `Write`). The vendor APIs' own.
+   */
+  toolset: "codex" | "claude";
+  /** Chat Completions: the request forces this function (the planner's tool-call fallback). */
+  forcedTool?: string;
+  /**
+   * Chat Completions from Codex: it offers `exec_command` for the model slugs it knows and `shell` (an argv array)
+   * for others; a command goes to whichever is offered.
+   */
+  shellTool?: "exec_command" | "shell";
 };
 
 export type ModelRequest = {
@@ -220,11 +239,15 @@ const cwdPatterns = [
   /<cwd>([^<]+)<\/cwd>/,
 ];
 
-/** The latest environment block wins: a resumed session still carries its earlier runs' (other sandboxes). */
+/**
+ * The latest environment block wins: a resumed session still carries its earlier runs' (other sandboxes). Within
+ * one text too: a gateway translating for a Chat Completions server merges the session's system messages, old and
+ * new, into one leading system message, in order.
+ */
 function findCwd(texts: string[]): string | undefined {
   for (const text of [...texts].reverse()) {
     for (const pattern of cwdPatterns) {
-      const match = pattern.exec(text);
+      const match = [...text.matchAll(new RegExp(pattern.source, "g"))].at(-1);
       // A resumed Claude Code session in another directory says "NEW (was OLD)".
       if (match?.[1]) return match[1].replace(/ \(was [^)]*\)$/, "").trim();
     }
@@ -288,6 +311,7 @@ function readResponsesRequest(body: Record<string, unknown>): Conversation {
       format.success && format.data.format.type === "json_schema"
         ? (format.data.format.name ?? "output")
         : undefined,
+    toolset: "codex",
   };
 }
 
@@ -346,6 +370,65 @@ function readMessagesRequest(body: Record<string, unknown>): Conversation {
     lastToolResult: lastResult ? textOf(lastResult.content) : undefined,
     cwd: findCwd(texts),
     structuredName: choice.success ? choice.data.name : undefined,
+    toolset: "claude",
+  };
+}
+
+const chatMessageSchema = z.object({
+  role: z.string(),
+  content: z.unknown().optional(),
+  tool_calls: z.array(z.unknown()).nullish(),
+});
+
+/** Context the CLIs send as user text (Claude Code's reminders, Codex's environment blocks), not the prompt. */
+function promptPart(text: string): string {
+  const withoutReminders = text.replace(/<system-reminder>[\s\S]*?<\/system-reminder>/g, "").trim();
+  return isCodexContext(withoutReminders) ? "" : withoutReminders;
+}
+
+function readChatRequest(body: Record<string, unknown>): Conversation {
+  const messages = z.array(chatMessageSchema).catch([]).parse(body.messages);
+  const lastPrompt = messages.findLastIndex(
+    (message) => message.role === "user" && promptPart(textOf(message.content)) !== "",
+  );
+  const step = messages
+    .slice(lastPrompt + 1)
+    .filter((message) => message.role === "assistant")
+    .reduce((sum, message) => sum + (message.tool_calls?.length ?? 0), 0);
+  const promptMessage = messages[lastPrompt];
+  const lastTool = messages.findLast((message) => message.role === "tool");
+  const tools = z
+    .array(z.object({ function: z.object({ name: z.string() }) }))
+    .catch([])
+    .parse(body.tools)
+    .map((tool) => tool.function.name);
+  const format = z
+    .object({ type: z.string(), json_schema: z.object({ name: z.string().optional() }).optional() })
+    .safeParse(body.response_format);
+  const forced = z.object({ function: z.object({ name: z.string() }) }).safeParse(body.tool_choice);
+  const structuredName = forced.success
+    ? forced.data.function.name
+    : format.success && format.data.type !== "text"
+      ? (format.data.json_schema?.name ?? "output")
+      : undefined;
+  return {
+    api: "chat",
+    model: typeof body.model === "string" ? body.model : "unknown",
+    stream: body.stream === true,
+    step,
+    prompt: promptMessage ? promptPart(textOf(promptMessage.content)) : "",
+    lastToolResult: lastTool ? textOf(lastTool.content) : undefined,
+    cwd: findCwd(messages.map((message) => textOf(message.content))),
+    structuredName,
+    // Side requests without tools (titles, summaries) are told apart by who the system text says is asking.
+    toolset:
+      tools.includes("Bash") || tools.includes("Write")
+        ? "claude"
+        : tools.length === 0 && /Claude/.test(textOf(messages[0]?.content))
+          ? "claude"
+          : "codex",
+    forcedTool: forced.success ? forced.data.function.name : undefined,
+    shellTool: !tools.includes("exec_command") && tools.includes("shell") ? "shell" : "exec_command",
   };
 }
 
@@ -403,8 +486,12 @@ function absolute(file: string, conversation: Conversation): string {
 }
 
 function outItems(reply: ScenarioReply, conversation: Conversation): OutItem[] {
-  const openai = conversation.api === "openai";
+  const openai = conversation.toolset === "codex";
   const say = (text: string | undefined): OutItem[] => (text ? [{ type: "text", text }] : []);
+  const exec = (cmd: string): OutItem =>
+    conversation.shellTool === "shell"
+      ? { type: "tool", name: "shell", input: { command: ["bash", "-lc", cmd] } }
+      : { type: "tool", name: "exec_command", input: { cmd } };
   switch (reply.kind) {
     case "text":
       return [{ type: "text", text: reply.text }];
@@ -414,14 +501,14 @@ function outItems(reply: ScenarioReply, conversation: Conversation): OutItem[] {
       return [
         ...say(reply.say),
         openai
-          ? { type: "tool", name: "exec_command", input: { cmd: reply.command } }
+          ? exec(reply.command)
           : { type: "tool", name: "Bash", input: { command: reply.command, description: "Run a command" } },
       ];
     case "write":
       return [
         ...say(reply.say),
         openai
-          ? { type: "tool", name: "exec_command", input: { cmd: heredocWrite(reply.path, reply.content) } }
+          ? exec(heredocWrite(reply.path, reply.content))
           : {
               type: "tool",
               name: "Write",
@@ -432,7 +519,7 @@ function outItems(reply: ScenarioReply, conversation: Conversation): OutItem[] {
       return [
         ...say(reply.say),
         openai
-          ? { type: "tool", name: "exec_command", input: { cmd: `cat ${shellQuote(reply.path)}` } }
+          ? exec(`cat ${shellQuote(reply.path)}`)
           : { type: "tool", name: "Read", input: { file_path: absolute(reply.path, conversation) } },
       ];
     case "patch":
@@ -442,7 +529,14 @@ function outItems(reply: ScenarioReply, conversation: Conversation): OutItem[] {
       return [...say(reply.say), { type: "tool", name: reply.name, input: reply.input }];
     case "json": {
       const raw = reply.raw ?? JSON.stringify(reply.value ?? null);
-      if (openai) return [{ type: "text", text: raw }];
+      if (conversation.api === "chat") {
+        const input = looseRecord.safeParse(reply.value);
+        if (conversation.forcedTool && reply.raw === undefined && input.success) {
+          return [{ type: "tool", name: conversation.forcedTool, input: input.data }];
+        }
+        return [{ type: "text", text: raw }];
+      }
+      if (conversation.api === "openai") return [{ type: "text", text: raw }];
       const input = looseRecord.safeParse(reply.value);
       if (reply.raw !== undefined || !input.success) return [{ type: "text", text: raw }];
       return [{ type: "tool", name: conversation.structuredName ?? "output", input: input.data }];
@@ -751,6 +845,101 @@ function anthropicAnswer(
   };
 }
 
+type ChatOptions = { usage: boolean };
+
+function chatAnswer(
+  conversation: Conversation,
+  items: OutItem[],
+  usage: ScenarioUsage,
+  index: number,
+  reasoning: string | undefined,
+  options: ChatOptions,
+): Answer {
+  const text = items.filter((item) => item.type === "text").map((item) => item.text);
+  const refusal = items.find((item) => item.type === "refusal")?.text;
+  const calls = items.flatMap((item, n) =>
+    item.type === "tool" || item.type === "custom"
+      ? [
+          {
+            id: `call_kiln_${index}_${n}`,
+            type: "function",
+            function: {
+              name: item.name,
+              arguments:
+                item.type === "tool" ? JSON.stringify(item.input) : JSON.stringify({ input: item.input }),
+            },
+          },
+        ]
+      : [],
+  );
+  const finish = calls.length > 0 ? "tool_calls" : "stop";
+  const usageBody = {
+    prompt_tokens: usage.input,
+    completion_tokens: usage.output,
+    total_tokens: usage.input + usage.output,
+    prompt_tokens_details: { cached_tokens: usage.cached },
+  };
+  const base = {
+    id: `chatcmpl-kiln-${index}`,
+    created: Math.floor(Date.now() / 1000),
+    model: conversation.model,
+  };
+  if (!conversation.stream) {
+    return {
+      json: {
+        ...base,
+        object: "chat.completion",
+        choices: [
+          {
+            index: 0,
+            message: {
+              role: "assistant",
+              content: text.length > 0 ? text.join("\n\n") : null,
+              ...(refusal ? { refusal } : {}),
+              ...(reasoning ? { reasoning_content: reasoning } : {}),
+              ...(calls.length > 0 ? { tool_calls: calls } : {}),
+            },
+            finish_reason: finish,
+          },
+        ],
+        ...(options.usage ? { usage: usageBody } : {}),
+      },
+    };
+  }
+  const chunk = (delta: Record<string, unknown>, finishReason: string | null = null) => ({
+    event: "",
+    data: {
+      ...base,
+      object: "chat.completion.chunk",
+      choices: [{ index: 0, delta, finish_reason: finishReason }],
+    },
+  });
+  const events: WireEvent[] = [chunk({ role: "assistant", content: "" })];
+  if (reasoning) for (const piece of chunks(reasoning)) events.push(chunk({ reasoning_content: piece }));
+  for (const piece of chunks(text.join("\n\n"))) if (piece) events.push(chunk({ content: piece }));
+  if (refusal) events.push(chunk({ refusal }));
+  calls.forEach((call, n) => {
+    events.push(
+      chunk({
+        tool_calls: [
+          { index: n, id: call.id, type: "function", function: { name: call.function.name, arguments: "" } },
+        ],
+      }),
+    );
+    for (const piece of chunks(call.function.arguments, 40)) {
+      events.push(chunk({ tool_calls: [{ index: n, function: { arguments: piece } }] }));
+    }
+  });
+  events.push(chunk({}, finish));
+  if (options.usage) {
+    events.push({
+      event: "",
+      data: { ...base, object: "chat.completion.chunk", choices: [], usage: usageBody },
+    });
+  }
+  return { events };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Errors in each API's shape
 
@@ -787,7 +976,7 @@ type ErrorReply = { status: number; body: unknown; headers: Record<string, strin
 function errorReply(api: ModelApi, status: number, message?: string, retryAfterSeconds?: number): ErrorReply {
   const headers: Record<string, string> = {};
   if (retryAfterSeconds !== undefined) headers["retry-after"] = String(retryAfterSeconds);
-  if (api === "openai") {
+  if (api === "openai" || api === "chat") {
     const known = openaiErrorTypes[status] ?? openaiErrorTypes[status >= 500 ? 500 : 400];
     headers["x-request-id"] = "req_kiln_fake";
     return {
@@ -838,6 +1027,12 @@ export type ModelServerOptions = {
   auth?: ModelServerAuth;
   /** A fixed loopback port (a server other processes are configured with); default: any free one. */
   port?: number;
+  /** The APIs it speaks (default all three); the others answer 404, as on a server that has not got them. */
+  apis?: ModelApi[];
+  /** What a Chat Completions server lacks: json_schema response formats (answers 400), usage in its answers. */
+  chat?: { jsonSchema?: boolean; usage?: boolean };
+  /** The ids `GET /v1/models` lists on a Chat Completions-only server (default: `["kiln-coder"]`). */
+  models?: string[];
 };
 
 export type ModelServer = {
@@ -847,7 +1042,7 @@ export type ModelServer = {
   openaiBaseUrl: string;
   /** Every request, in arrival order. */
   requests: ModelRequest[];
-  /** Only the model requests (`/v1/responses`, `/v1/messages`). */
+  /** Only the model requests (`/v1/responses`, `/v1/messages`, `/v1/chat/completions`). */
   modelRequests(): ModelRequest[];
   scenario(): Scenario;
   /** Answers later requests from another scenario (e.g. a follow-up prompt); the request index carries on. */
@@ -862,6 +1057,7 @@ function resolveScenario(scenario: Scenario | ScenarioInput | string): Scenario 
 function apiOf(pathname: string): ModelApi | undefined {
   if (pathname === "/v1/responses") return "openai";
   if (pathname === "/v1/messages") return "anthropic";
+  if (pathname === "/v1/chat/completions") return "chat";
   return undefined;
 }
 
@@ -870,7 +1066,7 @@ function authorized(req: IncomingMessage, api: ModelApi, auth: ModelServerAuth |
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1];
   const apiKey = req.headers["x-api-key"];
   if (bearer !== undefined && bearer === auth.bearer) return true;
-  if (api === "openai") return bearer !== undefined && bearer === auth.apiKey;
+  if (api !== "anthropic") return bearer !== undefined && bearer === auth.apiKey;
   return typeof apiKey === "string" && apiKey === auth.apiKey;
 }
 
@@ -908,15 +1104,31 @@ async function sendEvents(res: ServerResponse, events: WireEvent[], delayMs: num
     "cache-control": "no-cache",
     connection: "keep-alive",
   });
+  // Chat Completions streams are bare `data:` lines ending with `data: [DONE]`.
+  const chat = events[0]?.event === "";
   for (const entry of events) {
     if (res.destroyed) return;
-    res.write(`event: ${entry.event}\ndata: ${JSON.stringify(entry.data)}\n\n`);
+    const line = `data: ${JSON.stringify(entry.data)}\n\n`;
+    res.write(chat ? line : `event: ${entry.event}\n${line}`);
     if (delayMs > 0) await sleep(delayMs);
   }
+  if (chat && !res.destroyed) res.write("data: [DONE]\n\n");
   res.end();
 }
 
-function modelsList(req: IncomingMessage, res: ServerResponse): void {
+function modelsList(req: IncomingMessage, res: ServerResponse, options: ModelServerOptions): void {
+  if (options.apis && !options.apis.includes("openai") && !options.apis.includes("anthropic")) {
+    sendJson(res, 200, {
+      object: "list",
+      data: (options.models ?? ["kiln-coder"]).map((id) => ({
+        id,
+        object: "model",
+        created: 0,
+        owned_by: "kiln",
+      })),
+    });
+    return;
+  }
   if (typeof req.headers["anthropic-version"] === "string") {
     sendJson(res, 200, {
       data: [
@@ -947,7 +1159,9 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const rawBody = await readBody(req);
     const url = new URL(req.url ?? "/", "http://model.local");
-    const api = apiOf(url.pathname);
+    const known = apiOf(url.pathname);
+    // An API this server does not speak is a path it does not have.
+    const api = known && (!options.apis || options.apis.includes(known)) ? known : undefined;
     const body = parseJson(rawBody);
     const record: ModelRequest = {
       method: req.method ?? "GET",
@@ -962,7 +1176,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     requests.push(record);
 
     if (!api) {
-      if (req.method === "GET" && url.pathname === "/v1/models") return modelsList(req, res);
+      if (req.method === "GET" && url.pathname === "/v1/models") return modelsList(req, res, options);
       const error = errorReply(
         req.headers["anthropic-version"] ? "anthropic" : "openai",
         404,
@@ -973,7 +1187,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (!authorized(req, api, options.auth)) {
       const key = presentedKey(req);
       const message =
-        api === "openai"
+        api !== "anthropic"
           ? key
             ? `Incorrect API key provided: ${masked(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`
             : "You didn't provide an API key."
@@ -991,8 +1205,23 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       return sendJson(res, error.status, error.body, error.headers);
     }
     const conversation =
-      api === "openai" ? readResponsesRequest(parsedBody.data) : readMessagesRequest(parsedBody.data);
+      api === "openai"
+        ? readResponsesRequest(parsedBody.data)
+        : api === "anthropic"
+          ? readMessagesRequest(parsedBody.data)
+          : readChatRequest(parsedBody.data);
     record.conversation = conversation;
+    const format = z.object({ type: z.string() }).safeParse(parsedBody.data.response_format);
+    if (
+      api === "chat" &&
+      options.chat?.jsonSchema === false &&
+      format.success &&
+      format.data.type === "json_schema"
+    ) {
+      // What vLLM without guided decoding or an older Ollama says.
+      const error = errorReply(api, 400, "response_format type json_schema is not supported by this server");
+      return sendJson(res, error.status, error.body, error.headers);
+    }
 
     const turnIndex = scenario.turns.findIndex((turn) => matches(turn, conversation, record.index));
     const turn = scenario.turns[turnIndex];
@@ -1023,7 +1252,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
       answer =
         api === "openai"
           ? openaiAnswer(parsedBody.data, conversation, items, usage, record.index)
-          : anthropicAnswer(conversation, items, usage, record.index);
+          : api === "anthropic"
+            ? anthropicAnswer(conversation, items, usage, record.index)
+            : chatAnswer(conversation, items, usage, record.index, turn.reasoning, {
+                usage: options.chat?.usage !== false,
+              });
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       const reply500 = errorReply(api, 500, `scenario ${scenario.name}, turn ${turnIndex}: ${error.message}`);

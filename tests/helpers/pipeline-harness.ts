@@ -19,6 +19,7 @@ import type { RunnerEventDeps } from "../../src/server/pipeline/advance-from-run
 import type { FinishSettings } from "../../src/server/pipeline/finish-revision";
 import { type PipelineDeps, runRevision } from "../../src/server/pipeline/run-revision";
 import { planApp } from "../../src/server/planner/plan-app";
+import { planForOperator } from "../../src/server/planner/plan-for-operator";
 import { isTerminal } from "../../src/server/revisions/state-machine";
 import { buildRunnerBundle } from "../../src/server/runner-bundle/build-runner";
 import { ensureTemplateCache } from "../../src/server/templates/template-cache";
@@ -26,6 +27,7 @@ import { chromiumPath } from "../e2e/env";
 import {
   combineScenarios,
   type ModelServer,
+  type ModelServerOptions,
   type ScenarioInput,
   startModelServer,
 } from "../fakes/model-server";
@@ -66,13 +68,23 @@ export type PipelineHarnessOptions = {
   platform?: Pick<PipelinePlatformOptions, "gateway" | "platformSecrets">;
   /** Bound on the preview health check after `runner.preview`. */
   previewTimeoutMs?: number;
-  /** Deploy each finished checkpoint with the local deployer (a `next build` each). Default false. */
+  /**
+   * Deploy each finished checkpoint with the local deployer (`next start` of the runner's verified build).
+   * Default false.
+   */
   deploy?: boolean;
   /**
    * Where the installed template cache lives (holding `<name>-<version>` and its `.ready` marker). Default: the
    * machine's shared test cache; a test that attacks the cache passes a private copy.
    */
   templateCacheRoot?: string;
+  /** Where the agents' CLIs are installed. Default: the machine's shared test cache (tests/helpers/toolchains.ts). */
+  toolchainsRoot?: string;
+  /**
+   * The model server as an OpenAI-compatible one (e.g. `apis: ["chat"]`: Chat Completions only), and the
+   * operator's `openai-compatible` credential pointing at it (its key is the operator's OpenAI key).
+   */
+  compatible?: Pick<ModelServerOptions, "apis" | "chat" | "models"> & { price?: string };
 };
 
 /** A stored event as its schema reads it, with where it sits in the revision's order. */
@@ -103,7 +115,12 @@ export type PipelineHarness = {
   /** A new project (and its first, queued revision) for the operator; optional project overrides. */
   createProject(
     prompt: string,
-    options?: { agent?: "codex" | "claude-code"; budgetTokens?: number },
+    options?: {
+      agent?: "codex" | "claude-code";
+      budgetTokens?: number;
+      provider?: "openai" | "anthropic" | "openai-compatible";
+      model?: string;
+    },
   ): Promise<CreatedProject>;
   /** The platform side of a revision (plan, provision, start the runner); returns when the runner started. */
   run(revisionId: string): Promise<void>;
@@ -158,6 +175,9 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
     const models = await startModelServer({
       scenario: combineScenarios("pipeline", options.scenarios),
       auth: { bearer: openaiKey, apiKey: anthropicKey },
+      ...(options.compatible
+        ? { apis: options.compatible.apis, chat: options.compatible.chat, models: options.compatible.models }
+        : {}),
     });
     cleanups.push(() => models.close());
     const credentials: CredentialContext = {
@@ -184,6 +204,16 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
     const operatorCredentials: CredentialInput[] = [
       { kind: "openai", apiKey: openaiKey, baseUrl: models.openaiBaseUrl },
       { kind: "anthropic", apiKey: anthropicKey, baseUrl: models.url },
+      ...(options.compatible
+        ? [
+            {
+              kind: "openai-compatible" as const,
+              baseUrl: models.openaiBaseUrl,
+              apiKey: openaiKey,
+              price: options.compatible.price,
+            },
+          ]
+        : []),
       ...(options.extraCredentials ?? []),
     ];
     for (const credential of operatorCredentials) await saveCredential(t.db, credentials, userId, credential);
@@ -225,13 +255,16 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
       providers,
       templateDir: TEMPLATE_DIR,
       templateCacheRoot: cacheRoot,
-      toolchainsRoot: toolchainCacheRoot(),
+      toolchainsRoot: options.toolchainsRoot ?? toolchainCacheRoot(),
       finish,
       sandboxTimeoutMs: 900_000,
       publicUrl: platform.url,
       runTokenTtlMs: 900_000,
       runnerBundle: () => runner,
-      plan: ({ agent, prompt }) => {
+      plan: (input) => {
+        // An OpenAI-compatible project plans (and is metered) as the platform does it.
+        if (input.provider === "openai-compatible") return planForOperator(t.db, credentials, input);
+        const { agent, prompt } = input;
         const planner = plannerFor(agent);
         const openai = planner.provider === "openai";
         return planApp({
@@ -339,7 +372,12 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
         const created = await createProject(
           t.db,
           userId,
-          { prompt, agent: projectOptions.agent ?? "codex" },
+          {
+            prompt,
+            agent: projectOptions.agent ?? "codex",
+            provider: projectOptions.provider,
+            model: projectOptions.model,
+          },
           localProviderChoices,
         );
         if (projectOptions.budgetTokens !== undefined) {

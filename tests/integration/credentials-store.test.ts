@@ -113,6 +113,18 @@ function cases(): Case[] {
       hint: "7Rb5",
       fields: {},
     },
+    {
+      // Verified by listing the server's /models with the key.
+      input: {
+        kind: "openai-compatible",
+        baseUrl: `${fakes.openai.url}/v1`,
+        apiKey: openaiKey,
+        price: "0,0",
+      },
+      secrets: [openaiKey],
+      hint: "1Yu4",
+      fields: { baseUrl: `${fakes.openai.url}/v1`, price: "0,0" },
+    },
   ];
 }
 
@@ -199,6 +211,7 @@ describe.each(testDatabases)("credential store on $name", (factory) => {
       "tidbcloud",
       "openai",
       "anthropic",
+      "openai-compatible",
     ]);
     for (const { input, hint, fields } of cases()) {
       expect(statuses.find((status) => status.kind === input.kind)).toMatchObject({
@@ -348,6 +361,7 @@ describe.each(testDatabases)("credential store on $name", (factory) => {
       ["tidbcloud", "none"],
       ["openai", "none"],
       ["anthropic", "none"],
+      ["openai-compatible", "none"],
     ]);
     expect(before.find((status) => status.kind === "vercel")).toMatchObject({
       hint: null,

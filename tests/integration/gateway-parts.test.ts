@@ -122,6 +122,8 @@ describe("budget", () => {
     agent: "codex",
     model: null,
     projectModel: null,
+    modelProvider: null,
+    projectModelProvider: null,
     inputTokens: 10_000,
     outputTokens: 500,
     cachedTokens: 9_000,

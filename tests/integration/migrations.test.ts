@@ -24,11 +24,21 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
     current = await factory.open({ migrate: false });
     expect(await tableNames(current)).toEqual([]);
 
-    expect(await migrateToLatest(current.db)).toEqual(["0001_initial", "0002_leases"]);
+    expect(await migrateToLatest(current.db)).toEqual([
+      "0001_initial",
+      "0002_leases",
+      "0003_model_provider",
+      "0004_build_output",
+    ]);
     expect(await tableNames(current)).toEqual(appTables);
 
     // Down runs newest first.
-    expect(await migrateAllDown(current.db)).toEqual(["0002_leases", "0001_initial"]);
+    expect(await migrateAllDown(current.db)).toEqual([
+      "0004_build_output",
+      "0003_model_provider",
+      "0002_leases",
+      "0001_initial",
+    ]);
     expect(await tableNames(current)).toEqual([]);
 
     await migrateToLatest(current.db);

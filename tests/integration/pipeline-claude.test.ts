@@ -76,9 +76,9 @@ describe("the pipeline with Claude Code, end to end on local adapters", { timeou
       "provisioning",
       "generating",
       "migrating",
+      "previewing",
       "verifying",
       "committing",
-      "previewing",
       "finished",
     ]);
     // Claude Code's Write tool went through its own tool, not the shell: the written files are reported.

@@ -187,7 +187,9 @@ describe("pipeline faults, end to end on local adapters", { timeout: 600_000 }, 
       .modelRequests()
       .find((request) => request.conversation?.prompt.includes("failed with this error"));
     expect(fixPrompt?.conversation?.prompt).toContain("not assignable to type 'number'");
-    // Nothing was committed and no preview started.
+    // The dev server showed the page while the build refused it (dev does not type-check); nothing was committed,
+    // and the failed checkpoint shows no preview: it went with the stopped sandbox.
+    expect(events.map((event) => event.type)).toContain("runner.preview");
     expect([revision.commit_sha, revision.preview_url]).toEqual([null, null]);
     expect(events.map((event) => event.type)).not.toContain("runner.committed");
   });

@@ -10,7 +10,7 @@ import { testPreviewOrigins } from "../helpers/public-site";
 // The whole pipeline for real on local adapters: the planner and the REAL Codex CLI talk to a scripted model through
 // Kiln's gateway; the runner in a bubblewrap sandbox migrates, builds, commits (handed back as a bundle) and starts
 // the preview; the webhook drives the revision on; the platform screenshots the preview and deploys the commit
-// (`next build` + `next start` in a sandbox of its own), and the revision finishes.
+// (`next start` of the build the runner verified, in a sandbox of its own), and the revision finishes.
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
@@ -80,9 +80,9 @@ describe("the pipeline, end to end on local adapters", { timeout: 900_000 }, () 
       "provisioning",
       "generating",
       "migrating",
+      "previewing",
       "verifying",
       "committing",
-      "previewing",
       "deploying",
       "finished",
     ]);

@@ -27,7 +27,11 @@ async function server(scenario: ScenarioInput | string): Promise<ModelServer> {
 }
 
 type Provider = PlanAppInput["provider"];
-const models: Record<Provider, string> = { openai: "gpt-5.5", anthropic: "claude-sonnet-5" };
+const models: Record<Provider, string> = {
+  openai: "gpt-5.5",
+  anthropic: "claude-sonnet-5",
+  "openai-compatible": "qwen3-coder",
+};
 
 function plan(target: ModelServer, provider: Provider, extra: Partial<PlanAppInput> = {}) {
   return planApp({
@@ -35,7 +39,7 @@ function plan(target: ModelServer, provider: Provider, extra: Partial<PlanAppInp
     provider,
     model: models[provider],
     apiKey,
-    baseUrl: provider === "openai" ? target.openaiBaseUrl : target.url,
+    baseUrl: provider === "anthropic" ? target.url : target.openaiBaseUrl,
     // The scripted model listens on 127.0.0.1, as a self-hoster's Ollama would.
     allowPrivateBaseUrl: true,
     timeoutMs: 5_000,

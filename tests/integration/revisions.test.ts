@@ -50,6 +50,7 @@ describe.each(testDatabases)("revisions on $name", (factory) => {
       outputTokens: 0,
       cachedTokens: 0,
       costUsd: 0,
+      estimated: false,
     });
     expect(
       (await appErrorOf(getRevisionOrThrow(t.db, testPreviewOrigins, grace.id, created.revision.id))).code,

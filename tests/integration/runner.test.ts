@@ -40,11 +40,23 @@ const appPackage = {
   },
 };
 
+// Like \`next dev\`, it serves the files as they are now (the agent's edits show without a restart), and it starts
+// before the agent has written anything. It notes its pid, so a scenario can stop it as an agent might.
 const devServer = `const http = require("node:http");
 const fs = require("node:fs");
 const arg = (name) => process.argv[process.argv.indexOf(name) + 1];
+fs.writeFileSync("dev.pid", String(process.pid));
 http
-  .createServer((req, res) => res.end("preview: " + fs.readFileSync("hello.txt", "utf8")))
+  .createServer((req, res) => {
+    if (fs.existsSync("crash-dev")) process.exit(3);
+    const ready = fs.existsSync("hello.txt");
+    console.log(req.method + " " + req.url + " " + (ready ? 200 : 404));
+    if (!ready) {
+      res.statusCode = 404;
+      return res.end("no hello.txt yet");
+    }
+    res.end("preview: " + fs.readFileSync("hello.txt", "utf8"));
+  })
   .listen(Number(arg("--port")), arg("--hostname"));
 `;
 
@@ -55,7 +67,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(templateDir, "package.json"), `${JSON.stringify(appPackage, null, 2)}\n`);
   fs.writeFileSync(path.join(templateDir, "dev.cjs"), devServer);
   fs.writeFileSync(path.join(templateDir, "state.txt"), "initial\n");
-  fs.writeFileSync(path.join(templateDir, ".gitignore"), "node_modules/\n");
+  fs.writeFileSync(path.join(templateDir, ".gitignore"), "node_modules/\ndev.pid\n");
   for (const agent of ["codex", "claude-code"] as const) {
     toolchainsByAgent.set(agent, await ensureToolchain({ cacheRoot, agent }));
   }
@@ -336,13 +348,23 @@ describe.each(["codex", "claude-code"] as const)("the runner with %s", (agent) =
       "generate:finished:1",
       "migrate:started:1",
       "migrate:finished:1",
+      "preview:started:1",
+      "preview:finished:1",
       "verify:started:1",
       "verify:finished:1",
       "commit:started:1",
       "commit:finished:1",
-      "preview:started:1",
-      "preview:finished:1",
     ]);
+    // The preview is reported as soon as it answers, before the build starts, and only once.
+    const reported = events.filter((event) => event.type === "runner.preview");
+    expect(reported).toHaveLength(1);
+    const buildStarted = events.find(
+      (event) => event.type === "runner.step" && event.payload.step === "verify",
+    );
+    expect(reported[0]?.seq).toBeLessThan(buildStarted?.seq ?? 0);
+    // It was started before the agent's turn and warmed: its first page was asked for while hello.txt did not
+    // exist yet (404), then answered with the agent's file without a restart.
+    expect(outputOf(events, "preview")).toMatch(/GET \/ 404[\s\S]*GET \/ 200/);
     const types = new Set(events.map((event) => event.type));
     for (const type of [
       "agent.session",
@@ -426,6 +448,69 @@ describe("the runner's fix turn", () => {
       ),
     });
     expect(events.some((event) => event.type === "runner.committed")).toBe(false);
+  }, 120_000);
+});
+
+function agentDoes(command: string): ScenarioInput {
+  return {
+    name: "runner-dev-server",
+    turns: [
+      { when: { step: 0 }, reply: { kind: "shell", command } },
+      { when: { minStep: 1 }, reply: { kind: "text", text: "Done." } },
+    ],
+  };
+}
+
+describe("the runner's dev server", () => {
+  it("is started again (once) when the agent stopped it, and the run finishes serving the preview", async () => {
+    const inspect = async ({ sandbox, events }: RunResult) => {
+      const page = await fetch(sandbox.url(3000), { signal: AbortSignal.timeout(10_000) });
+      expect(await page.text()).toBe("preview: hello\n");
+      expect(events.filter((event) => event.type !== "runner.heartbeat").at(-1)?.type).toBe(
+        "runner.finished",
+      );
+    };
+    const { events, hook } = await runRunner(
+      {
+        agent: "codex",
+        scenario: agentDoes("echo hello > hello.txt && echo ok > state.txt && kill $(cat dev.pid)"),
+        preview: true,
+      },
+      inspect,
+    );
+    expectWellFormed(events, hook);
+    expect(steps(events)).toContain("preview:finished:1");
+    expect(events.filter((event) => event.type === "runner.preview")).toHaveLength(1);
+  }, 120_000);
+
+  it("fails the run at preview, with its exit, when it dies again after the restart", async () => {
+    const { events, hook } = await runRunner({
+      agent: "codex",
+      scenario: agentDoes("echo hello > hello.txt && echo ok > state.txt && touch crash-dev"),
+      preview: true,
+    });
+    expectWellFormed(events, hook);
+    // The build still ran (a failing one would have gone to the agent); it passed, so the preview's failure ends it.
+    expect(steps(events)).toEqual([
+      "generate:started:1",
+      "generate:finished:1",
+      "migrate:started:1",
+      "migrate:finished:1",
+      "preview:started:1",
+      "preview:failed:1",
+      "verify:started:1",
+      "verify:finished:1",
+    ]);
+    expect(events.at(-1)).toMatchObject({
+      type: "runner.failed",
+      payload: {
+        step: "preview",
+        reason: expect.stringMatching(/^npm run dev exited with code 3, after one restart/),
+      },
+    });
+    expect(events.some((event) => event.type === "runner.committed" || event.type === "runner.preview")).toBe(
+      false,
+    );
   }, 120_000);
 });
 

@@ -4,6 +4,7 @@ import {
   isTerminal,
   revisionStatuses,
   runningStatuses,
+  stepNames,
   terminalStatuses,
 } from "@/server/revisions/state-machine";
 
@@ -12,6 +13,24 @@ describe("revision state machine", () => {
     expect(canTransition("queued", "planning")).toBe(true);
     expect(canTransition("provisioning", "previewing")).toBe(true);
     expect(canTransition("previewing", "deploying")).toBe(true);
+  });
+
+  it("previews before it verifies and commits: a checkpoint is shown while its build runs", () => {
+    expect(stepNames).toEqual([
+      "plan",
+      "provision",
+      "generate",
+      "migrate",
+      "preview",
+      "verify",
+      "commit",
+      "deploy",
+    ]);
+    expect(canTransition("migrating", "previewing")).toBe(true);
+    expect(canTransition("previewing", "verifying")).toBe(true);
+    expect(canTransition("committing", "deploying")).toBe(true);
+    expect(canTransition("verifying", "previewing")).toBe(false);
+    expect(canTransition("committing", "previewing")).toBe(false);
   });
 
   it("never moves backwards or stays put", () => {

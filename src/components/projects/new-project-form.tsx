@@ -6,18 +6,24 @@ import { toast } from "sonner";
 import { createProjectAction } from "@/actions/projects";
 import { Button } from "@/components/ui/button";
 import { Label } from "@/components/ui/label";
-import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
 import { Spinner } from "@/components/ui/spinner";
 import { Textarea } from "@/components/ui/textarea";
 import { cn } from "@/lib/utils";
 import type { ProviderAvailability } from "@/server/integrations/providers";
+import { type AgentOption, AgentSelect } from "./agent-select";
+import { type ModelChoice, ModelPicker } from "./model-picker";
 import { type ProviderOverrides, ProviderPicker } from "./provider-picker";
 
 /** An agent the create action accepts: its input type says which (the agent registry's kinds). */
 type AgentKind = NonNullable<Exclude<Parameters<typeof createProjectAction>[0], FormData>["agent"]>;
 
 /** The coding agents to offer (from the agent registry, read by the page) and the one chosen at first. */
-export type AgentChoices = { options: Array<{ kind: AgentKind; label: string }>; initial: AgentKind };
+export type AgentChoices = {
+  options: AgentOption<AgentKind>[];
+  initial: AgentKind;
+  /** The operator's default provider and model (Settings), if any. */
+  initialModel?: ModelChoice;
+};
 
 export function NewProjectForm({
   size = "default",
@@ -35,6 +41,11 @@ export function NewProjectForm({
   const agentId = useId();
   const [prompt, setPrompt] = useState("");
   const [agent, setAgent] = useState(agents.initial);
+  const chosenAgent = agents.options.find((option) => option.kind === agent) ?? agents.options[0];
+  const vendor = chosenAgent?.vendor ?? "openai";
+  const [modelChoice, setModelChoice] = useState<ModelChoice>(
+    agents.initialModel ?? { provider: vendor, model: "" },
+  );
   const [error, setError] = useState<string | null>(null);
   const [providers, setProviders] = useState<ProviderOverrides>({});
   const [providerErrors, setProviderErrors] = useState<Record<string, string[] | undefined>>({});
@@ -43,13 +54,22 @@ export function NewProjectForm({
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     startTransition(async () => {
-      const result = await createProjectAction({ prompt, agent, providers });
+      const provider = modelChoice.provider === "openai-compatible" ? "openai-compatible" : vendor;
+      const result = await createProjectAction({
+        prompt,
+        agent,
+        providers,
+        provider,
+        ...(modelChoice.model ? { model: modelChoice.model } : {}),
+      });
       if (!result.ok) {
         const fields = result.error.fields ?? {};
         setProviderErrors(fields);
         const providerTrouble = Object.keys(fields).some((field) => field.startsWith("providers."));
         setError(
           fields.prompt?.[0] ??
+            fields.model?.[0] ??
+            fields.provider?.[0] ??
             (providerTrouble ? "A provider choice cannot work: see below." : result.error.message),
         );
         return;
@@ -92,24 +112,26 @@ export function NewProjectForm({
         <Label htmlFor={agentId} className="text-muted-foreground">
           Agent
         </Label>
-        <Select
+        <AgentSelect
+          id={agentId}
+          label="Coding agent"
+          options={agents.options}
           value={agent}
-          onValueChange={(value) => {
-            const chosen = agents.options.find((option) => option.kind === value);
-            if (chosen) setAgent(chosen.kind);
+          onChange={(chosen) => {
+            setAgent(chosen.kind);
+            // A vendor's model names mean nothing to the other vendor: keep only an OpenAI-compatible choice.
+            if (modelChoice.provider !== "openai-compatible")
+              setModelChoice({ provider: chosen.vendor, model: "" });
           }}
-        >
-          <SelectTrigger id={agentId} className="w-44" aria-label="Coding agent">
-            <SelectValue />
-          </SelectTrigger>
-          <SelectContent>
-            {agents.options.map((option) => (
-              <SelectItem key={option.kind} value={option.kind}>
-                {option.label}
-              </SelectItem>
-            ))}
-          </SelectContent>
-        </Select>
+        />
+        <ModelPicker
+          vendor={vendor}
+          value={
+            modelChoice.provider === "openai-compatible" ? modelChoice : { ...modelChoice, provider: vendor }
+          }
+          onChange={setModelChoice}
+          defaultModel={chosenAgent?.defaultModel ?? ""}
+        />
         <details
           className="group order-last w-full rounded-md border px-3 py-2 text-sm"
           open={Object.keys(providerErrors).some((f) => f.startsWith("providers."))}

@@ -65,6 +65,34 @@ const formFields: Record<CredentialKind, { description: string; fields: Field[] 
       },
     ],
   },
+  "openai-compatible": {
+    description:
+      "Any server speaking OpenAI Chat Completions (Ollama, vLLM, LM Studio, OpenRouter, LiteLLM): plans apps and drives Codex or Claude Code through Kiln's gateway. Checked by listing its models.",
+    fields: [
+      { name: "baseUrl", label: "Base URL", secret: false, placeholder: "http://localhost:11434/v1" },
+      {
+        name: "apiKey",
+        label: "API key",
+        secret: true,
+        optional: true,
+        placeholder: "none for a local server",
+      },
+      {
+        name: "price",
+        label: "Price (USD per 1M tokens, input,output)",
+        secret: false,
+        optional: true,
+        placeholder: "0,0 on your own GPUs; e.g. 0.5,1.5",
+      },
+      {
+        name: "plannerModel",
+        label: "Planner model",
+        secret: false,
+        optional: true,
+        placeholder: "default: the project's model",
+      },
+    ],
+  },
 };
 
 function StatusLine({ status }: { status: CredentialCardStatus }) {

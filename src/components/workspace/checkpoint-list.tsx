@@ -110,11 +110,18 @@ export function CheckpointList(props: {
               <dd className="font-mono">{revision.commitSha?.slice(0, 7) ?? "—"}</dd>
               <dt>Database</dt>
               <dd className="truncate font-mono">{revision.dbBranchId ?? "—"}</dd>
+              <dt>Model</dt>
+              <dd className="truncate font-mono">
+                {revision.model}
+                {revision.modelProvider === "openai-compatible" ? " · OpenAI-compatible" : ""}
+              </dd>
               <dt>Tokens</dt>
               <dd>
+                {revision.usage.estimated ? "≈ " : ""}
                 {tokens.format(revision.usage.inputTokens)} in · {tokens.format(revision.usage.outputTokens)}{" "}
                 out
                 {cost > 0 ? ` · ${money.format(cost)}` : ""}
+                {revision.usage.estimated ? " (estimated: the server reported no usage)" : ""}
               </dd>
               {revision.deployUrl ? (
                 <>

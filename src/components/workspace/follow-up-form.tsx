@@ -4,6 +4,7 @@ import { SendIcon, SquareIcon } from "lucide-react";
 import { useState, useTransition } from "react";
 import { toast } from "sonner";
 import { cancelRevisionAction, sendFollowUpAction } from "@/actions/revisions";
+import { type ModelChoice, ModelPicker } from "@/components/projects/model-picker";
 import { Button } from "@/components/ui/button";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
@@ -14,8 +15,12 @@ export function FollowUpForm(props: {
   projectId: string;
   taskId: string;
   runningRevisionId: string | null;
+  /** The latest checkpoint's agent vendor, provider and model: a follow-up keeps them unless changed here. */
+  vendor: "openai" | "anthropic";
+  current: { provider: string; model: string };
   onSent: () => void;
 }) {
+  const [modelChoice, setModelChoice] = useState<ModelChoice | null>(null);
   const [prompt, setPrompt] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [pending, startTransition] = useTransition();
@@ -23,13 +28,22 @@ export function FollowUpForm(props: {
 
   function send() {
     startTransition(async () => {
-      const result = await sendFollowUpAction({ projectId: props.projectId, taskId: props.taskId, prompt });
+      const result = await sendFollowUpAction({
+        projectId: props.projectId,
+        taskId: props.taskId,
+        prompt,
+        ...(modelChoice
+          ? { provider: modelChoice.provider, ...(modelChoice.model ? { model: modelChoice.model } : {}) }
+          : {}),
+      });
       if (!result.ok) {
-        setError(result.error.fields?.prompt?.[0] ?? result.error.message);
+        const fields = result.error.fields ?? {};
+        setError(fields.prompt?.[0] ?? fields.model?.[0] ?? fields.provider?.[0] ?? result.error.message);
         return;
       }
       setError(null);
       setPrompt("");
+      setModelChoice(null);
       props.onSent();
     });
   }
@@ -85,6 +99,27 @@ export function FollowUpForm(props: {
             : "Each follow-up becomes a new checkpoint (⌘/Ctrl+Enter)."}
         </p>
       )}
+      <details className="text-sm">
+        <summary className="cursor-pointer select-none text-muted-foreground">
+          Model: {modelChoice?.model || props.current.model}
+          {(modelChoice?.provider ?? props.current.provider) === "openai-compatible"
+            ? " (OpenAI-compatible server)"
+            : ""}
+        </summary>
+        <div className="pt-2">
+          <ModelPicker
+            vendor={props.vendor}
+            value={
+              modelChoice ?? {
+                provider: props.current.provider === "openai-compatible" ? "openai-compatible" : props.vendor,
+                model: "",
+              }
+            }
+            onChange={setModelChoice}
+            defaultModel={props.current.model}
+          />
+        </div>
+      </details>
       <div className="flex justify-end gap-2">
         {running ? (
           <Button type="button" variant="outline" onClick={cancel} disabled={pending}>

@@ -2,6 +2,7 @@
 
 import {
   ExternalLinkIcon,
+  Loader2Icon,
   MonitorIcon,
   MoonIcon,
   RotateCwIcon,
@@ -23,6 +24,17 @@ const widths = [
 ] as const;
 
 type Width = (typeof widths)[number]["name"];
+
+/**
+ * The checkpoint is previewed before it is verified (the dev server serves the agent's work while the build checks
+ * it): what is still going on behind a preview that already shows. Finished checkpoints need no notice.
+ */
+const previewedWhile: Record<string, string> = {
+  previewing: "Preview ready, verifying…",
+  verifying: "Preview ready, verifying…",
+  committing: "Preview ready, committing…",
+  deploying: "Preview ready, deploying…",
+};
 
 /** The checkpoint's running app in a frame; its screenshot with a wake button while the sandbox sleeps. */
 export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
@@ -46,7 +58,7 @@ export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
     return (
       <div className="flex h-full min-h-64 items-center justify-center rounded-lg border border-dashed p-6 text-center text-muted-foreground text-sm">
         {revision && !["finished", "failed", "cancelled"].includes(revision.status)
-          ? "The preview appears here once the app builds."
+          ? "The preview appears here once the agent is done."
           : "No preview for this checkpoint."}
       </div>
     );
@@ -87,6 +99,12 @@ export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
         ) : null}
         <span className="ml-auto truncate font-mono text-muted-foreground text-xs">{url ?? ""}</span>
       </div>
+      {url && !asleep && previewedWhile[revision.status] ? (
+        <p className="flex items-center gap-2 text-muted-foreground text-xs" role="status">
+          <Loader2Icon className="size-3 animate-spin" aria-hidden />
+          {previewedWhile[revision.status]}
+        </p>
+      ) : null}
       {asleep || !url ? (
         <div className="relative flex min-h-64 flex-1 flex-col items-center justify-center gap-3 overflow-hidden rounded-lg border bg-muted/30 p-4">
           {revision.screenshotUrl ? (

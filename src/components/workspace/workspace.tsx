@@ -123,6 +123,8 @@ export function Workspace(props: WorkspaceProps) {
           projectId={props.projectId}
           taskId={props.taskId}
           runningRevisionId={running?.id ?? null}
+          vendor={latest?.agentVendor ?? "openai"}
+          current={{ provider: latest?.modelProvider ?? "openai", model: latest?.model ?? "" }}
           onSent={() => {
             setPickedId(null);
             void refresh();

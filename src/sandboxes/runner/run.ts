@@ -3,18 +3,21 @@ import type { TokenUsage } from "../../agents/normalizer";
 import { agentDefinition } from "../../agents/registry";
 import type { StepName } from "../../server/events/schema";
 import { type AgentTurn, runAgentTurn, writeAgentConfig } from "./agent";
+import { packedBuildOrNone } from "./build-output";
 import { commitBase, commitWork } from "./git";
 import { StepOutput } from "./output";
 import type { EventPoster } from "./poster";
-import { type Preview, startPreview } from "./preview";
+import { DevServer, type Preview, PreviewError } from "./preview";
 import { describeExit, runProcess } from "./process";
 import { restoreSessions, saveSessions } from "./sessions";
 import type { RunSpec } from "./spec";
 
 /**
- * One run inside the sandbox: the agent's turn, then migrations and the build (with one fix turn for the agent
- * if either fails), the commit and bundle, the preview. Every step is reported as `runner.step` events; the run
- * ends with exactly one `runner.finished` or `runner.failed`.
+ * One run inside the sandbox: the app's dev server starts first (it boots and compiles while the agent works), then
+ * the agent's turn, migrations, the preview (the dev server's first 200 after the agent's edits, reported before
+ * the build), the build beside it (with one fix turn for the agent if migrations or the build fail; the dev server
+ * hot-reloads the fix), the commit and bundle. Every step is reported as `runner.step` events; the run ends with
+ * exactly one `runner.finished` (only after the build passed and the commit was made) or `runner.failed`.
  */
 
 export type RunnerContext = {
@@ -87,19 +90,17 @@ export function fixPrompt(failure: CheckFailure): string {
 export async function runRun(context: RunnerContext): Promise<RunOutcome> {
   const { spec, poster } = context;
   const bounds = limits(spec);
-  const step = (
-    name: StepName,
-    status: "started" | "finished" | "failed",
-    attempt: number,
-    reason?: string,
-  ) => {
+  const step: StepReporter = (name, status, attempt, reason) => {
     context.state.step = name;
     poster.post({
       type: "runner.step",
       payload: { step: name, status, attempt, ...(reason ? { reason: capShort(reason) } : {}) },
     });
   };
+  let devServer: DevServer | undefined;
   const fail = (name: StepName, reason: string): RunOutcome => {
+    // A failed run serves nothing: its preview was never a checkpoint.
+    devServer?.stop();
     poster.post({ type: "runner.failed", payload: { step: name, reason: capShort(reason) } });
     return { ok: false };
   };
@@ -120,6 +121,49 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
     step("generate", "failed", 1, error.message);
     return fail("generate", `preparing the run failed: ${error.message}`);
   }
+
+  // The dev server's output: kept (a tail) while nobody waits for it, posted as the preview step's output while
+  // that step runs, so the log shows its boot and compile without streaming the whole run's requests.
+  let devOutput: StepOutput | undefined;
+  let devTail = "";
+  if (spec.steps.preview && spec.previewPort !== undefined) {
+    devServer = new DevServer({
+      workdir: spec.workdir,
+      env: appEnv(context),
+      port: spec.previewPort,
+      host: spec.previewHost,
+      onOutput: (stream, text) => {
+        devTail = (devTail + text).slice(-8_000);
+        devOutput?.write(stream, text);
+      },
+    });
+    devServer.start(bounds.previewReadyMs);
+  }
+  let previewReported = false;
+  let previewFailure: string | undefined;
+  /** The preview step: once, after the first passing migration, before the build. */
+  const showPreview = async (attempt: number): Promise<void> => {
+    if (!devServer || previewReported) return;
+    step("preview", "started", attempt);
+    const output = new StepOutput(poster, "preview", { maxChars: 64_000 });
+    if (devTail) output.write("stdout", devTail);
+    devOutput = output;
+    try {
+      await devServer.ready(bounds.previewReadyMs);
+    } catch (error) {
+      if (!(error instanceof PreviewError)) throw error;
+      previewFailure = withLastLines(error.message, output.tail());
+      step("preview", "failed", attempt, previewFailure);
+      return;
+    } finally {
+      devOutput = undefined;
+      output.flush();
+    }
+    previewFailure = undefined;
+    previewReported = true;
+    poster.post({ type: "runner.preview", payload: { port: devServer.port } });
+    step("preview", "finished", attempt);
+  };
 
   const agentTurn = async (prompt: string, resume: string | undefined, baseline: TokenUsage | undefined) => {
     const turn = await runAgentTurn({
@@ -156,7 +200,7 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
   step("generate", "finished", 1);
 
   for (let attempt = 1; ; attempt++) {
-    const failure = await runChecks(context, attempt, bounds.stepMs, step);
+    const failure = await runChecks(context, attempt, bounds.stepMs, step, showPreview);
     if (!failure) break;
     if (attempt >= 2) return fail(failure.check.step, failure.reason);
     step("generate", "started", attempt + 1);
@@ -171,16 +215,22 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
     step("generate", "finished", attempt + 1);
   }
 
+  // The build passed but the page never answered: no fix turn for that (as when the preview came last).
+  if (previewFailure) return fail("preview", previewFailure);
+
   if (spec.steps.commit) {
     step("commit", "started", 1);
     try {
       const committed = await commitWork(gitContext, spec.prompt);
+      // The tree just committed is the one the build step verified: its output is handed back with it.
+      const buildFile = spec.steps.build ? await packedBuildOrNone(gitContext, context.log) : undefined;
       poster.post({
         type: "runner.committed",
         payload: {
           bundleFile: committed.bundleFile,
           message: capShort(spec.prompt),
           treeSha: committed.treeSha,
+          ...(buildFile ? { buildFile } : {}),
         },
       });
     } catch (error) {
@@ -192,68 +242,80 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
   }
 
   let preview: Preview | undefined;
-  if (spec.steps.preview && spec.previewPort !== undefined) {
-    step("preview", "started", 1);
-    const output = new StepOutput(poster, "preview", { maxChars: 64_000 });
-    let forward = true;
+  if (devServer) {
+    // What finishes is what the preview serves: the page still answers after the fix turn and the build (and the
+    // server is restarted once if it died meanwhile, on the same port the platform recorded).
     try {
-      preview = await startPreview({
-        workdir: spec.workdir,
-        env: appEnv(context),
-        port: spec.previewPort,
-        host: spec.previewHost,
-        readyTimeoutMs: bounds.previewReadyMs,
-        onOutput: (stream, text) => {
-          if (forward) output.write(stream, text);
-        },
-      });
+      preview = await devServer.ready(bounds.previewReadyMs);
     } catch (error) {
-      if (!(error instanceof Error)) throw error;
-      output.flush();
-      step("preview", "failed", 1, error.message);
-      return fail("preview", error.message);
-    } finally {
-      forward = false;
-      output.flush();
+      if (!(error instanceof PreviewError)) throw error;
+      const reason = withLastLines(error.message, devTail);
+      step("preview", "failed", 1, reason);
+      return fail("preview", reason);
     }
-    poster.post({ type: "runner.preview", payload: { port: spec.previewPort } });
-    step("preview", "finished", 1);
   }
 
   poster.post({ type: "runner.finished", payload: {} });
   return { ok: true, preview };
 }
 
-/** Migrations then the build (whichever the spec enables); the first failure, or undefined when both pass. */
+/** A failure's reason with the last few lines of the output that explains it. */
+function withLastLines(reason: string, output: string): string {
+  const lastLines = plainText(output).trim().split("\n").slice(-3).join("\n");
+  return lastLines ? `${reason}: ${lastLines}` : reason;
+}
+
+type StepReporter = (
+  name: StepName,
+  status: "started" | "finished" | "failed",
+  attempt: number,
+  reason?: string,
+) => void;
+
+/**
+ * Migrations, then `beforeBuild` (the preview: the app is migrated, its build not yet known), then the build
+ * (whichever the spec enables); the first failure, or undefined when both pass.
+ */
 async function runChecks(
   context: RunnerContext,
   attempt: number,
   timeoutMs: number,
-  step: (name: StepName, status: "started" | "finished" | "failed", attempt: number, reason?: string) => void,
+  step: StepReporter,
+  beforeBuild: (attempt: number) => Promise<void>,
 ): Promise<CheckFailure | undefined> {
-  const enabled = [
-    ...(context.spec.steps.migrate ? [checks.migrate] : []),
-    ...(context.spec.steps.build ? [checks.build] : []),
-  ];
-  for (const check of enabled) {
-    step(check.step, "started", attempt);
-    const output = new StepOutput(context.poster, check.step);
-    const exit = await runProcess("npm", check.args, {
-      cwd: context.spec.workdir,
-      env: appEnv(context),
-      timeoutMs,
-      onStdout: (text) => output.write("stdout", text),
-      onStderr: (text) => output.write("stderr", text),
-    });
-    output.flush();
-    if (exit.code === 0 && !exit.timedOut) {
-      step(check.step, "finished", attempt);
-      continue;
-    }
-    const lastLines = output.tail().trim().split("\n").slice(-3).join("\n");
-    const reason = `npm ${check.args.join(" ")} failed (${describeExit(exit)})${lastLines ? `: ${lastLines}` : ""}`;
-    step(check.step, "failed", attempt, reason);
-    return { check, reason, output: output.tail() || describeExit(exit) };
+  const { steps } = context.spec;
+  const migrateFailure = steps.migrate
+    ? await runCheck(context, checks.migrate, attempt, timeoutMs, step)
+    : undefined;
+  if (migrateFailure) return migrateFailure;
+  await beforeBuild(attempt);
+  return steps.build ? runCheck(context, checks.build, attempt, timeoutMs, step) : undefined;
+}
+
+/** One check as a step: its output posted, its failure (with the output's tail) returned. */
+async function runCheck(
+  context: RunnerContext,
+  check: Check,
+  attempt: number,
+  timeoutMs: number,
+  step: StepReporter,
+): Promise<CheckFailure | undefined> {
+  step(check.step, "started", attempt);
+  const output = new StepOutput(context.poster, check.step);
+  const exit = await runProcess("npm", check.args, {
+    cwd: context.spec.workdir,
+    env: appEnv(context),
+    timeoutMs,
+    onStdout: (text) => output.write("stdout", text),
+    onStderr: (text) => output.write("stderr", text),
+  });
+  output.flush();
+  if (exit.code === 0 && !exit.timedOut) {
+    step(check.step, "finished", attempt);
+    return undefined;
   }
-  return undefined;
+  const lastLines = output.tail().trim().split("\n").slice(-3).join("\n");
+  const reason = `npm ${check.args.join(" ")} failed (${describeExit(exit)})${lastLines ? `: ${lastLines}` : ""}`;
+  step(check.step, "failed", attempt, reason);
+  return { check, reason, output: output.tail() || describeExit(exit) };
 }

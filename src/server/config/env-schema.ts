@@ -109,6 +109,8 @@ export const envSchema = z.object({
   // Operators' model base URLs may point at loopback/private hosts (self-hosted Ollama, vLLM on the box).
   KILN_ALLOW_PRIVATE_MODEL_URLS: flag,
   KILN_AUTO_DEPLOY: flagDefaultOn,
+  /** Install the template's dependencies and the agents' CLIs in the background at boot (else: on first use). */
+  KILN_PREPARE_AT_BOOT: flagDefaultOn,
   KILN_SANDBOX_IDLE_MINUTES: z.coerce.number().int().min(1).default(30),
   // Host uid (and gid) local sandboxes run as when Kiln runs as root; used by nothing else on the host.
   KILN_SANDBOX_UID: z.coerce.number().int().min(1).max(4_294_967_294).default(64100),
@@ -126,6 +128,15 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: optionalUrl,
   ANTHROPIC_API_KEY: optionalSecret,
   ANTHROPIC_BASE_URL: optionalUrl,
+  // Any OpenAI-compatible server (Ollama, vLLM, LM Studio, OpenRouter, LiteLLM) for operators who set none of
+  // their own: its base URL (with /v1), an optional key, and an optional price "<input>,<output>" USD / 1M tokens.
+  OPENAI_COMPATIBLE_BASE_URL: optionalUrl,
+  OPENAI_COMPATIBLE_API_KEY: optionalSecret,
+  OPENAI_COMPATIBLE_PRICE: z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?\s*,\s*\d+(\.\d+)?$/, "OPENAI_COMPATIBLE_PRICE is <input>,<output> USD per 1M tokens")
+    .optional(),
   GITHUB_TOKEN: optionalSecret,
   GITHUB_API_URL: urlWithDefault("https://api.github.com"),
   VERCEL_TOKEN: optionalSecret,

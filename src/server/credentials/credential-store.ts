@@ -65,7 +65,10 @@ export async function saveCredential(
   now = Date.now(),
 ): Promise<SaveCredentialResult> {
   // Before anything connects to it: the verification below would already be a request to that host.
-  if ((input.kind === "openai" || input.kind === "anthropic") && input.baseUrl) {
+  if (
+    (input.kind === "openai" || input.kind === "anthropic" || input.kind === "openai-compatible") &&
+    input.baseUrl
+  ) {
     const check = await checkModelBaseUrl(input.baseUrl, {
       allowPrivate: ctx.endpoints.allowPrivateModelUrls,
     });

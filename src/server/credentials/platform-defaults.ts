@@ -8,6 +8,8 @@ export type VendorEndpoints = {
   tidbCloudApiUrl: string;
   openaiBaseUrl: string;
   anthropicBaseUrl: string;
+  /** OPENAI_COMPATIBLE_BASE_URL: the platform's OpenAI-compatible server, if any. */
+  openaiCompatibleBaseUrl?: string;
   /** Operators' own model base URLs may name http:// and loopback/private hosts (KILN_ALLOW_PRIVATE_MODEL_URLS). */
   allowPrivateModelUrls: boolean;
 };
@@ -41,6 +43,11 @@ export function platformDefaultsFromEnv(env: Env): PlatformDefaults {
     }),
     openai: parseDefault("openai", { apiKey: env.OPENAI_API_KEY, baseUrl: env.OPENAI_BASE_URL }),
     anthropic: parseDefault("anthropic", { apiKey: env.ANTHROPIC_API_KEY, baseUrl: env.ANTHROPIC_BASE_URL }),
+    "openai-compatible": parseDefault("openai-compatible", {
+      baseUrl: env.OPENAI_COMPATIBLE_BASE_URL,
+      apiKey: env.OPENAI_COMPATIBLE_API_KEY,
+      price: env.OPENAI_COMPATIBLE_PRICE,
+    }),
   };
 }
 
@@ -51,6 +58,7 @@ export function vendorEndpointsFromEnv(env: Env): VendorEndpoints {
     tidbCloudApiUrl: env.TIDB_CLOUD_API_URL,
     openaiBaseUrl: env.OPENAI_BASE_URL ?? "https://api.openai.com/v1",
     anthropicBaseUrl: env.ANTHROPIC_BASE_URL ?? "https://api.anthropic.com",
+    openaiCompatibleBaseUrl: env.OPENAI_COMPATIBLE_BASE_URL,
     allowPrivateModelUrls: env.KILN_ALLOW_PRIVATE_MODEL_URLS,
   };
 }

@@ -10,6 +10,10 @@ export interface UserTable {
   name: string | null;
   password_hash: string;
   password_changed_at: number;
+  /** The agent, model provider and model of new projects that name none (Settings); null: Kiln's defaults. */
+  default_agent: string | null;
+  default_model_provider: string | null;
+  default_model: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -62,6 +66,8 @@ export interface ProjectTable {
   slug: string;
   agent: string;
   model: string | null;
+  /** Who serves the agent's model: null = the agent's own vendor, or "openai-compatible". */
+  model_provider: string | null;
   status: string;
   git_provider: string;
   db_provider: string;
@@ -102,6 +108,8 @@ export interface RevisionTable {
   prompt: string;
   agent: string;
   model: string | null;
+  /** As on the project, for this checkpoint (a follow-up may pick another). */
+  model_provider: string | null;
   parent_revision_id: string | null;
   restored_from_revision_id: string | null;
   status: string;
@@ -123,6 +131,8 @@ export interface RevisionTable {
   output_tokens: Generated<number>;
   cached_tokens: Generated<number>;
   cost_usd_micros: Generated<number>;
+  /** 1 when some of its usage was estimated (an upstream that reports none). */
+  usage_estimated: Generated<number>;
   created_at: number;
   updated_at: number;
   started_at: number | null;
@@ -133,6 +143,11 @@ export interface RevisionTable {
   lease_expires_at: number | null;
   /** The last runner event (by seq) whose effect is applied; later ones are still to apply, in order. */
   advanced_seq: number | null;
+  /**
+   * Blob key of the checkpoint's verified build output (`next build`'s `.next`, packed by the runner), keyed by
+   * project and tree; a restore shares its target's. Null: none stored (an older checkpoint), deploys build it.
+   */
+  build_key: string | null;
 }
 
 export interface DbBranchTable {
@@ -198,6 +213,8 @@ export interface UsageTable {
   output_tokens: number;
   cached_tokens: number;
   cost_usd_micros: number;
+  /** 1 when the tokens are Kiln's estimate, not the upstream's figures. */
+  estimated: Generated<number>;
   created_at: number;
 }
 
@@ -227,7 +244,18 @@ export interface DB {
 
 /** Column names per table, for the schema/migration consistency test. `satisfies` ties it to `DB`. */
 export const schemaColumns = {
-  user: ["id", "email", "name", "password_hash", "password_changed_at", "created_at", "updated_at"],
+  user: [
+    "id",
+    "email",
+    "name",
+    "password_hash",
+    "password_changed_at",
+    "default_agent",
+    "default_model_provider",
+    "default_model",
+    "created_at",
+    "updated_at",
+  ],
   auth_session: [
     "id",
     "user_id",
@@ -268,6 +296,7 @@ export const schemaColumns = {
     "slug",
     "agent",
     "model",
+    "model_provider",
     "status",
     "git_provider",
     "db_provider",
@@ -297,6 +326,7 @@ export const schemaColumns = {
     "prompt",
     "agent",
     "model",
+    "model_provider",
     "parent_revision_id",
     "restored_from_revision_id",
     "status",
@@ -316,6 +346,7 @@ export const schemaColumns = {
     "output_tokens",
     "cached_tokens",
     "cost_usd_micros",
+    "usage_estimated",
     "created_at",
     "updated_at",
     "started_at",
@@ -324,6 +355,7 @@ export const schemaColumns = {
     "lease_owner",
     "lease_expires_at",
     "advanced_seq",
+    "build_key",
   ],
   db_branch: [
     "id",
@@ -375,6 +407,7 @@ export const schemaColumns = {
     "output_tokens",
     "cached_tokens",
     "cost_usd_micros",
+    "estimated",
     "created_at",
   ],
   job_lease: ["name", "owner", "expires_at"],

@@ -89,7 +89,13 @@ export const eventBodySchema = z.discriminatedUnion("type", [
   }),
   z.object({
     type: z.literal("runner.committed"),
-    payload: z.object({ bundleFile: short, message: short, treeSha: z.string().regex(/^[0-9a-f]{40}$/) }),
+    payload: z.object({
+      bundleFile: short,
+      message: short,
+      treeSha: z.string().regex(/^[0-9a-f]{40}$/),
+      /** The verified `next build` output, packed (runner/build-output.ts); absent from older runners. */
+      buildFile: short.optional(),
+    }),
   }),
   z.object({ type: z.literal("runner.preview"), payload: z.object({ port: z.number().int() }) }),
   z.object({ type: z.literal("runner.finished"), payload: z.object({}) }),

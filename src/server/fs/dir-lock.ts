@@ -12,7 +12,8 @@ function isErrno(error: unknown, code: string): boolean {
   return error instanceof Error && "code" in error && error.code === code;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether process `pid` on this host is still there. */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -43,6 +44,20 @@ async function isStale(lockDir: string, staleMs: number): Promise<boolean> {
     }
     throw error;
   }
+}
+
+/**
+ * Whether some live process holds the lock at `lockDir` right now (what a status page may say is "in progress"); a
+ * lock left by a dead process, or older than `staleMs`, is not held.
+ */
+export async function isLockHeld(lockDir: string, staleMs = 30 * 60_000): Promise<boolean> {
+  try {
+    await fs.stat(lockDir);
+  } catch (error) {
+    if (isErrno(error, "ENOENT") || isErrno(error, "ENOTDIR")) return false;
+    throw error;
+  }
+  return !(await isStale(lockDir, staleMs));
 }
 
 /** Runs `work` holding the lock at `lockDir`; waits (bounded) while another process holds it. */

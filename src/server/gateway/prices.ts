@@ -103,6 +103,11 @@ export function parseDefaultPrice(spec: string | undefined): ModelPrice | undefi
 export function costUsdMicros(model: string, usage: TokenUsage, fallback?: ModelPrice): number {
   const price = priceOf(model) ?? fallback;
   if (!price) return 0;
+  return costAt(price, usage);
+}
+
+/** What `usage` costs at `price`, in micro-USD. */
+export function costAt(price: ModelPrice, usage: TokenUsage): number {
   const fresh = Math.max(0, usage.inputTokens - usage.cachedTokens - usage.cacheWriteTokens);
   const total =
     fresh * price.input +

@@ -1,3 +1,5 @@
+import { randomUUID } from "node:crypto";
+import { type ModelProvider, providerOfRun } from "@/agents/models";
 import { checkModelBaseUrl } from "@/server/credentials/model-url-policy";
 import type { Database } from "@/server/db/connection";
 import { findMeteredRun, type MeteredRun } from "@/server/db/queries/usage";
@@ -5,6 +7,9 @@ import { logError } from "@/server/http/log";
 import { scrub } from "@/server/integrations/provider-error";
 import { isTerminal } from "@/server/revisions/state-machine";
 import { checkBudget, type RunBudgetDefaults } from "./budget";
+import { chatFromMessages } from "./chat/chat-from-messages";
+import { chatFromResponses, type TranslatedRequest, TranslationError } from "./chat/chat-from-responses";
+import { type AnswerTranslation, translateAnswer, translateError } from "./chat/translate-answer";
 import type { ModelPrice } from "./prices";
 import {
   clientResponseHeaders,
@@ -90,14 +95,17 @@ async function proxy({ protocol, request }: GatewayRequest, deps: GatewayDeps): 
     });
   }
 
-  const provider = providerOf[protocol];
+  const provider = providerOfRun(run, run.projectModelProvider);
   const upstream = await deps.resolveUpstream(run.userId, provider);
   if (!upstream) {
-    const label = vendorLabel[provider];
+    const message =
+      provider === "openai-compatible"
+        ? "No OpenAI-compatible server is set for this project's operator and Kiln has no platform default (OPENAI_COMPATIBLE_BASE_URL). Add one in Kiln's Settings, then start a new revision."
+        : `No ${vendorLabel[provider]} API key is set for this project's operator and Kiln has no platform default. Add one in Kiln's Settings, then start a new revision.`;
     return gatewayError(protocol, 403, {
       type: "permission_error",
       code: "no_credential",
-      message: `No ${label} API key is set for this project's operator and Kiln has no platform default. Add one in Kiln's Settings, then start a new revision.`,
+      message,
       retry: false,
     });
   }
@@ -112,9 +120,19 @@ async function proxy({ protocol, request }: GatewayRequest, deps: GatewayDeps): 
       retry: false,
     });
   }
-  const model = checkRequestedModel(run, modelOfRequestBody(body), deps.models ?? noExtraModels);
+  const policy = deps.models ?? noExtraModels;
+  // An OpenAI-compatible server's own price (its credential's) comes first: its model names are its own, and a
+  // name that looks like a vendor's ("gpt-4o" on OpenRouter) is not billed at the vendor's list price.
+  const model = checkRequestedModel(
+    run,
+    modelOfRequestBody(body),
+    upstream.price ? { ...policy, fixedPrice: upstream.price } : policy,
+  );
   if (!model.ok) return refuse(protocol, model.refusal);
-  return forward({ protocol, request, body, run, upstream, model: model.model, price: model.price }, deps);
+  return forward(
+    { protocol, provider, request, body, run, upstream, model: model.model, price: model.price },
+    deps,
+  );
 }
 
 const noExtraModels: ModelPolicy = { extraModels: [], defaultPrice: undefined };
@@ -201,6 +219,7 @@ async function readRequestBody(
 
 type Forward = {
   protocol: GatewayProtocol;
+  provider: ModelProvider;
   request: Request;
   body: Uint8Array<ArrayBuffer>;
   run: MeteredRun;
@@ -254,10 +273,36 @@ class UpstreamCall {
   }
 }
 
+/** A Chat Completions upstream: the request translated, and what the answer's translation needs from it. */
+type ChatCall = { translated: TranslatedRequest; body: Uint8Array<ArrayBuffer> };
+
+function translateRequest(call: Forward): ChatCall | Response {
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(call.body).toString("utf8"));
+    const translated =
+      call.protocol === "openai-responses" ? chatFromResponses(json) : chatFromMessages(json);
+    return { translated, body: Buffer.from(JSON.stringify(translated.request)) };
+  } catch (error) {
+    if (!(error instanceof TranslationError || error instanceof SyntaxError)) throw error;
+    return gatewayError(call.protocol, 400, {
+      type: "invalid_request_error",
+      code: "bad_request:translation",
+      message: error instanceof TranslationError ? error.message : "The request body is not JSON.",
+      retry: false,
+    });
+  }
+}
+
 async function forward(call: Forward, deps: GatewayDeps): Promise<Response> {
   const { protocol, request, upstream } = call;
-  const label = vendorLabel[providerOf[protocol]];
-  const url = upstreamUrl(protocol, upstream.baseUrl, new URL(request.url).search);
+  const chat = upstream.wire === "chat" ? translateRequest(call) : undefined;
+  if (chat instanceof Response) return chat;
+  const label =
+    call.provider === "openai-compatible" ? "OpenAI-compatible server" : vendorLabel[providerOf[protocol]];
+  const url = chat
+    ? `${upstream.baseUrl.replace(/\/+$/, "")}/chat/completions`
+    : upstreamUrl(protocol, upstream.baseUrl, new URL(request.url).search);
   const host = new URL(url).host;
   if (upstream.checkHost) {
     // Resolved again for every request: a name that pointed at a public address when saved may not any more.
@@ -280,8 +325,10 @@ async function forward(call: Forward, deps: GatewayDeps): Promise<Response> {
   try {
     response = await (deps.fetch ?? fetch)(url, {
       method: "POST",
-      headers: upstreamHeaders(protocol, request.headers, upstream.apiKey),
-      body: call.body,
+      headers: chat
+        ? chatHeaders(upstream.apiKey)
+        : upstreamHeaders(protocol, request.headers, upstream.apiKey),
+      body: chat ? chat.body : call.body,
       signal: upstreamCall.controller.signal,
       // A redirect would carry the key to wherever it points; the vendor APIs never redirect.
       redirect: "manual",
@@ -312,9 +359,37 @@ async function forward(call: Forward, deps: GatewayDeps): Promise<Response> {
   upstreamCall.stopTimer();
 
   if (response.status < 200 || response.status >= 300) {
-    return passUpstreamError(response, upstreamCall, upstream.apiKey, idleTimeoutMs);
+    const passed = await passUpstreamError(response, upstreamCall, upstream.apiKey, idleTimeoutMs);
+    if (!chat) return passed;
+    // The CLI reads errors in its own vendor's shape only.
+    return new Response(
+      translateError(protocol, passed.status, await passed.text(), `The ${label} at ${host}`),
+      {
+        status: passed.status,
+        headers: { "content-type": "application/json", "cache-control": "no-store" },
+      },
+    );
   }
-  return streamUpstream(call, response, upstreamCall, idleTimeoutMs, deps);
+  if (!chat) return streamUpstream(call, response, upstreamCall, idleTimeoutMs, deps);
+  const translation = translateAnswer({
+    client: protocol,
+    model: call.model,
+    streamed: (response.headers.get("content-type") ?? "").toLowerCase().includes("text/event-stream"),
+    customTools: chat.translated.customTools,
+    estimatedInputTokens: chat.translated.estimatedInputTokens,
+    callId: randomUUID().replaceAll("-", "").slice(0, 24),
+  });
+  return streamUpstream(call, response, upstreamCall, idleTimeoutMs, deps, translation);
+}
+
+/** Chat Completions upstreams get a fresh set of headers: the client's belong to another protocol. */
+function chatHeaders(apiKey: string): Headers {
+  const headers = new Headers({
+    "content-type": "application/json",
+    accept: "application/json, text/event-stream",
+  });
+  if (apiKey) headers.set("authorization", `Bearer ${apiKey}`);
+  return headers;
 }
 
 function seconds(ms: number): string {
@@ -372,9 +447,15 @@ function streamUpstream(
   upstreamCall: UpstreamCall,
   idleTimeoutMs: number,
   deps: GatewayDeps,
+  translation?: AnswerTranslation,
 ): Response {
-  const headers = clientResponseHeaders(response.headers);
-  const tracker = createUsageTracker(call.protocol, response.headers.get("content-type"));
+  const headers = translation
+    ? new Headers({ "content-type": translation.contentType, "cache-control": "no-cache" })
+    : clientResponseHeaders(response.headers);
+  const tracker = translation
+    ? { push: () => undefined, finish: () => translation.usage() }
+    : createUsageTracker(call.protocol, response.headers.get("content-type"));
+  const encoder = new TextEncoder();
   const source = response.body;
   let settled = false;
   let cancelled = false;
@@ -390,38 +471,53 @@ function streamUpstream(
 
   if (!source) {
     upstreamCall.done();
-    return new Response(null, { status: response.status, statusText: response.statusText, headers });
+    const rest = translation?.end();
+    return new Response(rest || null, { status: response.status, statusText: response.statusText, headers });
   }
   const reader = source.getReader();
   const body = new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        upstreamCall.startTimer(idleTimeoutMs);
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          await settle();
-          if (cancelled) return;
-          if (upstreamCall.cause === "timeout") {
-            console.warn(
-              `[kiln] gateway: the upstream went silent for ${seconds(idleTimeoutMs)} mid-answer; the stream was cut.`,
-            );
+        // A pull must enqueue, close or error before it returns: the stream calls pull again only when asked
+        // while a pull is running, so one that returns with nothing leaves the client's read waiting forever.
+        // A translated chunk may complete no event of the client's protocol yet, so read on until one does.
+        for (;;) {
+          upstreamCall.startTimer(idleTimeoutMs);
+          let chunk: ReadableStreamReadResult<Uint8Array>;
+          try {
+            chunk = await reader.read();
+          } catch (error) {
+            await settle();
+            if (cancelled) return;
+            if (upstreamCall.cause === "timeout") {
+              console.warn(
+                `[kiln] gateway: the upstream went silent for ${seconds(idleTimeoutMs)} mid-answer; the stream was cut.`,
+              );
+            }
+            controller.error(error);
+            return;
+          } finally {
+            upstreamCall.stopTimer();
           }
-          controller.error(error);
+          if (cancelled) return;
+          if (chunk.done) {
+            const rest = translation?.end();
+            if (rest) controller.enqueue(encoder.encode(rest));
+            // Stored before the client sees the end, so its next request is checked against this call's usage too.
+            await settle();
+            controller.close();
+            return;
+          }
+          if (translation) {
+            const text = translation.push(chunk.value);
+            if (!text) continue;
+            controller.enqueue(encoder.encode(text));
+            return;
+          }
+          controller.enqueue(chunk.value);
+          tracker.push(chunk.value);
           return;
-        } finally {
-          upstreamCall.stopTimer();
         }
-        if (cancelled) return;
-        if (chunk.done) {
-          // Stored before the client sees the end, so its next request is checked against this call's usage too.
-          await settle();
-          controller.close();
-          return;
-        }
-        controller.enqueue(chunk.value);
-        tracker.push(chunk.value);
       },
       async cancel() {
         cancelled = true;
@@ -443,10 +539,12 @@ async function saveUsage(call: Forward, observed: ObservedUsage, deps: GatewayDe
       {
         projectId: call.run.projectId,
         revisionId: call.run.revisionId,
-        provider: providerOf[call.protocol],
+        provider: call.provider,
         model: observed.model ?? call.model,
         usage: observed.usage,
         price: call.price,
+        fixedPrice: call.upstream.price,
+        estimated: observed.estimated,
       },
       deps.now?.() ?? Date.now(),
     );

@@ -2,17 +2,21 @@ import type { Database } from "@/server/db/connection";
 import { addRevisionUsage, insertUsage, type UsageWrite } from "@/server/db/queries/usage";
 import { inTransaction } from "@/server/db/transaction";
 import { newId } from "@/server/ids";
-import { costUsdMicros, type ModelPrice, type TokenUsage } from "./prices";
-import type { GatewayProvider } from "./protocols";
+import { costAt, costUsdMicros, type ModelPrice, type TokenUsage } from "./prices";
 
 export type UsageRecord = {
   projectId: string;
   revisionId: string;
-  provider: GatewayProvider;
+  /** Who served the call: "openai", "anthropic" or "openai-compatible". */
+  provider: string;
   model: string;
   usage: TokenUsage;
   /** The price the request was admitted at: used when the vendor reports a model without a list price. */
   price?: ModelPrice;
+  /** The price to use whatever the model's name (an OpenAI-compatible server's own, from its credential). */
+  fixedPrice?: ModelPrice;
+  /** The tokens are Kiln's estimate (the upstream reported none). */
+  estimated?: boolean;
 };
 
 /** One `usage` row per upstream call and the revision's totals, together or not at all. */
@@ -27,7 +31,10 @@ export async function recordUsage(db: Database, record: UsageRecord, now = Date.
     inputTokens: record.usage.inputTokens,
     outputTokens: record.usage.outputTokens,
     cachedTokens: record.usage.cachedTokens,
-    costUsdMicros: costUsdMicros(record.model, record.usage, record.price),
+    costUsdMicros: record.fixedPrice
+      ? costAt(record.fixedPrice, record.usage)
+      : costUsdMicros(record.model, record.usage, record.price),
+    estimated: record.estimated === true,
   };
   await inTransaction(db, async (tx) => {
     await insertUsage(tx, write, now);

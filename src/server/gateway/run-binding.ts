@@ -14,6 +14,8 @@ export type ModelPolicy = {
   extraModels: readonly string[];
   /** The price of a model Kiln has no list price for (KILN_GATEWAY_DEFAULT_PRICE); none: such models are refused. */
   defaultPrice: ModelPrice | undefined;
+  /** The price of every model of this upstream (an OpenAI-compatible server's credential says), before list prices. */
+  fixedPrice?: ModelPrice;
 };
 
 export type Refusal = { status: number; code: string; message: string };
@@ -52,14 +54,14 @@ export function checkRequestedModel(
       },
     };
   }
-  const price = priceOf(requested) ?? policy.defaultPrice;
+  const price = policy.fixedPrice ?? priceOf(requested) ?? policy.defaultPrice;
   if (!price) {
     return {
       ok: false,
       refusal: {
         status: 403,
         code: "model_unpriced",
-        message: `Kiln has no price for the model "${requested.slice(0, 100)}", so it cannot keep the run within its budget. The platform can set KILN_GATEWAY_DEFAULT_PRICE.`,
+        message: `Kiln has no price for the model "${requested.slice(0, 100)}", so it cannot keep the run within its budget. Set a price on the OpenAI-compatible server in Settings ("0,0" for your own GPUs), or the platform can set KILN_GATEWAY_DEFAULT_PRICE.`,
       },
     };
   }

@@ -14,7 +14,12 @@ import { SseParser } from "./sse-parser";
  * anything unexpected is ignored: metering must never break the stream it reads.
  */
 
-export type ObservedUsage = { model: string | undefined; usage: TokenUsage };
+export type ObservedUsage = {
+  model: string | undefined;
+  usage: TokenUsage;
+  /** Kiln's estimate, not the upstream's figures (an upstream that reported no usage). */
+  estimated?: boolean;
+};
 
 export interface UsageTracker {
   push(chunk: Uint8Array): void;

@@ -5,6 +5,7 @@ import { type CredentialCheck, describeError, unreachable } from "./credential-c
 import { verifyVercelToken } from "./deployer/vercel-verify";
 import { verifyGitHubToken } from "./git-host/github-verify";
 import { verifyAnthropicKey } from "./models/anthropic-verify";
+import { verifyOpenAICompatible } from "./models/openai-compatible-verify";
 import { verifyOpenAIKey } from "./models/openai-verify";
 import { verifyTiDBCloudKey } from "./tidbcloud/tidbcloud-verify";
 
@@ -69,6 +70,8 @@ function checkByKind(
       return verifyOpenAIKey(input, endpoint, check);
     case "anthropic":
       return verifyAnthropicKey(input, endpoint, check);
+    case "openai-compatible":
+      return verifyOpenAICompatible(input, endpoint, check);
   }
 }
 
@@ -80,6 +83,7 @@ function endpointFor(input: CredentialInput, endpoints: VendorEndpoints): string
     // An operator's own base URL (a proxy or compatible gateway) wins over the platform default.
     openai: (input.kind === "openai" && input.baseUrl) || endpoints.openaiBaseUrl,
     anthropic: (input.kind === "anthropic" && input.baseUrl) || endpoints.anthropicBaseUrl,
+    "openai-compatible": input.kind === "openai-compatible" ? input.baseUrl : "",
   };
   return byKind[input.kind].replace(/\/+$/, "");
 }
@@ -94,6 +98,8 @@ function secretsOf(input: CredentialInput): string[] {
     case "openai":
     case "anthropic":
       return [input.apiKey];
+    case "openai-compatible":
+      return input.apiKey ? [input.apiKey] : [];
   }
 }
 

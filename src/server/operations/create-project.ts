@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { agentKindSchema, defaultAgentKind } from "@/agents/registry";
+import { modelNameSchema, modelProviderSchema, providerRefusal } from "@/agents/models";
+import { agentDefinition, agentKindSchema, defaultAgentKind } from "@/agents/registry";
 import type { Database } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
 import { insertProject, isProjectSlugTaken } from "@/server/db/queries/projects";
@@ -12,17 +13,33 @@ import { queuedRevisionRow } from "@/server/revisions/queued-revision";
 import { type ProviderChoices, providerChoicesSchema } from "../integrations/providers";
 import { type ProjectDto, toProjectDto } from "../projects/project-dto";
 
-export const createProjectInputSchema = z.object({
-  prompt: z
-    .string({ error: "Describe the app you want" })
-    .trim()
-    .min(3, "Describe the app in a few words")
-    .max(20_000, "Keep the prompt under 20,000 characters"),
-  agent: agentKindSchema.default(defaultAgentKind),
-  model: z.string().trim().min(1).max(100).optional(),
-  name: z.string().trim().min(1).max(120).optional(),
-  providers: providerChoicesSchema.partial().optional(),
-});
+export const createProjectInputSchema = z
+  .object({
+    prompt: z
+      .string({ error: "Describe the app you want" })
+      .trim()
+      .min(3, "Describe the app in a few words")
+      .max(20_000, "Keep the prompt under 20,000 characters"),
+    agent: agentKindSchema.default(defaultAgentKind),
+    /** Who serves the agent's model; default: the agent's own vendor. */
+    provider: modelProviderSchema.optional(),
+    model: modelNameSchema.optional(),
+    name: z.string().trim().min(1).max(120).optional(),
+    providers: providerChoicesSchema.partial().optional(),
+  })
+  .superRefine((input, ctx) => {
+    const provider = input.provider ?? agentDefinition(input.agent).vendor;
+    const refusal = providerRefusal(input.agent, provider);
+    if (refusal) ctx.addIssue({ code: "custom", path: ["provider"], message: refusal });
+    // An OpenAI-compatible server has no model Kiln could guess.
+    if (provider === "openai-compatible" && !input.model) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["model"],
+        message: "Name the model to use on the OpenAI-compatible server",
+      });
+    }
+  });
 export type CreateProjectInput = z.input<typeof createProjectInputSchema>;
 
 export type CreatedProject = {
@@ -110,6 +127,7 @@ async function insertProjectRows(
     slug,
     agent: parsed.agent,
     model: parsed.model ?? null,
+    model_provider: parsed.provider ?? agentDefinition(parsed.agent).vendor,
     status: "queued",
     git_provider: providers.git,
     db_provider: providers.database,
@@ -153,6 +171,7 @@ async function insertProjectRows(
           prompt: parsed.prompt,
           agent: parsed.agent,
           model: parsed.model ?? null,
+          model_provider: parsed.provider ?? agentDefinition(parsed.agent).vendor,
           parent_revision_id: null,
           restored_from_revision_id: null,
         },

@@ -1,6 +1,6 @@
 import "server-only";
 import type { Platform } from "@/server/platform/platform";
-import { createFollowUp } from "../revisions/create-revision";
+import { createFollowUp, type FollowUpInput } from "../revisions/create-revision";
 import type { RevisionDto } from "../revisions/revision-types";
 import { scheduleRevision } from "./schedule";
 
@@ -8,7 +8,7 @@ import { scheduleRevision } from "./schedule";
 export async function startFollowUp(
   platform: Platform,
   userId: string,
-  input: { projectId: string; taskId: string; prompt: string },
+  input: { projectId: string; taskId: string } & FollowUpInput,
 ): Promise<RevisionDto> {
   const revision = await createFollowUp(platform.db, platform.previewOrigins, userId, input);
   scheduleRevision(platform, revision.id);

@@ -2,6 +2,7 @@ import "server-only";
 import { parseOrThrow } from "@/server/http/parse-input";
 import type { Platform } from "@/server/platform/platform";
 import { resolveProviderChoices } from "../integrations/providers";
+import { getModelDefaults, withModelDefaults } from "../projects/model-defaults";
 import {
   type CreatedProject,
   type CreateProjectInput,
@@ -17,7 +18,9 @@ export async function startProject(
   userId: string,
   input: CreateProjectInput,
 ): Promise<CreatedProject> {
-  const parsed = parseOrThrow(createProjectInputSchema, input);
+  // The operator's defaults (Settings) fill in what the request does not name.
+  const defaults = await getModelDefaults(platform.db, userId);
+  const parsed = parseOrThrow(createProjectInputSchema, withModelDefaults(input, defaults));
   const providers = resolveProviderChoices(parsed.providers, await providerAvailability(platform, userId));
   const created = await createProject(platform.db, userId, { ...parsed, providers }, providers);
   scheduleRevision(platform, created.revision.id);

@@ -4,6 +4,7 @@ import type { Project } from "@/server/db/schema";
 import { logError } from "@/server/http/log";
 import type { Providers } from "@/server/integrations/registry";
 import { deleteAgentSession } from "@/server/pipeline/agent-sessions";
+import { deleteStoredBuilds } from "@/server/pipeline/build-output";
 import { revisionScreenshotKey } from "@/server/pipeline/revision-screenshot";
 import { revisionDiffKey } from "@/server/revisions/revision-diff";
 import { dbRootOf, repoRefOf } from "../projects/project-resources";
@@ -64,5 +65,10 @@ export async function tearDownProject(providers: Providers, leftovers: ProjectLe
       failures,
     );
   }
+  await attempt(
+    `stored builds of ${leftovers.project.id}`,
+    () => deleteStoredBuilds(providers.blob, leftovers.project.id),
+    failures,
+  );
   return failures;
 }

@@ -16,8 +16,9 @@ import { keepAgentSession } from "./steps/generate";
 import { checkRunnerPreview } from "./steps/preview";
 import { stopRevisionSandbox } from "./stop-sandbox";
 
-// The runner's events drive the revision once it runs: each step it starts moves the state machine; its commit
-// bundle becomes the real commit; its preview is health-checked; its end finishes or fails the revision. Called
+// The runner's events drive the revision once it runs: each step it starts moves the state machine; its preview
+// (reported before verify) is health-checked and recorded, so the operator sees it while the build runs; its commit
+// bundle becomes the real commit; its end (after verify and commit) finishes or fails the revision. Called
 // for every accepted batch, retries included, so every action here is idempotent.
 
 export type { RunnerEventDeps };
@@ -25,9 +26,9 @@ export type { RunnerEventDeps };
 const statusOfStep: Partial<Record<StepName, RevisionStatus>> = {
   generate: "generating",
   migrate: "migrating",
+  preview: "previewing",
   verify: "verifying",
   commit: "committing",
-  preview: "previewing",
 };
 
 async function handle(deps: RunnerEventDeps, scope: RunScope, row: SandboxWithOwner, event: EventBody) {
@@ -36,7 +37,7 @@ async function handle(deps: RunnerEventDeps, scope: RunScope, row: SandboxWithOw
     if (status) await advance(scope, status);
   } else if (event.type === "runner.committed") {
     await advance(scope, "committing");
-    await commitFromRunner(deps, scope, row, event.payload.bundleFile);
+    await commitFromRunner(deps, scope, row, event.payload);
   } else if (event.type === "runner.preview") {
     await advance(scope, "previewing");
     await checkRunnerPreview(deps, scope, row);

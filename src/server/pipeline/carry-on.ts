@@ -37,7 +37,7 @@ export type CarryOnDeps = {
 export const DEFAULT_LEASE_TTL_MS = 10_000;
 
 /** Statuses where the runner, not the platform, is at work (for a revision made by an agent). */
-const runnerStatuses = new Set(["generating", "migrating", "verifying", "committing", "previewing"]);
+const runnerStatuses = new Set(["generating", "migrating", "previewing", "verifying", "committing"]);
 
 /** The sandbox a revision's runner ran in is gone with the app server that hosted it. */
 async function runnerSandboxDied(db: Database, revision: Revision): Promise<boolean> {
@@ -47,7 +47,7 @@ async function runnerSandboxDied(db: Database, revision: Revision): Promise<bool
   return row.server_id !== null && !(await isServerAlive(db, row.server_id));
 }
 
-/** The runner, not the platform, is at work: a revision made by an agent, between generate and preview. */
+/** The runner, not the platform, is at work: a revision made by an agent, between generate and commit. */
 function isRunnerAtWork(revision: Revision): boolean {
   return revision.kind !== "restore" && runnerStatuses.has(revision.status);
 }

@@ -1,8 +1,8 @@
-import type { AgentKind } from "@/agents/registry";
 import type { Database } from "@/server/db/connection";
 import { findRevisionById, getProjectById, getTaskById } from "@/server/db/queries/pipeline";
 import type { Project, Revision, Task } from "@/server/db/schema";
 import type { Providers } from "@/server/integrations/registry";
+import type { PlanForOperatorInput } from "@/server/planner/plan-for-operator";
 import type { Plan } from "@/server/planner/plan-schema";
 import type { FinishDeps, FinishSettings } from "./finish-revision";
 import type { ProvisionContext } from "./steps/provision";
@@ -12,8 +12,8 @@ export type PipelineDeps = ProvisionContext & {
   finish: FinishSettings;
   /** Where sandboxes reach the platform (the gateway and the webhook live under it). */
   publicUrl: string;
-  /** Plans with the vendor of the project's agent, using the operator's key (or the platform's). */
-  plan(input: { userId: string; agent: AgentKind; prompt: string }): Promise<Plan>;
+  /** Plans with the provider of the project's agent, using the operator's credential (or the platform's). */
+  plan(input: PlanForOperatorInput): Promise<Plan>;
   runnerBundle(): Promise<{ file: string }>;
   runTokenTtlMs: number;
 };

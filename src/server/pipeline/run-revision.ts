@@ -9,8 +9,8 @@ import { restorePreviewStep } from "./steps/preview";
 import { type Provisioned, provisionRevision } from "./steps/provision";
 
 // A revision's steps, in order. The platform runs plan and provision, then starts the agent (generate); from
-// there the runner's webhook events carry migrate, verify, commit and preview (advance-from-runner.ts), and
-// finish-revision.ts deploys and finishes. A restore needs no agent: provision, commit, preview, finish, all here.
+// there the runner's webhook events carry migrate, preview, verify and commit (advance-from-runner.ts), and
+// finish-revision.ts deploys and finishes. A restore needs no agent: provision, preview, commit, finish, all here.
 
 export type { PipelineDeps };
 
@@ -35,7 +35,10 @@ async function provisionStep(
   );
 }
 
-/** Restore: the code of the restored checkpoint becomes a new commit on top, then it is previewed. */
+/**
+ * Restore: the restored checkpoint's code (the sandbox holds it from provisioning) is previewed, then becomes a new
+ * commit on top of the branch: the same order as an agent's revision, preview first.
+ */
 async function runRestore(
   deps: PipelineDeps,
   scope: RunScope,
@@ -45,6 +48,8 @@ async function runRestore(
   const target = loaded.parent;
   const provisioned = await provisionStep(deps, scope, loaded, resume);
   if (!provisioned || !target?.commit_sha) return;
+  if (!(await restorePreviewStep(deps, scope, provisioned, resume)))
+    return void (await provisioned.sandbox.stop());
   const committed = await commitRestoreStep(
     deps,
     scope,
@@ -54,8 +59,6 @@ async function runRestore(
     resume,
   );
   if (!committed) return void (await provisioned.sandbox.stop());
-  if (!(await restorePreviewStep(deps, scope, provisioned, resume)))
-    return void (await provisioned.sandbox.stop());
   await finishRevision(deps, scope);
 }
 

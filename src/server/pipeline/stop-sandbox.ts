@@ -3,12 +3,17 @@ import {
   findRevisionById,
   findSandboxRow,
   getProjectById,
+  updateRevisionRow,
   updateSandboxRow,
 } from "@/server/db/queries/pipeline";
 import type { Project } from "@/server/db/schema";
 import type { Providers } from "@/server/integrations/registry";
 
-/** Stops a revision's sandbox (idempotent) and records it: used when a run is cancelled or has failed. */
+/**
+ * Stops a revision's sandbox (idempotent) and records it: used when a run is cancelled or has failed. The preview
+ * it served (recorded before verify) is gone with it: an unfinished checkpoint then shows no preview rather than a
+ * dead frame (a finished one sleeps and keeps its URL for waking, see idle-sandboxes.ts).
+ */
 export async function stopRevisionSandbox(
   deps: { db: Database; providersFor(project: Project): Promise<Providers> },
   revisionId: string,
@@ -21,5 +26,8 @@ export async function stopRevisionSandbox(
   await (await providers.sandboxes.get(row.external_id))?.stop();
   const now = Date.now();
   await updateSandboxRow(deps.db, row.id, { status: "stopped", stopped_at: now, updated_at: now });
+  if (revision.status !== "finished" && revision.preview_url !== null) {
+    await updateRevisionRow(deps.db, revision.id, { preview_url: null, updated_at: now });
+  }
   return true;
 }

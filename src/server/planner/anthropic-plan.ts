@@ -20,9 +20,26 @@ const messageSchema = z.object({
   ),
 });
 
+const usageSchema = z.object({
+  usage: z
+    .object({
+      input_tokens: z.number(),
+      output_tokens: z.number(),
+      cache_read_input_tokens: z.number().nullish(),
+      cache_creation_input_tokens: z.number().nullish(),
+    })
+    .nullish(),
+});
+
 export async function askAnthropic(
   client: Anthropic,
   request: { model: string; text: string; signal: AbortSignal },
+  onUsage?: (usage: {
+    inputTokens: number;
+    outputTokens: number;
+    cachedTokens: number;
+    estimated: boolean;
+  }) => void,
 ): Promise<ModelAnswer> {
   const message = await client.messages.create(
     {
@@ -42,6 +59,17 @@ export async function askAnthropic(
     },
     { signal: request.signal },
   );
+  const usage = usageSchema.safeParse(message).data?.usage;
+  if (usage) {
+    const cached = usage.cache_read_input_tokens ?? 0;
+    onUsage?.({
+      // Anthropic counts cache reads and writes apart from input_tokens; Kiln's input includes them.
+      inputTokens: usage.input_tokens + cached + (usage.cache_creation_input_tokens ?? 0),
+      outputTokens: usage.output_tokens,
+      cachedTokens: cached,
+      estimated: false,
+    });
+  }
   return readMessage(message);
 }
 

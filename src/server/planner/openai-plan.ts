@@ -17,9 +17,25 @@ const responseSchema = z.object({
   output: z.array(z.object({ type: z.string(), content: z.array(contentSchema).nullish() })),
 });
 
+const usageSchema = z.object({
+  usage: z
+    .object({
+      input_tokens: z.number(),
+      output_tokens: z.number(),
+      input_tokens_details: z.object({ cached_tokens: z.number().nullish() }).nullish(),
+    })
+    .nullish(),
+});
+
 export async function askOpenAI(
   client: OpenAI,
   request: { model: string; text: string; signal: AbortSignal },
+  onUsage?: (usage: {
+    inputTokens: number;
+    outputTokens: number;
+    cachedTokens: number;
+    estimated: boolean;
+  }) => void,
 ): Promise<ModelAnswer> {
   const response = await client.responses.create(
     {
@@ -35,6 +51,15 @@ export async function askOpenAI(
     },
     { signal: request.signal },
   );
+  const usage = usageSchema.safeParse(response).data?.usage;
+  if (usage) {
+    onUsage?.({
+      inputTokens: usage.input_tokens,
+      outputTokens: usage.output_tokens,
+      cachedTokens: usage.input_tokens_details?.cached_tokens ?? 0,
+      estimated: false,
+    });
+  }
   return readResponse(response);
 }
 

@@ -6,18 +6,30 @@ import {
 import { createOpenAIClient, defaultOpenAIBaseUrl } from "@/server/integrations/models/openai-client";
 import { scrub } from "@/server/integrations/provider-error";
 import { askAnthropic } from "./anthropic-plan";
+import { askChat, type ChatPlanMode } from "./chat-plan";
 import type { ModelAnswer } from "./model-answer";
 import { askOpenAI } from "./openai-plan";
 import { checkPlan, type Plan, planSchema } from "./plan-schema";
 import { PlannerError, type PlannerProvider } from "./planner-error";
 import { planRequest, retryRequest, withConventions } from "./prompts";
-import { type CallContext, classifySdkError } from "./sdk-errors";
+import { type CallContext, classifySdkError, vendorName } from "./sdk-errors";
+
+/** One planning request's tokens, for the revision's usage (estimated: the server reported none). */
+export type PlannerUsage = {
+  provider: PlannerProvider;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cachedTokens: number;
+  estimated: boolean;
+};
 
 export type PlanAppInput = {
   /** The operator's request, e.g. "build a todo app". */
   prompt: string;
   provider: PlannerProvider;
   model: string;
+  /** Empty for an OpenAI-compatible server that wants none. */
   apiKey: string;
   /** An OpenAI- or Anthropic-compatible endpoint (OpenAI's includes `/v1`). Default: the vendor's API. */
   baseUrl?: string;
@@ -29,6 +41,8 @@ export type PlanAppInput = {
   fetch?: typeof fetch;
   /** Bound on each of the (at most two) requests. Default 90 s. */
   timeoutMs?: number;
+  /** Told the usage of each request (the planner's calls are metered like the agents'). */
+  onUsage?: (usage: PlannerUsage) => Promise<void> | void;
 };
 
 const defaultTimeoutMs = 90_000;
@@ -45,16 +59,24 @@ export async function planApp(input: PlanAppInput): Promise<Plan> {
   const timeoutMs = input.timeoutMs ?? defaultTimeoutMs;
   checkInput(input, prompt, timeoutMs);
   const baseUrl = (
-    input.baseUrl ?? (input.provider === "openai" ? defaultOpenAIBaseUrl : defaultAnthropicBaseUrl)
+    input.baseUrl ?? (input.provider === "anthropic" ? defaultAnthropicBaseUrl : defaultOpenAIBaseUrl)
   ).replace(/\/+$/, "");
-  const label = `${input.provider === "openai" ? "OpenAI" : "Anthropic"}${input.baseUrl ? ` at ${hostOf(baseUrl)}` : ""}`;
-  const options = { apiKey: input.apiKey, baseUrl, timeoutMs, fetch: input.fetch };
+  const label = `${vendorName(input.provider)}${input.baseUrl ? ` at ${hostOf(baseUrl)}` : ""}`;
+  // A server without authentication ignores the header; the SDK insists on sending one.
+  const options = { apiKey: input.apiKey || "no-key", baseUrl, timeoutMs, fetch: input.fetch };
+  const usages: PlannerUsage[] = [];
+  const counted = (usage: Omit<PlannerUsage, "provider" | "model">) =>
+    usages.push({ provider: input.provider, model: input.model, ...usage });
+  const chatState: { mode: ChatPlanMode } = { mode: "json_schema" };
   const ask =
     input.provider === "openai"
       ? (text: string, signal: AbortSignal) =>
-          askOpenAI(createOpenAIClient(options), { model: input.model, text, signal })
-      : (text: string, signal: AbortSignal) =>
-          askAnthropic(createAnthropicClient(options), { model: input.model, text, signal });
+          askOpenAI(createOpenAIClient(options), { model: input.model, text, signal }, counted)
+      : input.provider === "anthropic"
+        ? (text: string, signal: AbortSignal) =>
+            askAnthropic(createAnthropicClient(options), { model: input.model, text, signal }, counted)
+        : (text: string, signal: AbortSignal) =>
+            askChat(createOpenAIClient(options), { model: input.model, text, signal }, chatState, counted);
 
   const attempt = async (text: string): Promise<ModelAnswer> => {
     await checkDestination(input, baseUrl);
@@ -72,6 +94,8 @@ export async function planApp(input: PlanAppInput): Promise<Plan> {
       return await ask(text, signal);
     } catch (error) {
       throw classifySdkError(error, context);
+    } finally {
+      for (const usage of usages.splice(0)) await input.onUsage?.(usage);
     }
   };
 
@@ -123,8 +147,9 @@ function checkInput(input: PlanAppInput, prompt: string, timeoutMs: number): voi
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
     throw invalid("The planner timeout must be a positive number.");
   // Header values must be visible ASCII; fetch's own error for anything else would quote the key.
-  if (!/^[\x21-\x7e]+$/.test(input.apiKey)) {
-    const vendor = input.provider === "openai" ? "OpenAI" : "Anthropic";
+  const keyOptional = input.provider === "openai-compatible" && input.apiKey === "";
+  if (!keyOptional && !/^[\x21-\x7e]+$/.test(input.apiKey)) {
+    const vendor = vendorName(input.provider);
     throw new PlannerError(
       input.provider,
       "auth",
@@ -141,7 +166,7 @@ async function checkDestination(input: PlanAppInput, baseUrl: string): Promise<v
   if (input.baseUrl === undefined || input.allowPrivateBaseUrl) return;
   const check = await checkModelBaseUrl(baseUrl, { allowPrivate: false });
   if (!check.ok) {
-    const vendor = input.provider === "openai" ? "OpenAI" : "Anthropic";
+    const vendor = vendorName(input.provider);
     throw new PlannerError(
       input.provider,
       "invalid_input",

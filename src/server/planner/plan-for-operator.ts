@@ -1,4 +1,4 @@
-import { plannerFor } from "@/agents/models";
+import { type ModelProvider, plannerFor } from "@/agents/models";
 import type { AgentKind } from "@/agents/registry";
 import {
   type CredentialContext,
@@ -7,18 +7,77 @@ import {
 } from "@/server/credentials/credential-store";
 import type { Database } from "@/server/db/connection";
 import { AppError } from "@/server/errors";
-import { planApp } from "./plan-app";
+import { type ModelPrice, parseDefaultPrice, priceOf } from "@/server/gateway/prices";
+import { recordUsage } from "@/server/gateway/record-usage";
+import { type PlannerUsage, planApp } from "./plan-app";
 import type { Plan } from "./plan-schema";
 
+export type PlanForOperatorInput = {
+  userId: string;
+  agent: AgentKind;
+  prompt: string;
+  /** Who serves the project's agent: the planner asks the same (one credential serves both). */
+  provider: ModelProvider;
+  /** The agent's model: on an OpenAI-compatible server, the planner's too unless its credential names another. */
+  model: string;
+  /** Where the planner's usage is counted, like the agent's. */
+  projectId: string;
+  revisionId: string;
+};
+
 /**
- * Plans a first prompt with the vendor of the project's agent, using the operator's key (or the platform's). No
- * key at all is the operator's to fix, so it says where.
+ * Plans a first prompt with the provider of the project's agent, using the operator's credential (or the
+ * platform's). No credential is the operator's to fix, so it says where. Each planning call is a usage row of the
+ * revision, priced like the agent's calls: a model without any price is refused before anything is asked.
  */
 export async function planForOperator(
   db: Database,
   credentials: CredentialContext,
-  input: { userId: string; agent: AgentKind; prompt: string },
+  input: PlanForOperatorInput,
+  defaultPrice?: ModelPrice,
 ): Promise<Plan> {
+  const record =
+    (fixedPrice: ModelPrice | undefined, price: ModelPrice | undefined) => async (usage: PlannerUsage) => {
+      await recordUsage(db, {
+        projectId: input.projectId,
+        revisionId: input.revisionId,
+        provider: usage.provider,
+        model: usage.model,
+        usage: {
+          inputTokens: usage.inputTokens,
+          cachedTokens: usage.cachedTokens,
+          cacheWriteTokens: 0,
+          outputTokens: usage.outputTokens,
+        },
+        price,
+        fixedPrice,
+        estimated: usage.estimated,
+      });
+    };
+
+  if (input.provider === "openai-compatible") {
+    const credential = await resolveCredential(db, credentials, input.userId, "openai-compatible");
+    if (!credential) {
+      throw new AppError(
+        "bad_request:input",
+        "No OpenAI-compatible server is set: add one in Settings (or the platform's OPENAI_COMPATIBLE_BASE_URL) to build with it.",
+      );
+    }
+    const model = credential.payload.plannerModel ?? input.model;
+    const fixedPrice = parseDefaultPrice(credential.payload.price);
+    const price = fixedPrice ?? priceOf(model) ?? defaultPrice;
+    if (!price) throw unpriced(model);
+    return planApp({
+      prompt: input.prompt,
+      provider: "openai-compatible",
+      model,
+      apiKey: credential.payload.apiKey ?? "",
+      baseUrl: credential.payload.baseUrl,
+      allowPrivateBaseUrl: isTrustedModelUrl(credentials, credential),
+      onUsage: record(fixedPrice, price),
+    });
+  }
+
   const planner = plannerFor(input.agent);
   const credential = await resolveCredential(db, credentials, input.userId, planner.provider);
   if (!credential) {
@@ -35,5 +94,13 @@ export async function planForOperator(
     apiKey: credential.payload.apiKey,
     baseUrl: credential.payload.baseUrl,
     allowPrivateBaseUrl: isTrustedModelUrl(credentials, credential),
+    onUsage: record(undefined, priceOf(planner.model) ?? defaultPrice),
   });
+}
+
+function unpriced(model: string): AppError {
+  return new AppError(
+    "bad_request:input",
+    `Kiln has no price for the model "${model.slice(0, 100)}", so it cannot keep runs within their budget. Set a price on the OpenAI-compatible server in Settings ("0,0" for your own GPUs), or the platform can set KILN_GATEWAY_DEFAULT_PRICE.`,
+  );
 }

@@ -16,7 +16,7 @@ export type PlannerErrorKind =
   | "timeout"
   | "internal"; // an answer or failure of a shape we do not know
 
-export type PlannerProvider = "openai" | "anthropic";
+export type PlannerProvider = "openai" | "anthropic" | "openai-compatible";
 
 const retryableKinds = new Set<PlannerErrorKind>(["rate_limited", "unavailable", "timeout"]);
 

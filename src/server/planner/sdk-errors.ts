@@ -19,6 +19,14 @@ export type CallContext = {
   secrets: string[];
 };
 
+export function vendorName(provider: PlannerProvider): string {
+  return provider === "openai"
+    ? "OpenAI"
+    : provider === "anthropic"
+      ? "Anthropic"
+      : "OpenAI-compatible server";
+}
+
 function retryAfterMs(headers: Headers | undefined): number | undefined {
   const value = headers?.get("retry-after");
   if (!value) return undefined;
@@ -34,13 +42,15 @@ function statusError(error: { status: number; headers?: Headers; error?: unknown
   const keyHint =
     provider === "openai"
       ? "create a new key at platform.openai.com/api-keys"
-      : "create a new key at console.anthropic.com/settings/keys";
+      : provider === "anthropic"
+        ? "create a new key at console.anthropic.com/settings/keys"
+        : "check what the server expects";
   const messages: Partial<Record<PlannerErrorKind, string>> = {
     // No vendor note: OpenAI's quotes part of the key it refused.
-    auth: `${label} rejected the planner's API key (HTTP 401). Check the ${provider === "openai" ? "OpenAI" : "Anthropic"} credential in Settings: it may be mistyped, revoked or expired; ${keyHint}.`,
+    auth: `${label} rejected the planner's API key (HTTP 401). Check the ${vendorName(provider)} credential in Settings: it may be mistyped, revoked or expired; ${keyHint}.`,
     forbidden: `${label} refused the planning request (HTTP 403). Check that the key's project or workspace may use the model "${model}".`,
     not_found: `${label} does not know the model "${model}" (HTTP 404). Check the planner model name, and the base URL if you set one.`,
-    invalid_request: `${label} refused the planning request as invalid (HTTP ${status}). Check that the model "${model}" supports ${provider === "openai" ? "structured outputs (json_schema)" : "tool use"}.`,
+    invalid_request: `${label} refused the planning request as invalid (HTTP ${status}). Check that the model "${model}" supports ${provider === "anthropic" ? "tool use" : "structured outputs (json_schema)"}.`,
     rate_limited: `${label} is rate limiting the planner (HTTP 429). Try again in a minute, or raise the key's rate limits.`,
     timeout: `${label} timed out planning the app (HTTP ${status}). Try again.`,
     unavailable: `${label} failed to answer the planning request (HTTP ${status}). This is usually temporary: try again in a few minutes.`,
@@ -77,7 +87,7 @@ function timeoutError(context: CallContext, cause: unknown): PlannerError {
 }
 
 export function classifySdkError(error: unknown, context: CallContext): PlannerError {
-  const sdk = context.provider === "openai" ? OpenAI : Anthropic;
+  const sdk = context.provider === "anthropic" ? Anthropic : OpenAI;
   if (
     context.signal.aborted ||
     error instanceof sdk.APIConnectionTimeoutError ||

@@ -15,6 +15,7 @@ import { credentialUpstreamResolver } from "@/server/gateway/upstream";
 import { localLayout, type Providers, providersFor } from "@/server/integrations/registry";
 import { verifyCredential } from "@/server/integrations/verify-credential";
 import { planForOperator } from "@/server/planner/plan-for-operator";
+import type { CachePaths } from "@/server/preparation/prepare-caches";
 import type { PreviewOrigins } from "@/server/previews/preview-origin";
 import { previewOriginsFromEnv } from "@/server/previews/preview-origins-from-env";
 import { providerChoicesOf } from "@/server/projects/project-resources";
@@ -26,6 +27,7 @@ import type { CarryOnDeps } from "../pipeline/carry-on";
 import type { FinishSettings } from "../pipeline/finish-revision";
 import type { PipelineDeps } from "../pipeline/run-revision";
 import { findChromium } from "../pipeline/screenshot";
+import { cachePaths } from "./cache-paths";
 
 // Everything the platform's entry points and jobs hand on, built from a parsed environment and a database.
 // Domain functions never read the environment or a singleton: they take what they need from here, as arguments.
@@ -51,6 +53,8 @@ export type Platform = {
   platformSecrets: string[];
   /** How many database branches a project keeps when it set no retention of its own. */
   branchRetention: number;
+  /** The template and toolchain caches and the boot preparation's records (the dashboard reads their status). */
+  caches: CachePaths;
   providersFor(project: Project): Promise<Providers>;
   pipelineDeps(project: Project): Promise<PipelineDeps>;
   runnerEventDeps(): RunnerEventDeps;
@@ -113,8 +117,8 @@ export function wirePlatform(env: Env, db: Database): Platform {
   };
   let runnerBundle: Promise<{ file: string }> | undefined;
   const layout = localLayout(env.dataDir);
-  const templateDir = path.resolve("templates/nextjs-app");
-  const templateCacheRoot = path.join(env.dataDir, "templates");
+  const caches = cachePaths(env.dataDir);
+  const { templateDir, templateCacheRoot } = caches;
   const finish: FinishSettings = {
     autoDeploy: env.KILN_AUTO_DEPLOY,
     chromiumPath: findChromium(env.KILN_CHROMIUM_PATH),
@@ -163,6 +167,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
     },
     platformSecrets: platformSecretsFromEnv(env),
     branchRetention: env.KILN_BRANCH_RETENTION,
+    caches,
     providersFor: projectProviders,
     gatewayDeps() {
       const credentials = credentialContext();
@@ -188,7 +193,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
         providers: await projectProviders(project),
         templateDir,
         templateCacheRoot,
-        toolchainsRoot: path.join(env.dataDir, "toolchains"),
+        toolchainsRoot: caches.toolchainsRoot,
         sandboxTimeoutMs: 2 * 3_600_000,
         serverId,
         publicUrl: env.KILN_PUBLIC_URL,
@@ -198,7 +203,8 @@ export function wirePlatform(env: Env, db: Database): Platform {
           runnerBundle ??= buildRunnerBundle(path.join(layout.sandboxes, "..", "runner"));
           return runnerBundle;
         },
-        plan: (input) => planForOperator(db, credentials, input),
+        plan: (input) =>
+          planForOperator(db, credentials, input, parseDefaultPrice(env.KILN_GATEWAY_DEFAULT_PRICE)),
       };
     },
     serverId,

@@ -1,3 +1,4 @@
+import { providerOfRun } from "@/agents/models";
 import type { ProjectListRow } from "@/server/db/queries/projects";
 import type { TaskListRow } from "@/server/db/queries/tasks";
 import type { Project } from "@/server/db/schema";
@@ -12,6 +13,8 @@ export type ProjectDto = {
   slug: string;
   agent: string;
   model: string | null;
+  /** Who serves the agent's model: "openai", "anthropic" or "openai-compatible". */
+  modelProvider: string;
   status: string;
   providers: ProviderChoices;
   repo: { fullName: string; url: string | null; defaultBranch: string | null } | null;
@@ -49,6 +52,7 @@ export function toProjectDto(project: Project, latestRevisionStatus?: string | n
     slug: project.slug,
     agent: project.agent,
     model: project.model,
+    modelProvider: providerOfRun({ agent: project.agent, modelProvider: project.model_provider }, null),
     status: latestRevisionStatus ?? project.status,
     providers: providerChoicesOf(project),
     repo: project.repo_full_name

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { modelNameSchema, modelProviderSchema, providerOfRun, providerRefusal } from "@/agents/models";
+import { storedAgentKind } from "@/agents/registry";
 import type { Database } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
@@ -19,7 +21,11 @@ export const followUpInputSchema = z.object({
     .trim()
     .min(3, "Describe the change in a few words")
     .max(20_000, "Keep the prompt under 20,000 characters"),
+  /** Another provider or model for this checkpoint; default: the latest checkpoint's. The agent stays the task's. */
+  provider: modelProviderSchema.optional(),
+  model: modelNameSchema.optional(),
 });
+export type FollowUpInput = z.input<typeof followUpInputSchema>;
 
 function assertIdle(revisions: Revision[]): void {
   const running = revisions.find((revision) => !isTerminal(revision.status));
@@ -37,7 +43,13 @@ async function insertNext(
   revisions: Revision[],
   fields: Pick<
     Revision,
-    "kind" | "prompt" | "agent" | "model" | "parent_revision_id" | "restored_from_revision_id"
+    | "kind"
+    | "prompt"
+    | "agent"
+    | "model"
+    | "model_provider"
+    | "parent_revision_id"
+    | "restored_from_revision_id"
   >,
   base: Pick<Revision, "project_id" | "task_id">,
 ): Promise<RevisionDto> {
@@ -62,7 +74,7 @@ async function insertNext(
   }
   await updateProjectRow(db, base.project_id, { last_activity_at: now });
   return toRevisionDto(
-    { ...row, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cost_usd_micros: 0 },
+    { ...row, input_tokens: 0, output_tokens: 0, cached_tokens: 0, cost_usd_micros: 0, usage_estimated: 0 },
     origins,
   );
 }
@@ -72,28 +84,53 @@ export async function createFollowUp(
   db: Database,
   origins: PreviewOrigins,
   userId: string,
-  input: { projectId: string; taskId: string; prompt: string },
+  input: { projectId: string; taskId: string } & FollowUpInput,
 ): Promise<RevisionDto> {
+  const parsed = followUpInputSchema.parse(input);
   const revisions = await listRevisionsOfTask(db, userId, input.projectId, input.taskId);
   if (!revisions) throw new AppError("not_found:task");
   assertIdle(revisions);
   const parent = [...revisions].reverse().find((revision) => revision.commit_sha !== null);
   const latest = revisions.at(-1);
   if (!latest) throw new AppError("not_found:task");
+  const choice = followUpModel(latest, parsed);
   return insertNext(
     db,
     origins,
     revisions,
     {
       kind: "prompt",
-      prompt: followUpInputSchema.parse({ prompt: input.prompt }).prompt,
+      prompt: parsed.prompt,
       agent: latest.agent,
-      model: latest.model,
+      ...choice,
       parent_revision_id: parent?.id ?? null,
       restored_from_revision_id: null,
     },
     latest,
   );
+}
+
+/**
+ * The provider and model of a follow-up: what it names, else the latest checkpoint's. A provider the task's agent
+ * cannot use, or an OpenAI-compatible server without a model, is refused.
+ */
+function followUpModel(
+  latest: Revision,
+  input: z.output<typeof followUpInputSchema>,
+): Pick<Revision, "model" | "model_provider"> {
+  const agent = storedAgentKind(latest.agent);
+  const provider =
+    input.provider ?? providerOfRun({ agent: latest.agent, modelProvider: latest.model_provider }, null);
+  const refusal = providerRefusal(agent, provider);
+  if (refusal) throw new AppError("bad_request:input", refusal, { fields: { provider: [refusal] } });
+  const providerChanged =
+    provider !== providerOfRun({ agent: latest.agent, modelProvider: latest.model_provider }, null);
+  const model = input.model ?? (providerChanged ? null : latest.model);
+  if (provider === "openai-compatible" && !model) {
+    const message = "Name the model to use on the OpenAI-compatible server";
+    throw new AppError("bad_request:input", message, { fields: { model: [message] } });
+  }
+  return { model, model_provider: provider };
 }
 
 /** Restore: a new checkpoint whose code is R's commit and whose database is a branch of R's branch. */
@@ -124,6 +161,7 @@ export async function createRestore(
       prompt: `Restore checkpoint ${target.ordinal}`,
       agent: target.agent,
       model: target.model,
+      model_provider: target.model_provider,
       parent_revision_id: target.id,
       restored_from_revision_id: target.id,
     },

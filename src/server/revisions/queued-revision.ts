@@ -12,12 +12,15 @@ export type QueuedRevisionFields = Pick<
   | "model"
   | "parent_revision_id"
   | "restored_from_revision_id"
->;
+> &
+  // Null (the agent's own vendor) when not named.
+  Partial<Pick<Revision, "model_provider">>;
 
 /** A new checkpoint as the pipeline expects to find it: queued, with nothing built yet. */
 export function queuedRevisionRow(fields: QueuedRevisionFields, now: number) {
   return {
     ...fields,
+    model_provider: fields.model_provider ?? null,
     status: "queued",
     step: null,
     error_code: null,
@@ -39,5 +42,9 @@ export function queuedRevisionRow(fields: QueuedRevisionFields, now: number) {
     lease_owner: null,
     lease_expires_at: null,
     advanced_seq: null,
-  } satisfies Omit<Revision, "input_tokens" | "output_tokens" | "cached_tokens" | "cost_usd_micros">;
+    build_key: null,
+  } satisfies Omit<
+    Revision,
+    "input_tokens" | "output_tokens" | "cached_tokens" | "cost_usd_micros" | "usage_estimated"
+  >;
 }

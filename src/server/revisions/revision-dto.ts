@@ -1,3 +1,5 @@
+import { providerOfRun } from "@/agents/models";
+import { agentDefinition, storedAgentKind } from "@/agents/registry";
 import type { Revision } from "@/server/db/schema";
 import { type PreviewOrigins, publicPreviewUrl } from "@/server/previews/preview-origin";
 import type { RevisionDto } from "./revision-types";
@@ -17,7 +19,10 @@ export function toRevisionDto(
     kind: row.kind,
     prompt: row.prompt,
     agent: row.agent,
-    model: row.model,
+    // The model it ran on: its own, else its agent's default (older rows may name none).
+    model: row.model ?? agentDefinition(storedAgentKind(row.agent)).defaultModel,
+    modelProvider: providerOfRun({ agent: row.agent, modelProvider: row.model_provider }, null),
+    agentVendor: agentDefinition(storedAgentKind(row.agent)).vendor,
     status: row.status,
     step: row.step,
     error: row.error_message ? { code: row.error_code, message: row.error_message } : null,
@@ -38,6 +43,7 @@ export function toRevisionDto(
       outputTokens: Number(row.output_tokens),
       cachedTokens: Number(row.cached_tokens),
       costUsd: Number(row.cost_usd_micros) / 1_000_000,
+      estimated: Number(row.usage_estimated) === 1,
     },
     createdAt: row.created_at,
     startedAt: row.started_at,

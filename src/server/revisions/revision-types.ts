@@ -7,7 +7,12 @@ export type RevisionDto = {
   kind: string;
   prompt: string;
   agent: string;
-  model: string | null;
+  /** The model the checkpoint runs on. */
+  model: string;
+  /** Who serves it: "openai", "anthropic" or "openai-compatible". */
+  modelProvider: string;
+  /** The vendor whose protocol the agent's CLI speaks (what the model picker offers besides a compatible server). */
+  agentVendor: "openai" | "anthropic";
   status: string;
   step: string | null;
   error: { code: string | null; message: string } | null;
@@ -19,7 +24,14 @@ export type RevisionDto = {
   deployUrl: string | null;
   screenshotUrl: string | null;
   restoredFromRevisionId: string | null;
-  usage: { inputTokens: number; outputTokens: number; cachedTokens: number; costUsd: number };
+  /** `estimated`: some calls reported no usage, and Kiln counted ~4 characters a token. */
+  usage: {
+    inputTokens: number;
+    outputTokens: number;
+    cachedTokens: number;
+    costUsd: number;
+    estimated: boolean;
+  };
   createdAt: number;
   startedAt: number | null;
   finishedAt: number | null;

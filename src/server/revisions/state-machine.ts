@@ -5,9 +5,9 @@ export const stepNames = [
   "provision",
   "generate",
   "migrate",
+  "preview",
   "verify",
   "commit",
-  "preview",
   "deploy",
 ] as const;
 export type StepName = (typeof stepNames)[number];
@@ -15,6 +15,8 @@ export type StepName = (typeof stepNames)[number];
 /**
  * The revision state machine. A revision moves forward through the running states (a step may be skipped, e.g. a
  * restore goes from provisioning straight to previewing) and ends in exactly one terminal state, which never changes.
+ * The preview comes before verify: the dev server serves the agent's work while the production build checks it,
+ * and `finished` still needs verify passed and the commit made (docs/pipeline.md "Revision state machine").
  */
 export const runningStatuses = [
   "queued",
@@ -22,9 +24,9 @@ export const runningStatuses = [
   "provisioning",
   "generating",
   "migrating",
+  "previewing",
   "verifying",
   "committing",
-  "previewing",
   "deploying",
 ] as const;
 
@@ -51,9 +53,9 @@ export const stepOfStatus: Record<RunningStatus, StepName | null> = {
   provisioning: "provision",
   generating: "generate",
   migrating: "migrate",
+  previewing: "preview",
   verifying: "verify",
   committing: "commit",
-  previewing: "preview",
   deploying: "deploy",
 };
 

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { withDirLock } from "@/server/fs/dir-lock";
+import { isLockHeld, withDirLock } from "@/server/fs/dir-lock";
 import { asProcessEnv } from "@/server/process-env";
 import { templateFiles, templateVersion } from "./template-version";
 
@@ -83,15 +83,69 @@ async function install(templateDir: string, target: string, timeoutMs: number): 
   await run("chmod", ["-R", "go-w", "--", target], { timeout: timeoutMs });
 }
 
+function lockDir(cacheRoot: string, name: string, version: string): string {
+  return path.join(cacheRoot, `.lock-${name}-${version}`);
+}
+
+/** Where the template's current version stands in `cacheRoot`: installed, being installed by a live process, or neither. */
+export async function templateCacheState(
+  templateDir: string,
+  cacheRoot: string,
+): Promise<"ready" | "installing" | "missing"> {
+  const name = path.basename(templateDir);
+  const version = await templateVersion(templateDir);
+  if (await exists(readyMarker(cacheRoot, name, version))) return "ready";
+  return (await isLockHeld(lockDir(cacheRoot, name, version))) ? "installing" : "missing";
+}
+
+/**
+ * Installs in flight in this process, shared by every bundled copy of this module (Next bundles instrumentation and
+ * routes apart): a build joins the boot preparation's install instead of polling its lock. Other processes wait on
+ * the directory lock.
+ */
+const INSTALLS = Symbol.for("kiln.templateInstalls");
+const inFlight: Map<string, Promise<TemplateCache>> = (() => {
+  const existing: unknown = Reflect.get(globalThis, INSTALLS);
+  if (existing instanceof Map) return existing;
+  const created = new Map<string, Promise<TemplateCache>>();
+  Reflect.set(globalThis, INSTALLS, created);
+  return created;
+})();
+
 /** The installed cache for the template's current version, installing it first if needed (once, under a lock). */
 export async function ensureTemplateCache(options: EnsureTemplateCacheOptions): Promise<TemplateCache> {
   const name = path.basename(options.templateDir);
   const version = await templateVersion(options.templateDir);
   const cache = { name, version, dir: path.join(options.cacheRoot, `${name}-${version}`) };
-  const marker = readyMarker(options.cacheRoot, name, version);
-  if (await exists(marker)) return cache;
+  if (await exists(readyMarker(options.cacheRoot, name, version))) return cache;
+  const key = path.resolve(cache.dir);
+  const joined = inFlight.get(key);
+  if (joined) {
+    options.onProgress?.(`Waiting for the ${name} template's install already under way…`);
+    try {
+      return await joined;
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      // The install this call waited for (the boot preparation's, say) failed; the caller needs the template, so it
+      // tries once itself, as it would have with nobody to wait for.
+      options.onProgress?.(`That install failed; installing the ${name} template again…`);
+    }
+  }
+  // Another caller that waited may have started the second try already.
+  const retrying = inFlight.get(key);
+  if (retrying) return retrying;
+  const pending = installLocked(options, cache).finally(() => inFlight.delete(key));
+  inFlight.set(key, pending);
+  return pending;
+}
 
-  return withDirLock(path.join(options.cacheRoot, `.lock-${name}-${version}`), async () => {
+async function installLocked(
+  options: EnsureTemplateCacheOptions,
+  cache: TemplateCache,
+): Promise<TemplateCache> {
+  const { name, version } = cache;
+  const marker = readyMarker(options.cacheRoot, name, version);
+  return withDirLock(lockDir(options.cacheRoot, name, version), async () => {
     if (await exists(marker)) return cache;
     const started = Date.now();
     options.onProgress?.(

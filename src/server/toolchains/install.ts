@@ -3,7 +3,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { type AgentKind, agentDefinition } from "@/agents/registry";
-import { withDirLock } from "@/server/fs/dir-lock";
+import { isLockHeld, withDirLock } from "@/server/fs/dir-lock";
 import { ToolchainError } from "./errors";
 import { npmEnv, RunFailed, type RunFailure, runFile, secretValues } from "./npm";
 import { type ToolchainSpec, toolchainSpec } from "./toolchain-spec";
@@ -119,6 +119,11 @@ export async function findToolchain(cacheRoot: string, agent: AgentKind): Promis
   };
 }
 
+/** Whether a live process (this one, another app server, a build) is installing `agent`'s pinned version now. */
+export async function isToolchainInstalling(cacheRoot: string, agent: AgentKind): Promise<boolean> {
+  return isLockHeld(toolchainLockDir(await realRoot(cacheRoot), agent));
+}
+
 /**
  * The cache root with symlinks resolved: local sandboxes bind host paths at their real path, so the paths handed
  * out (and run inside sandboxes) must be real too.
@@ -141,19 +146,49 @@ function parseJson(raw: string): unknown {
   }
 }
 
-// One install per directory per process; other processes are kept out by the directory lock.
-const inFlight = new Map<string, Promise<Toolchain>>();
+/**
+ * One install per directory per process, other processes kept out by the directory lock. Shared by every bundled
+ * copy of this module (Next bundles instrumentation and routes apart), so a build joins the boot preparation's
+ * install in flight instead of polling its lock.
+ */
+const INSTALLS = Symbol.for("kiln.toolchainInstalls");
+const inFlight: Map<string, Promise<Toolchain>> = (() => {
+  const existing: unknown = Reflect.get(globalThis, INSTALLS);
+  if (existing instanceof Map) return existing;
+  const created = new Map<string, Promise<Toolchain>>();
+  Reflect.set(globalThis, INSTALLS, created);
+  return created;
+})();
+
+/** The lock an install of `agent`'s pinned version holds (under the real cache root). */
+function toolchainLockDir(realCacheRoot: string, agent: AgentKind): string {
+  const spec = toolchainSpec(agent);
+  return path.join(realCacheRoot, `.lock-${spec.agent}-${spec.version}`);
+}
 
 /** The pinned version of `agent`'s CLI, installed into the cache first if it is not there yet. */
 export async function ensureToolchain(options: EnsureToolchainOptions): Promise<Toolchain> {
   const found = await findToolchain(options.cacheRoot, options.agent);
   if (found) return found;
   const dir = toolchainDir(options.cacheRoot, options.agent);
-  let pending = inFlight.get(dir);
-  if (!pending) {
-    pending = installLocked(options).finally(() => inFlight.delete(dir));
-    inFlight.set(dir, pending);
+  const joined = inFlight.get(dir);
+  if (joined) {
+    const spec = toolchainSpec(options.agent);
+    options.onProgress?.(`Waiting for the install of ${spec.label} ${spec.version} already under way…`);
+    try {
+      return await joined;
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      // The install this call waited for (the boot preparation's, say) failed; the caller needs the CLI, so it tries
+      // once itself, as it would have with nobody to wait for.
+      options.onProgress?.(`That install failed; installing ${spec.label} ${spec.version} again…`);
+    }
   }
+  // Another caller that waited may have started the second try already.
+  const retrying = inFlight.get(dir);
+  if (retrying) return retrying;
+  const pending = installLocked(options).finally(() => inFlight.delete(dir));
+  inFlight.set(dir, pending);
   return pending;
 }
 
@@ -167,7 +202,7 @@ async function installLocked(options: EnsureToolchainOptions): Promise<Toolchain
   const cacheRoot = await realRoot(options.cacheRoot);
   const dir = toolchainDir(cacheRoot, options.agent);
   const installTimeoutMs = options.installTimeoutMs ?? 10 * 60_000;
-  const lockDir = path.join(cacheRoot, `.lock-${spec.agent}-${spec.version}`);
+  const lockDir = toolchainLockDir(cacheRoot, options.agent);
   if (await pathExists(lockDir)) {
     options.onProgress?.(
       `Waiting for another Kiln process to finish installing ${spec.label} ${spec.version}…`,

@@ -247,4 +247,63 @@ describe("local deployer specifics", () => {
     expect((await deployer.buildErrors(other.id)).join("\n")).toMatch(/kiln-warm-marker/);
     await deployer.remove(other.id);
   });
+
+  /** A gzipped tar of `files`, as the runner packs a verified build. */
+  function tarball(files: Record<string, string>): Buffer {
+    const dir = tempDir("kiln-deploy-prebuilt-");
+    for (const [file, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, file), content);
+    return execFileSync("tar", ["-czf", "-", ...Object.keys(files)], { cwd: dir });
+  }
+
+  it("serves a commit's verified build as handed in, without building it again", {
+    timeout: 180_000,
+  }, async () => {
+    // The commit's own build would fail: a ready deployment shows it never ran.
+    const deployer = makeDeployer();
+    const started = await deployer.deployCommit({
+      name: "prebuilt",
+      commit: await pushedApp(buildFails),
+      env: {},
+      prebuilt: async () => tarball({ "build-output.json": JSON.stringify({ BUILT_WITH: "the runner" }) }),
+    });
+    const ready = await deployer.waitForDeployment(started.id, { timeoutMs: 90_000 });
+    expect({ state: ready.state, errorMessage: ready.errorMessage }).toEqual({
+      state: "ready",
+      errorMessage: null,
+    });
+    const env = (await (await fetch(`${ready.url}/env`)).json()) as Record<string, string>;
+    expect(env.BUILT_WITH).toBe("the runner");
+    await deployer.remove(started.id);
+  });
+
+  it("builds the commit when its stored build is gone", { timeout: 180_000 }, async () => {
+    const deployer = makeDeployer();
+    const started = await deployer.deployCommit({
+      name: "gone",
+      commit: await pushedApp(buildOk),
+      env: { KILN_REVISION: "rebuilt" },
+      prebuilt: async () => null,
+    });
+    const ready = await deployer.waitForDeployment(started.id, { timeoutMs: 90_000 });
+    expect(ready.state).toBe("ready");
+    const env = (await (await fetch(`${ready.url}/env`)).json()) as Record<string, string>;
+    expect(env.BUILT_WITH).toBe("rebuilt");
+    await deployer.remove(started.id);
+  });
+
+  it("fails with a reason, rather than building, when the handed-in build does not unpack", {
+    timeout: 180_000,
+  }, async () => {
+    const deployer = makeDeployer();
+    const started = await deployer.deployCommit({
+      name: "garbled",
+      commit: await pushedApp(buildOk),
+      env: {},
+      prebuilt: async () => Buffer.from("not a tarball"),
+    });
+    const failed = await deployer.waitForDeployment(started.id, { timeoutMs: 90_000 });
+    expect(failed.state).toBe("error");
+    expect(failed.errorMessage).toMatch(/Unpacking the verified build failed/);
+    await deployer.remove(started.id);
+  });
 });

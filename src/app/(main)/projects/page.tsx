@@ -3,20 +3,19 @@ import Link from "next/link";
 import { agentDefinition, agentKinds, defaultAgentKind, findAgentDefinition } from "@/agents/registry";
 import { NewProjectDialog } from "@/components/projects/new-project-dialog";
 import { type AgentChoices, NewProjectForm } from "@/components/projects/new-project-form";
+import { PreparationNotice } from "@/components/projects/preparation-notice";
 import { StatusBadge } from "@/components/projects/status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { timeAgo } from "@/lib/format";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { providerAvailability } from "@/server/operations/provider-availability";
 import { getPlatform } from "@/server/platform/get-platform";
+import { readPreparationStatus } from "@/server/preparation/preparation-status";
+import { preparationOrder } from "@/server/preparation/prepare-caches";
+import { getModelDefaults } from "@/server/projects/model-defaults";
 import { listProjects } from "@/server/projects/project-queries";
 
 export const metadata: Metadata = { title: "Projects" };
-
-const agentChoices: AgentChoices = {
-  options: agentKinds.map((kind) => ({ kind, label: agentDefinition(kind).pickerLabel })),
-  initial: defaultAgentKind,
-};
 
 const compact = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 const usd = new Intl.NumberFormat("en", { style: "currency", currency: "USD", maximumFractionDigits: 2 });
@@ -25,10 +24,28 @@ export default async function ProjectsPage() {
   const operator = await requireOperatorOrRedirect("/projects");
   const platform = await getPlatform();
   const { db } = platform;
-  const [projects, availability] = await Promise.all([
+  const [projects, availability, preparation, defaults] = await Promise.all([
     listProjects(db, operator.id),
     providerAvailability(platform, operator.id),
+    readPreparationStatus(platform.caches, preparationOrder),
+    getModelDefaults(db, operator.id),
   ]);
+  // The operator's defaults (Settings) preselect the agent and model.
+  const agentChoices: AgentChoices = {
+    options: agentKinds.map((kind) => {
+      const definition = agentDefinition(kind);
+      return {
+        kind,
+        label: definition.pickerLabel,
+        vendor: definition.vendor,
+        defaultModel: definition.defaultModel,
+      };
+    }),
+    initial: defaults.agent ?? defaultAgentKind,
+    initialModel: defaults.provider
+      ? { provider: defaults.provider, model: defaults.model ?? "" }
+      : undefined,
+  };
   const now = Date.now();
 
   if (projects.length === 0) {
@@ -48,6 +65,7 @@ export default async function ProjectsPage() {
             <NewProjectForm size="hero" availability={availability} agents={agentChoices} />
           </CardContent>
         </Card>
+        <PreparationNotice initial={preparation} />
       </section>
     );
   }
@@ -65,6 +83,7 @@ export default async function ProjectsPage() {
         </div>
         <NewProjectDialog availability={availability} agents={agentChoices} />
       </div>
+      <PreparationNotice initial={preparation} />
       <ul className="grid gap-4 sm:grid-cols-2 lg:grid-cols-3">
         {projects.map((project) => (
           <li key={project.id}>

@@ -1,11 +1,14 @@
 import type { Metadata } from "next";
+import { agentDefinition, agentKinds, defaultAgentKind } from "@/agents/registry";
 import { ApiTokensPanel } from "@/components/settings/api-tokens-panel";
 import { CredentialCard } from "@/components/settings/credential-card";
+import { ModelDefaultsCard } from "@/components/settings/model-defaults-card";
 import { timeAgo } from "@/lib/format";
 import { listApiTokens } from "@/server/auth/api-tokens";
 import { listCredentialStatuses } from "@/server/credentials/credential-store";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { getPlatform } from "@/server/platform/get-platform";
+import { getModelDefaults } from "@/server/projects/model-defaults";
 
 export const metadata: Metadata = { title: "Settings" };
 
@@ -13,10 +16,20 @@ export default async function SettingsPage() {
   const operator = await requireOperatorOrRedirect("/settings");
   const platform = await getPlatform();
   const { db } = platform;
-  const [credentials, tokens] = await Promise.all([
+  const [credentials, tokens, defaults] = await Promise.all([
     listCredentialStatuses(db, platform.credentials, operator.id),
     listApiTokens(db, operator.id),
+    getModelDefaults(db, operator.id),
   ]);
+  const agents = agentKinds.map((kind) => {
+    const definition = agentDefinition(kind);
+    return {
+      kind,
+      label: definition.pickerLabel,
+      vendor: definition.vendor,
+      defaultModel: definition.defaultModel,
+    };
+  });
   const now = Date.now();
 
   return (
@@ -37,6 +50,16 @@ export default async function SettingsPage() {
             <CredentialCard key={status.kind} status={status} />
           ))}
         </div>
+      </section>
+      <section aria-label="Model defaults">
+        <ModelDefaultsCard
+          agents={agents}
+          initial={{
+            agent: defaults.agent ?? defaultAgentKind,
+            provider: defaults.provider ?? null,
+            model: defaults.model ?? null,
+          }}
+        />
       </section>
       <section aria-label="API tokens">
         <ApiTokensPanel

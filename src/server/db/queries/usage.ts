@@ -12,6 +12,9 @@ export type MeteredRun = {
   agent: string;
   model: string | null;
   projectModel: string | null;
+  /** Who serves the model (the revision's, the project's); null on rows from before model providers. */
+  modelProvider: string | null;
+  projectModelProvider: string | null;
   inputTokens: number;
   outputTokens: number;
   cachedTokens: number;
@@ -40,6 +43,8 @@ export async function findMeteredRun(db: Executor, revisionId: string): Promise<
       "revision.agent",
       "revision.model",
       "project.model as project_model",
+      "revision.model_provider",
+      "project.model_provider as project_model_provider",
       "revision.input_tokens",
       "revision.output_tokens",
       "revision.cached_tokens",
@@ -59,6 +64,8 @@ export async function findMeteredRun(db: Executor, revisionId: string): Promise<
     agent: row.agent,
     model: row.model,
     projectModel: row.project_model,
+    modelProvider: row.model_provider,
+    projectModelProvider: row.project_model_provider,
     inputTokens: num(row.input_tokens),
     outputTokens: num(row.output_tokens),
     cachedTokens: num(row.cached_tokens),
@@ -78,6 +85,8 @@ export type UsageWrite = {
   outputTokens: number;
   cachedTokens: number;
   costUsdMicros: number;
+  /** The tokens are Kiln's estimate: the upstream reported none. */
+  estimated?: boolean;
 };
 
 export async function insertUsage(db: Executor, usage: UsageWrite, now: number): Promise<void> {
@@ -93,6 +102,7 @@ export async function insertUsage(db: Executor, usage: UsageWrite, now: number):
       output_tokens: usage.outputTokens,
       cached_tokens: usage.cachedTokens,
       cost_usd_micros: usage.costUsdMicros,
+      estimated: usage.estimated ? 1 : 0,
       created_at: now,
     })
     .execute();
@@ -102,7 +112,7 @@ export async function insertUsage(db: Executor, usage: UsageWrite, now: number):
 export async function addRevisionUsage(
   db: Executor,
   revisionId: string,
-  delta: Pick<UsageWrite, "inputTokens" | "outputTokens" | "cachedTokens" | "costUsdMicros">,
+  delta: Pick<UsageWrite, "inputTokens" | "outputTokens" | "cachedTokens" | "costUsdMicros" | "estimated">,
   now: number,
 ): Promise<void> {
   await db
@@ -112,6 +122,7 @@ export async function addRevisionUsage(
       output_tokens: eb("output_tokens", "+", delta.outputTokens),
       cached_tokens: eb("cached_tokens", "+", delta.cachedTokens),
       cost_usd_micros: eb("cost_usd_micros", "+", delta.costUsdMicros),
+      ...(delta.estimated ? { usage_estimated: 1 } : {}),
       updated_at: now,
     }))
     .where("id", "=", revisionId)

@@ -4,14 +4,16 @@ import path from "node:path";
 import { z } from "zod";
 import { ProviderError } from "../provider-error";
 import type { Sandboxes, SandboxHandle } from "../sandboxes/port";
+import { unpackTarball } from "../sandboxes/unpack-tarball";
 import { errorLinesOf } from "./build-output";
 import { stageCommit } from "./local-staging";
 import type { Deployer, DeployInput, Deployment } from "./port";
 
-// The local Deployer: a revision's files built and served (`npm run build`, then `npm run start` with PORT) in a
-// local sandbox of their own, on a port of their own. State is one JSON file per deployment so `getDeployment`
-// answers after a platform restart; the build itself runs in this process. A commit is deployed from its files,
-// staged under `stagingRoot` until its build is over (see local-staging.ts).
+// The local Deployer: a revision's files built and served (`npm run build`, then `npm run start` with PORT) in a local
+// sandbox of their own, on a port of their own; with the verified build handed in (`prebuilt`), it is unpacked there
+// and only started: `.next` names no absolute path `next start` reads, so it runs from any directory. State is one JSON
+// file per deployment so `getDeployment` answers after a platform restart; the build itself runs in this process. A
+// commit is deployed from its files, staged under `stagingRoot` until its build is over (see local-staging.ts).
 
 export type LocalDeployerOptions = {
   /** Where deployment records live, e.g. `<dataDir>/deployments`. */
@@ -40,6 +42,8 @@ const recordSchema = z.object({
   errors: z.array(z.string()),
   sandboxId: z.string().nullable(),
   createdAt: z.number(),
+  /** Where the served `.next` came from: the verified build handed in, or this deployment's own `npm run build`. */
+  buildOutput: z.enum(["verified", "built"]).optional(),
 });
 type DeploymentRecord = z.infer<typeof recordSchema>;
 
@@ -155,27 +159,34 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
         }
       }
 
-      const built = await Promise.race([
-        sandbox.run({ cmd: "npm", args: ["run", "build"], env: input.env }),
-        sleep(buildTimeoutMs).then(() => null),
-      ]);
-      if (built === null) {
-        return await fail(
-          record.id,
-          `The build took longer than ${Math.round(buildTimeoutMs / 1000)} s.`,
-          [],
-          sandbox,
-        );
-      }
-      if (built.exitCode !== 0) {
-        const lines = errorLinesOf(`${built.stdout}\n${built.stderr}`);
-        const reason = lines.at(-1) ?? `exit code ${built.exitCode}`;
-        return await fail(
-          record.id,
-          `The build failed (exit code ${built.exitCode}): ${reason}`,
-          lines,
-          sandbox,
-        );
+      const prebuilt = await input.prebuilt?.();
+      if (prebuilt) {
+        await unpackTarball(sandbox, prebuilt, "the verified build");
+        if (!(await update(record.id, { buildOutput: "verified" }))) return await sandbox.stop();
+      } else {
+        if (!(await update(record.id, { buildOutput: "built" }))) return await sandbox.stop();
+        const built = await Promise.race([
+          sandbox.run({ cmd: "npm", args: ["run", "build"], env: input.env }),
+          sleep(buildTimeoutMs).then(() => null),
+        ]);
+        if (built === null) {
+          return await fail(
+            record.id,
+            `The build took longer than ${Math.round(buildTimeoutMs / 1000)} s.`,
+            [],
+            sandbox,
+          );
+        }
+        if (built.exitCode !== 0) {
+          const lines = errorLinesOf(`${built.stdout}\n${built.stderr}`);
+          const reason = lines.at(-1) ?? `exit code ${built.exitCode}`;
+          return await fail(
+            record.id,
+            `The build failed (exit code ${built.exitCode}): ${reason}`,
+            lines,
+            sandbox,
+          );
+        }
       }
 
       const port = sandbox.listenPort(3000);

@@ -29,6 +29,12 @@ export type DeployInput = {
   hostPaths?: string[];
   /** Host TCP endpoints the app needs, e.g. a MySQL branch's server (local deployer only: its own network). */
   tcpEndpoints?: Array<{ host: string; port: number }>;
+  /**
+   * The source's verified `next build` output (`.next`, gzipped tar), when one is stored; null once it is gone.
+   * The local deployer unpacks it and only starts the app (no second build); Vercel builds the pushed commit itself
+   * (docs/providers.md "Deployer").
+   */
+  prebuilt?: () => Promise<Buffer | null>;
 };
 
 /** A pushed commit to deploy. */

@@ -174,6 +174,7 @@ export function createVercelDeployer(options: VercelDeployerOptions): Deployer {
 
     deploy,
 
+    // `prebuilt` (the runner's `.next`) goes unused: Vercel builds the pushed commit itself (docs/providers.md).
     async deployCommit({ commit, ...input }) {
       if (commit.repo.host !== "github") {
         throw new ProviderError(

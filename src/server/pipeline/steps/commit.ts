@@ -13,6 +13,7 @@ import type { Project } from "@/server/db/schema";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import { ProviderError } from "@/server/integrations/provider-error";
 import { repoRefOf } from "@/server/projects/project-resources";
+import { restoredBuildKey, storeRunnerBuild } from "../build-output";
 import type { LoadedRevision, PipelineDeps, RunnerEventDeps } from "../pipeline-deps";
 import { emit, type RunScope, runStep } from "../run-step";
 import { runnerSandboxOf } from "../runner-sandbox";
@@ -33,12 +34,18 @@ function repoOf(project: Project): RepoRef {
   return repo;
 }
 
-/** The runner's git bundle (the agent's work, committed in the sandbox) becomes the real commit. */
+/** What `runner.committed` names: the bundle, the tree it commits, and the verified build when the runner packed it. */
+export type RunnerCommit = { bundleFile: string; treeSha: string; buildFile?: string };
+
+/**
+ * The runner's git bundle (the agent's work, committed in the sandbox) becomes the real commit; the verified build
+ * it handed back with it is kept for the deploy (build-output.ts).
+ */
 export async function commitFromRunner(
   deps: RunnerEventDeps,
   scope: RunScope,
   row: SandboxWithOwner,
-  bundleFile: string,
+  committed: RunnerCommit,
 ): Promise<void> {
   const revision = await getRevisionById(deps.db, scope.revisionId);
   if (revision.commit_sha) return;
@@ -54,7 +61,8 @@ export async function commitFromRunner(
   const parentSha = parent?.commit_sha ?? (await providers.git.resolveRef(repo, task.branch));
   if (!parentSha)
     throw new ProviderError("local-git", "not_found", `The branch ${task.branch} does not exist.`);
-  const bundle = await (await runnerSandboxOf(providers, row)).readFile(bundleFile);
+  const sandbox = await runnerSandboxOf(providers, row);
+  const bundle = await sandbox.readFile(committed.bundleFile);
   if (!bundle)
     throw new ProviderError(
       "local-sandbox",
@@ -73,7 +81,19 @@ export async function commitFromRunner(
       message: revision.prompt.slice(0, 2_000),
       author: { name: "Kiln Agent", email: "agent@kiln.local" },
     });
-    await updateRevisionRow(deps.db, scope.revisionId, { commit_sha: sha, updated_at: Date.now() });
+    // Stored before the commit is recorded: a retry after a crash stores it again, never skips it.
+    const buildKey = committed.buildFile
+      ? await storeRunnerBuild(providers.blob, sandbox, {
+          projectId: scope.projectId,
+          treeSha: committed.treeSha,
+          buildFile: committed.buildFile,
+        })
+      : null;
+    await updateRevisionRow(deps.db, scope.revisionId, {
+      commit_sha: sha,
+      build_key: buildKey,
+      updated_at: Date.now(),
+    });
     await emit(scope, {
       type: "progress",
       payload: { message: `Committed ${sha.slice(0, 7)} to ${task.branch}.` },
@@ -114,9 +134,11 @@ export async function commitRestoreStep(
               })
             ).sha;
       // The restore's diff is against the head it was committed on top of, not the checkpoint it brings back.
+      // Its tree is the target's, so it deploys the target's verified build.
       await updateRevisionRow(deps.db, scope.revisionId, {
         commit_sha: sha,
         base_sha: head ?? provisioned.baseSha,
+        build_key: await restoredBuildKey(deps.db, scope.revisionId),
         updated_at: Date.now(),
       });
       return sha;

@@ -17,9 +17,10 @@ import { ProviderError } from "@/server/integrations/provider-error";
 import type { Providers } from "@/server/integrations/registry";
 import { repoRefOf } from "@/server/projects/project-resources";
 
-// Deploy: a finished checkpoint's commit, built and served by the project's Deployer with the checkpoint's own
-// database branch. How the commit reaches the build is the Deployer's business (deployer/port.ts), and so is which
-// older deployments of the task a new one retires.
+// Deploy: a finished checkpoint's commit, built and served by the project's Deployer with the checkpoint's own database
+// branch; its verified build, when stored (build-output.ts), goes with it so the local deployer does not build the same
+// tree again. How the commit reaches the build is the Deployer's business (deployer/port.ts), and so is which older
+// deployments of the task a new one retires.
 
 export type DeployContext = {
   db: Database;
@@ -82,6 +83,7 @@ export async function deployRevision(ctx: DeployContext, revisionId: string): Pr
   ]);
   const repo = projectRepo(project);
   const sha = revision.commit_sha;
+  const buildKey = revision.build_key;
   const database = await databaseUrlOf(ctx, revision);
   const { deployer } = ctx.providers;
   const alive = setInterval(() => void ctx.onAlive?.(), 20_000);
@@ -97,6 +99,7 @@ export async function deployRevision(ctx: DeployContext, revisionId: string): Pr
       env: { DATABASE_URL: database.url },
       hostPaths: database.hostPaths,
       tcpEndpoints: tcpEndpointsOf(database.url),
+      ...(buildKey ? { prebuilt: async () => (await ctx.providers.blob.get(buildKey))?.body ?? null } : {}),
     });
     await updateRevisionRow(ctx.db, revision.id, { deployment_id: started.id, updated_at: Date.now() });
     const done = await deployer.waitForDeployment(started.id, {

@@ -1,3 +1,4 @@
+import { modelOfRun, providerOfRun } from "@/agents/models";
 import { storedAgentKind } from "@/agents/registry";
 import { updateProjectRow, updateRevisionRow, updateTaskRow } from "@/server/db/queries/pipeline";
 import type { Plan } from "@/server/planner/plan-schema";
@@ -20,7 +21,19 @@ export async function planStep(
     "planning",
     "plan",
     async () => {
-      const plan = await deps.plan({ userId: loaded.project.user_id, agent, prompt: loaded.revision.prompt });
+      const { project, revision } = loaded;
+      const plan = await deps.plan({
+        userId: project.user_id,
+        agent,
+        prompt: revision.prompt,
+        provider: providerOfRun(
+          { agent: revision.agent, modelProvider: revision.model_provider },
+          project.model_provider,
+        ),
+        model: modelOfRun(revision, project.model),
+        projectId: scope.projectId,
+        revisionId: scope.revisionId,
+      });
       const now = Date.now();
       await updateRevisionRow(deps.db, scope.revisionId, { plan: JSON.stringify(plan), updated_at: now });
       if (loaded.revision.ordinal === 1) {

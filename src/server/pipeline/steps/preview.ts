@@ -1,14 +1,17 @@
 import type { SandboxWithOwner } from "@/server/db/queries/events";
 import { getProjectById, updateRevisionRow, updateSandboxRow } from "@/server/db/queries/pipeline";
 import { ProviderError } from "@/server/integrations/provider-error";
-import { APP_PORT, startDevServer } from "@/server/templates/dev-server";
+import { unpackTarball } from "@/server/integrations/sandboxes/unpack-tarball";
+import { APP_PORT, startBuiltServer, startDevServer } from "@/server/templates/dev-server";
+import { restoredBuildKey } from "../build-output";
 import type { PipelineDeps, RunnerEventDeps } from "../pipeline-deps";
 import { type RunScope, runStep } from "../run-step";
 import { runnerSandboxOf } from "../runner-sandbox";
 import type { Provisioned } from "./provision";
 
-// Preview: the app answers on its sandbox's URL, with its database branch. The runner starts the dev server after
-// the agent's commit; a restore starts it here. Healthy means /api/health and the first page both answer.
+// Preview: the app answers on its sandbox's URL, with its database branch. The runner starts the dev server with
+// the run and reports it once the agent is done and migrations passed, before verify and commit (the checkpoint is
+// previewed, not yet finished); a restore starts it here. Healthy means /api/health and the first page both answer.
 
 /** A preview counts once `/api/health` says the app and its database are up and the first page answers. */
 export async function waitForHealthyPreview(url: string, timeoutMs: number): Promise<void> {
@@ -45,7 +48,10 @@ export async function checkRunnerPreview(
   await updateSandboxRow(deps.db, row.id, { preview_url: url, updated_at: now });
 }
 
-/** A restore has no runner: the platform starts the dev server on the restored code and branch itself. */
+/**
+ * A restore has no runner: the platform starts the app on the restored code and branch itself. Its target's
+ * verified build, when stored, is served with `next start` (the same tree: no compile at all); else a dev server.
+ */
 export async function restorePreviewStep(
   deps: PipelineDeps,
   scope: RunScope,
@@ -57,9 +63,13 @@ export async function restorePreviewStep(
     "previewing",
     "preview",
     async () => {
-      const server = await startDevServer(provisioned.sandbox, {
-        env: { DATABASE_URL: provisioned.connection.databaseUrl },
-      });
+      const env = { DATABASE_URL: provisioned.connection.databaseUrl };
+      const buildKey = await restoredBuildKey(deps.db, scope.revisionId);
+      const build = buildKey ? await deps.providers.blob.get(buildKey) : null;
+      if (build) await unpackTarball(provisioned.sandbox, build.body, "the checkpoint's verified build");
+      const server = build
+        ? await startBuiltServer(provisioned.sandbox, { env })
+        : await startDevServer(provisioned.sandbox, { env });
       await waitForHealthyPreview(server.url, 60_000);
       const now = Date.now();
       await updateRevisionRow(deps.db, scope.revisionId, { preview_url: server.url, updated_at: now });

@@ -22,7 +22,7 @@ export const POST = apiRoute(
   { params, body: followUpInputSchema },
   async ({ operator, platform, params, body }) =>
     Response.json(
-      { revision: await startFollowUp(platform, operator.id, { ...params, prompt: body.prompt }) },
+      { revision: await startFollowUp(platform, operator.id, { ...params, ...body }) },
       { status: 202 },
     ),
 );
