@@ -18,7 +18,8 @@ import { type ModelServer, type ScenarioInput, startModelServer } from "../fakes
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { toolchainCacheRoot } from "../helpers/toolchains";
 
-// The REAL Codex and Claude Code CLIs, on the host (no sandbox, no app build), through Kiln's gateway to a server that speaks ONLY Chat Completions: one turn that
+// The REAL Codex and Claude Code CLIs, on the host (no sandbox, no app build: the whole pipeline is
+// pipeline-compatible.test.ts), through Kiln's gateway to a server that speaks ONLY Chat Completions: one turn that
 // writes a file with a tool call, runs a command, and finishes, each CLI in its own protocol.
 
 const secretKey = randomBytes(32);
