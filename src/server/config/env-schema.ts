@@ -128,6 +128,9 @@ export const envSchema = z.object({
   OPENAI_BASE_URL: optionalUrl,
   ANTHROPIC_API_KEY: optionalSecret,
   ANTHROPIC_BASE_URL: optionalUrl,
+  // The planner's model on each vendor (default: the agent definition's planner model).
+  OPENAI_PLANNER_MODEL: optionalSecret,
+  ANTHROPIC_PLANNER_MODEL: optionalSecret,
   // Any OpenAI-compatible server (Ollama, vLLM, LM Studio, OpenRouter, LiteLLM) for operators who set none of
   // their own: its base URL (with /v1), an optional key, and an optional price "<input>,<output>" USD / 1M tokens.
   OPENAI_COMPATIBLE_BASE_URL: optionalUrl,

@@ -1,3 +1,4 @@
+import type { ModelVendor } from "@/agents/agent-definition";
 import { type ModelProvider, plannerFor } from "@/agents/models";
 import type { AgentKind } from "@/agents/registry";
 import {
@@ -30,12 +31,20 @@ export type PlanForOperatorInput = {
  * platform's). No credential is the operator's to fix, so it says where. Each planning call is a usage row of the
  * revision, priced like the agent's calls: a model without any price is refused before anything is asked.
  */
+export type PlannerSettings = {
+  /** The price of a model Kiln has no list price for (KILN_GATEWAY_DEFAULT_PRICE). */
+  defaultPrice?: ModelPrice;
+  /** The planner's model on a vendor, instead of the agent definition's (OPENAI_/ANTHROPIC_PLANNER_MODEL). */
+  models?: Partial<Record<ModelVendor, string>>;
+};
+
 export async function planForOperator(
   db: Database,
   credentials: CredentialContext,
   input: PlanForOperatorInput,
-  defaultPrice?: ModelPrice,
+  settings: PlannerSettings = {},
 ): Promise<Plan> {
+  const { defaultPrice } = settings;
   const record =
     (fixedPrice: ModelPrice | undefined, price: ModelPrice | undefined) => async (usage: PlannerUsage) => {
       await recordUsage(db, {
@@ -78,7 +87,11 @@ export async function planForOperator(
     });
   }
 
-  const planner = plannerFor(input.agent);
+  const vendorPlanner = plannerFor(input.agent);
+  const planner = {
+    ...vendorPlanner,
+    model: settings.models?.[vendorPlanner.provider] ?? vendorPlanner.model,
+  };
   const credential = await resolveCredential(db, credentials, input.userId, planner.provider);
   if (!credential) {
     const vendor = planner.provider === "openai" ? "OpenAI" : "Anthropic";
@@ -87,6 +100,8 @@ export async function planForOperator(
       `No ${vendor} key is set: add one in Settings to build with this agent.`,
     );
   }
+  const price = priceOf(planner.model) ?? defaultPrice;
+  if (!price) throw unpriced(planner.model);
   return planApp({
     prompt: input.prompt,
     provider: planner.provider,
@@ -94,7 +109,7 @@ export async function planForOperator(
     apiKey: credential.payload.apiKey,
     baseUrl: credential.payload.baseUrl,
     allowPrivateBaseUrl: isTrustedModelUrl(credentials, credential),
-    onUsage: record(undefined, priceOf(planner.model) ?? defaultPrice),
+    onUsage: record(undefined, price),
   });
 }
 

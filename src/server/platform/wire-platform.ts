@@ -204,7 +204,10 @@ export function wirePlatform(env: Env, db: Database): Platform {
           return runnerBundle;
         },
         plan: (input) =>
-          planForOperator(db, credentials, input, parseDefaultPrice(env.KILN_GATEWAY_DEFAULT_PRICE)),
+          planForOperator(db, credentials, input, {
+            defaultPrice: parseDefaultPrice(env.KILN_GATEWAY_DEFAULT_PRICE),
+            models: { openai: env.OPENAI_PLANNER_MODEL, anthropic: env.ANTHROPIC_PLANNER_MODEL },
+          }),
       };
     },
     serverId,
