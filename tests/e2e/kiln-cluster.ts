@@ -435,8 +435,12 @@ export async function startKilnCluster(options: KilnClusterOptions): Promise<Kil
     KILN_SECRET_KEY: randomBytes(32).toString("base64"),
     KILN_ADMIN_EMAIL: ADMIN.email,
     KILN_ADMIN_PASSWORD: ADMIN.password,
-    // Each checkpoint's production build would double the run's time; the deploy step has its own tests.
-    KILN_AUTO_DEPLOY: "0",
+    // Deploy on, as in production: it reuses the verified build (seconds), and it is the work between a stored commit
+    // and the end, where durability.spec.ts kills a server the second time (without it the end follows the commit
+    // within milliseconds).
+    KILN_AUTO_DEPLOY: "1",
+    // Every cluster starts on an empty data dir: installing both agents' CLIs at boot would only load the box.
+    KILN_PREPARE_AT_BOOT: "0",
     KILN_ALLOW_PRIVATE_MODEL_URLS: "1",
     NEXT_TELEMETRY_DISABLED: "1",
   };
