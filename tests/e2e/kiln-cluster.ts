@@ -54,7 +54,14 @@ function spawnGroup(args: string[], env: NodeJS.ProcessEnv, logFile: string): Ch
       env,
     });
     groups.add(child);
-    child.once("exit", () => groups.delete(child));
+    child.once("exit", (code, signal) => {
+      groups.delete(child);
+      // Whoever reads the log after a failure sees when and how the server ended (a crash, or a signal).
+      fs.appendFileSync(
+        logFile,
+        `\n===== ${new Date().toISOString()} exited (${signal ? `signal ${signal}` : `code ${code}`}) =====\n`,
+      );
+    });
     return child;
   } finally {
     fs.closeSync(log);
@@ -247,6 +254,12 @@ export type CreatedProject = { projectId: string; taskId: string; revisionId: st
 
 const terminal = new Set(["finished", "failed", "cancelled"]);
 
+/** fetch's "fetch failed" whose cause is a reset connection. */
+function isConnectionReset(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error && "code" in cause && cause.code === "ECONNRESET";
+}
+
 export class KilnApi {
   constructor(
     readonly server: KilnServer,
@@ -258,6 +271,21 @@ export class KilnApi {
   }
 
   private async call(method: string, route: string, body?: unknown): Promise<Response> {
+    // A read is asked again once when its connection was reset: across a restart on the same port, or a server
+    // closing an idle keep-alive socket as the request goes out, the operator's browser would simply ask again.
+    if (method === "GET") {
+      try {
+        return await this.send(method, route, body);
+      } catch (error) {
+        if (!isConnectionReset(error)) throw error;
+        console.warn(`[e2e] GET ${route} on ${this.server.name}: connection reset, asking again`);
+        return this.send(method, route, body);
+      }
+    }
+    return this.send(method, route, body);
+  }
+
+  private send(method: string, route: string, body?: unknown): Promise<Response> {
     return fetch(`${this.server.url}${route}`, {
       method,
       headers: { ...this.headers, ...(body === undefined ? {} : { "content-type": "application/json" }) },

@@ -15,6 +15,18 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
+/** Until some transaction waits for a row lock (the statement under test, blocked by the open transaction). */
+async function waitForLockWait(t: TestDatabase): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const waiting = await sql<{
+      n: number;
+    }>`select count(*) as n from information_schema.innodb_trx where trx_state = 'LOCK WAIT'`.execute(t.db);
+    if (Number(waiting.rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  throw new Error("the statement never waited for the transaction's lock");
+}
+
 describe.each(testDatabases.filter((factory) => factory.name === "mysql"))(
   "transactions on $name",
   (factory) => {
@@ -24,6 +36,9 @@ describe.each(testDatabases.filter((factory) => factory.name === "mysql"))(
       t = await factory.open();
       await sql`create table deadlock_probe (id int primary key, n int not null)`.execute(t.db);
       await sql`insert into deadlock_probe (id, n) values (1, 0), (2, 0)`.execute(t.db);
+      await sql`create table deadlock_statement_probe (id int primary key, n int not null)`.execute(t.db);
+      for (let id = 1; id <= 30; id++)
+        await sql`insert into deadlock_statement_probe (id, n) values (${id}, 0)`.execute(t.db);
     });
 
     afterAll(async () => {
@@ -49,6 +64,37 @@ describe.each(testDatabases.filter((factory) => factory.name === "mysql"))(
       expect(rows.rows.map((row) => [Number(row.id), Number(row.n)])).toEqual([
         [1, 2],
         [2, 2],
+      ]);
+    });
+
+    it("runs an autocommit statement again when the server picks it as a deadlock victim", async () => {
+      const heavy = await t.db.transaction().execute(async (tx) => {
+        // The transaction changes many rows, so the server keeps it and rolls back the lone statement instead.
+        await sql`update deadlock_statement_probe set n = n + 1 where id = 1 or id >= 3`.execute(tx);
+        // One statement, no transaction: it locks row 2, then waits for row 1, which the transaction holds.
+        const statement =
+          sql`update deadlock_statement_probe set n = n + 10 where id in (1, 2) order by id desc`.execute(
+            t.db,
+          );
+        const outcome = statement.then(
+          () => "done",
+          (error: unknown) => (error instanceof Error ? error.message : String(error)),
+        );
+        await waitForLockWait(t);
+        // Now the transaction asks for row 2: a cycle, and the statement is the cheaper one to undo.
+        await sql`update deadlock_statement_probe set n = n + 1 where id = 2`.execute(tx);
+        // Handed out unawaited: the statement finishes only once this transaction commits.
+        return { outcome };
+      });
+      expect(await heavy.outcome).toBe("done");
+      const rows = await sql<{
+        id: number;
+        n: number;
+      }>`select id, n from deadlock_statement_probe where id in (1, 2, 3) order by id`.execute(t.db);
+      expect(rows.rows.map((row) => [Number(row.id), Number(row.n)])).toEqual([
+        [1, 11],
+        [2, 11],
+        [3, 1],
       ]);
     });
   },

@@ -1,9 +1,10 @@
 import fs from "node:fs";
 import path from "node:path";
 import { createClient } from "@libsql/client";
-import { type Dialect, Kysely, MysqlDialect, sql, type Transaction } from "kysely";
+import { type Dialect, Kysely, sql, type Transaction } from "kysely";
 import { createPool, type PoolOptions } from "mysql2";
 import { markDialect } from "./dialect";
+import { RetryingMysqlDialect } from "./retrying-mysql";
 import type { DB } from "./schema";
 import { SerializedLibsqlDialect } from "./serialized-libsql";
 
@@ -57,7 +58,7 @@ export function mysqlPoolOptions(url: string): PoolOptions {
 
 function createDialect(target: DatabaseTarget): Dialect {
   if (target.dialect === "mysql") {
-    return markDialect(new MysqlDialect({ pool: createPool(mysqlPoolOptions(target.url)) }), "mysql");
+    return markDialect(new RetryingMysqlDialect({ pool: createPool(mysqlPoolOptions(target.url)) }), "mysql");
   }
   if (target.file) fs.mkdirSync(path.dirname(path.resolve(target.file)), { recursive: true });
   // Within this process Kysely connections take turns (see serialized-libsql.ts); `timeout` is SQLite's busy

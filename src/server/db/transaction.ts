@@ -1,19 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Executor } from "./connection";
+import { isRetryableLockError } from "./lock-errors";
 
-// MySQL/TiDB abort one of two transactions that wait for each other's row locks (a deadlock) or that wait too long,
-// and expect the application to run it again. Event writers, usage recording and rate limits lock rows of the same
-// revisions and tasks from different requests, so such aborts are a normal event under load, not a failure.
-const retryable = new Set(["ER_LOCK_DEADLOCK", "ER_LOCK_WAIT_TIMEOUT"]);
-const retryableErrno = new Set([1213, 1205]);
+// A transaction that lost a deadlock or a lock wait (lock-errors.ts) is run again from the start.
 const ATTEMPTS = 4;
-
-export function isRetryableTransactionError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const code = "code" in error ? String(error.code) : "";
-  const errno = "errno" in error ? Number(error.errno) : Number.NaN;
-  return retryable.has(code) || retryableErrno.has(errno);
-}
 
 /**
  * Runs `work` in a transaction (or in the caller's, when `db` already is one), running it again from the start
@@ -26,7 +16,7 @@ export async function inTransaction<T>(db: Executor, work: (tx: Executor) => Pro
     try {
       return await db.transaction().execute(work);
     } catch (error) {
-      if (attempt >= ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+      if (attempt >= ATTEMPTS || !isRetryableLockError(error)) throw error;
       // Jittered, so the two transactions that collided do not collide again in step.
       await sleep(10 * attempt + Math.floor(Math.random() * 25));
     }
