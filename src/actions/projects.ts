@@ -5,6 +5,7 @@ import { z } from "zod";
 import { createProjectInputSchema } from "@/server/operations/create-project";
 import { startProjectDeletion } from "@/server/operations/delete-project";
 import { startProject } from "@/server/operations/start-project";
+import { renameProject, renameProjectInputSchema } from "@/server/projects/rename-project";
 import { authedAction } from "./safe-action";
 
 export const createProjectAction = authedAction(
@@ -24,5 +25,16 @@ export const deleteProjectAction = authedAction(
     await startProjectDeletion(platform, operator.id, projectId);
     revalidatePath("/projects");
     return null;
+  },
+);
+
+export const renameProjectAction = authedAction(
+  "renameProject",
+  renameProjectInputSchema.extend({ projectId: z.string().min(1).max(40) }),
+  async ({ projectId, name }, { operator, db }) => {
+    const renamed = await renameProject(db, operator.id, projectId, name);
+    // The dashboard, the project page and its workspaces all show the name.
+    revalidatePath("/projects", "layout");
+    return renamed;
   },
 );

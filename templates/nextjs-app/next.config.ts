@@ -7,6 +7,8 @@ const nextConfig: NextConfig = {
   turbopack: { root: __dirname },
   outputFileTracingRoot: __dirname,
   poweredByHeader: false,
+  // The app is shown in Kiln's preview frame while `next dev` serves it: Next's dev badge is no part of the app.
+  devIndicators: false,
 };
 
 export default nextConfig;

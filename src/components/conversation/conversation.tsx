@@ -19,6 +19,7 @@ import { cn } from "@/lib/utils";
 import {
   type ActivityItem,
   type CheckpointGroup,
+  checkpointStatus,
   describeFailure,
   stepLabels,
   toolKinds,
@@ -452,10 +453,11 @@ export function Conversation({
     <div className={cn("grid grid-cols-1 gap-6", className)}>
       {groups.map((group, index) => {
         const checkpoint = group.checkpoint === null ? undefined : prompts.get(group.checkpoint);
+        const status = checkpointStatus(group);
         const header = (
           <span className="flex min-w-0 flex-1 items-center gap-2">
             <span className="font-semibold text-sm">{groupTitle(group)}</span>
-            {group.status ? <StatusBadge status={group.status} /> : null}
+            {status ? <StatusBadge status={status} /> : null}
             <span className="ml-auto shrink-0 text-muted-foreground text-xs tabular-nums">
               {group.eventCount.toLocaleString("en")} events
             </span>

@@ -3,6 +3,8 @@ import type { StoredEvent } from "@/server/events/schema";
 import {
   isTerminal,
   type RevisionStatus,
+  type RunningStatus,
+  runningStatuses,
   type StepName,
   stepNames,
   stepOfStatus,
@@ -17,7 +19,7 @@ import {
  */
 export type SessionEvent = PublicEvent;
 
-export type StepState = "pending" | "running" | "done" | "failed" | "skipped";
+export type StepState = "pending" | "running" | "done" | "failed" | "skipped" | "cancelled";
 
 export type StepTiming = {
   step: StepName;
@@ -88,6 +90,14 @@ export type CheckpointGroup = {
   items: ActivityItem[];
   usage: { inputTokens: number; outputTokens: number; cachedTokens: number };
 };
+
+/** The running status of each step (the inverse of `stepOfStatus`). */
+const statusOfStep = Object.fromEntries(
+  runningStatuses.flatMap((status) => {
+    const step = stepOfStatus[status];
+    return step ? [[step, status]] : [];
+  }),
+) as Record<StepName, RunningStatus>;
 
 /** Short names for the step bar. */
 export const stepLabels: Record<StepName, string> = {
@@ -192,7 +202,7 @@ function endStep(
   state: GroupState,
   step: StepName,
   at: number,
-  outcome: "done" | "failed" | "skipped",
+  outcome: "done" | "failed" | "skipped" | "cancelled",
   details: { durationMs?: number; reason?: string | null } = {},
 ) {
   const timing = state.steps.get(step);
@@ -233,11 +243,22 @@ function pushFailure(state: GroupState, base: ItemBase, step: StepName | null, r
   state.group.items.push({ ...base, kind: "failure", step, reason });
 }
 
+/** Events that move a step. Once the checkpoint has ended they change nothing (see `apply`). */
+const stepEventTypes: ReadonlySet<SessionEvent["type"]> = new Set([
+  "step.started",
+  "step.finished",
+  "step.failed",
+  "runner.step",
+  "runner.failed",
+]);
+
 function apply(state: GroupState, event: SessionEvent) {
   const group = state.group;
   group.eventCount++;
   group.endedAt = Math.max(group.endedAt, event.at);
   group.lastCursor = event.cursor;
+  // An ended checkpoint stays ended: a cancelled run's step may still report finishing the work it was doing.
+  if (group.status !== null && isTerminal(group.status) && stepEventTypes.has(event.type)) return;
   const base: ItemBase = { key: `e${event.cursor}`, at: event.at, cursor: event.cursor, rev: event.cursor };
   switch (event.type) {
     case "revision.status": {
@@ -247,7 +268,7 @@ function apply(state: GroupState, event: SessionEvent) {
         group.reason = reason ?? null;
         for (const timing of group.steps) {
           if (timing.state === "running") {
-            const outcome = status === "finished" ? "done" : status === "failed" ? "failed" : "skipped";
+            const outcome = status === "finished" ? "done" : status === "failed" ? "failed" : "cancelled";
             endStep(state, timing.step, event.at, outcome, {
               reason: status === "finished" ? null : (reason ?? timing.reason),
             });
@@ -369,8 +390,40 @@ export function groupEvents(events: readonly SessionEvent[], count = events.leng
     apply(state, event);
   }
   return [...states.values()]
-    .map((state) => state.group)
+    .map((state) => withoutRepeatedAgentErrors(state.group))
     .sort((a, b) => (a.checkpoint ?? 0) - (b.checkpoint ?? 0));
+}
+
+/**
+ * The agent's fatal error comes back as the reason of the step it failed ("the agent failed (exit code 1): <its
+ * error>"): the failure then says it, and the agent's own report of it is dropped, so a failure reads once.
+ */
+function withoutRepeatedAgentErrors(group: CheckpointGroup): CheckpointGroup {
+  const reasons = group.items.flatMap((item) =>
+    item.kind === "failure" || item.kind === "ended" ? [{ cursor: item.cursor, reason: item.reason }] : [],
+  );
+  if (reasons.length === 0) return group;
+  const repeated = (item: ActivityItem) =>
+    item.kind === "agent_error" &&
+    item.message.trim() !== "" &&
+    reasons.some(({ cursor, reason }) => cursor > item.cursor && reason?.includes(item.message.trim()));
+  return group.items.some(repeated)
+    ? { ...group, items: group.items.filter((item) => !repeated(item)) }
+    : group;
+}
+
+/**
+ * The checkpoint's status as its events tell it, for every header that names it: the step running now when the
+ * platform has not recorded entering it yet (the sandbox's runner reports its steps before the platform applies
+ * them), so a header and the step bar never disagree.
+ */
+export function checkpointStatus(group: CheckpointGroup): RevisionStatus | null {
+  if (group.status !== null && isTerminal(group.status)) return group.status;
+  const running = group.steps.findLast((timing) => timing.state === "running");
+  const status = running ? statusOfStep[running.step] : null;
+  if (!status) return group.status;
+  const recorded = group.status ? runningStatuses.indexOf(group.status as RunningStatus) : -1;
+  return runningStatuses.indexOf(status) > recorded ? status : group.status;
 }
 
 /** How long a step has run: finished attempts plus the current one up to `now`. */

@@ -11,7 +11,7 @@ import { isTerminal } from "@/server/revisions/state-machine";
 import type { SharedCheckpoint, SharedSession } from "@/server/share-links/shared-session-types";
 import { CheckpointDiff } from "./checkpoint-diff";
 import { Conversation } from "./conversation";
-import { type CheckpointGroup, groupEvents, type SessionEvent } from "./group-events";
+import { type CheckpointGroup, checkpointStatus, groupEvents, type SessionEvent } from "./group-events";
 import { StepBar } from "./step-bar";
 import { buildTimeline, eventsAtTime } from "./timeline";
 import { useEventStream } from "./use-event-stream";
@@ -70,7 +70,7 @@ function CheckpointPanel(props: {
   diffUrl: string;
 }) {
   const { ordinal, checkpoint, group } = props;
-  const status = group?.status ?? (group ? null : "queued");
+  const status = group ? checkpointStatus(group) : "queued";
   return (
     <section
       aria-labelledby="checkpoint-heading"

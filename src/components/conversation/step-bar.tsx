@@ -3,14 +3,7 @@
 import { CheckIcon, CircleIcon, Loader2Icon, MinusIcon, XIcon } from "lucide-react";
 import { useEffect, useState } from "react";
 import { cn } from "@/lib/utils";
-import {
-  describeFailure,
-  formatDuration,
-  type StepState,
-  type StepTiming,
-  stepElapsedMs,
-  stepLabels,
-} from "./group-events";
+import { formatDuration, type StepState, type StepTiming, stepElapsedMs, stepLabels } from "./group-events";
 
 export type StepBarProps = {
   /** One checkpoint's steps, from `groupEvents` (`CheckpointGroup.steps`). */
@@ -29,6 +22,7 @@ const stateText: Record<StepState, string> = {
   done: "Done",
   failed: "Failed",
   skipped: "Skipped",
+  cancelled: "Cancelled",
 };
 
 function StateIcon({ state }: { state: StepState }) {
@@ -40,6 +34,7 @@ function StateIcon({ state }: { state: StepState }) {
     case "failed":
       return <XIcon className="size-3.5 shrink-0 text-destructive" aria-hidden />;
     case "skipped":
+    case "cancelled":
       return <MinusIcon className="size-3.5 shrink-0 text-muted-foreground" aria-hidden />;
     default:
       return <CircleIcon className="size-3 shrink-0 text-muted-foreground/60" aria-hidden />;
@@ -59,14 +54,13 @@ function useClock(active: boolean): number | null {
 }
 
 /**
- * A checkpoint's pipeline steps (plan → deploy) with their state and elapsed time, and the failing step's reason
- * in plain words.
+ * A checkpoint's pipeline steps (plan → deploy) with their state and elapsed time. A failure's reason is not
+ * repeated here: the conversation beside it says it once, in plain words.
  */
 export function StepBar({ steps, now, className }: StepBarProps) {
   const running = steps.some((step) => step.state === "running");
   const clock = useClock(now === undefined && running);
   const at = now ?? clock;
-  const failed = steps.findLast((step) => step.state === "failed");
   return (
     <div className={cn("@container grid grid-cols-1 gap-2", className)}>
       <ol aria-label="Steps" className="grid grid-cols-4 gap-1 @xl:grid-cols-8">
@@ -80,7 +74,7 @@ export function StepBar({ steps, now, className }: StepBarProps) {
                 "flex min-w-0 flex-col gap-0.5 rounded-md border px-1.5 py-1 text-xs",
                 step.state === "running" && "border-primary/50 bg-primary/5",
                 step.state === "failed" && "border-destructive/50 bg-destructive/5",
-                step.state === "skipped" && "opacity-60",
+                (step.state === "skipped" || step.state === "cancelled") && "opacity-60",
                 step.state === "pending" && "text-muted-foreground",
               )}
             >
@@ -89,7 +83,9 @@ export function StepBar({ steps, now, className }: StepBarProps) {
                 <StateIcon state={step.state} />
                 <span className="sr-only">{stateText[step.state]}</span>
                 <span className="truncate">
-                  {elapsed !== null && step.state !== "skipped" ? (
+                  {step.state === "cancelled" ? (
+                    <span aria-hidden>cancelled</span>
+                  ) : elapsed !== null && step.state !== "skipped" ? (
                     formatDuration(elapsed)
                   ) : (
                     <span aria-hidden>{step.state === "skipped" ? "skipped" : "—"}</span>
@@ -101,11 +97,6 @@ export function StepBar({ steps, now, className }: StepBarProps) {
           );
         })}
       </ol>
-      {failed?.reason ? (
-        <p className="break-words text-destructive text-sm" role="status">
-          {describeFailure(failed.step, failed.reason)}
-        </p>
-      ) : null}
     </div>
   );
 }

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { z } from "zod";
 import { eventTypes } from "@/server/events/public-event";
+import { initialStreamStatus, nextStreamStatus, type StreamStatus } from "./stream-status";
 
 export type UseEventStreamOptions<E extends { cursor: number }> = {
   /** The SSE endpoint (e.g. `/api/v1/sessions/<slug>/events`); `?after=<cursor>` is added. */
@@ -17,13 +18,9 @@ export type UseEventStreamOptions<E extends { cursor: number }> = {
   enabled?: boolean;
 };
 
-export type EventStreamState<E> = {
+export type EventStreamState<E> = StreamStatus & {
   /** The initial events followed by every streamed one, in cursor order, each cursor once. */
   events: E[];
-  /** The stream is open (false while connecting, after an error, or when not enabled). */
-  connected: boolean;
-  /** The server refused the stream (e.g. the share link was revoked): EventSource will not retry. */
-  closed: boolean;
 };
 
 /** Streamed events reach React at most this often: a backlog arrives as hundreds of frames in one burst. */
@@ -39,8 +36,7 @@ export function useEventStream<E extends { cursor: number }>(
 ): EventStreamState<E> {
   const { url, lastCursor, schema, enabled = true } = options;
   const [events, setEvents] = useState<E[]>(() => [...options.initialEvents]);
-  const [connected, setConnected] = useState(false);
-  const [closed, setClosed] = useState(false);
+  const [status, setStatus] = useState<StreamStatus>(initialStreamStatus);
   // The highest cursor held: the stream resumes after it, and anything at or below it is a duplicate.
   const highest = useRef(Math.max(lastCursor, options.initialEvents.at(-1)?.cursor ?? 0));
 
@@ -74,22 +70,18 @@ export function useEventStream<E extends { cursor: number }>(
     };
     for (const type of eventTypes) source.addEventListener(type, onFrame);
     source.addEventListener("message", onFrame);
-    source.onopen = () => {
-      setConnected(true);
-      setClosed(false);
-    };
+    source.onopen = () => setStatus(nextStreamStatus("open"));
     source.onerror = () => {
-      setConnected(false);
       // CLOSED: the server answered with an error status (404 for a revoked link); EventSource gives up.
-      if (source.readyState === EventSource.CLOSED) setClosed(true);
+      setStatus(nextStreamStatus(source.readyState === EventSource.CLOSED ? "closed" : "error"));
     };
     return () => {
       source.close();
       if (timer !== undefined) clearTimeout(timer);
       flush();
-      setConnected(false);
+      setStatus((current) => ({ ...initialStreamStatus, closed: current.closed }));
     };
   }, [url, schema, enabled]);
 
-  return { events, connected, closed };
+  return { events, ...status };
 }

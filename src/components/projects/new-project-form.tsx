@@ -1,7 +1,7 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
+import { useId, useRef, useState, useTransition } from "react";
 import { toast } from "sonner";
 import { createProjectAction } from "@/actions/projects";
 import { Button } from "@/components/ui/button";
@@ -29,15 +29,19 @@ export function NewProjectForm({
   size = "default",
   availability,
   agents,
+  examples,
   onCreated,
 }: {
   size?: "default" | "hero";
   availability: ProviderAvailability;
   agents: AgentChoices;
+  /** Prompts offered under the box; clicking one fills it. */
+  examples?: readonly { label: string; prompt: string }[];
   onCreated?: () => void;
 }) {
   const router = useRouter();
   const promptId = useId();
+  const promptRef = useRef<HTMLTextAreaElement>(null);
   const agentId = useId();
   const [prompt, setPrompt] = useState("");
   const [agent, setAgent] = useState(agents.initial);
@@ -88,6 +92,7 @@ export function NewProjectForm({
         What should Kiln build?
       </Label>
       <Textarea
+        ref={promptRef}
         id={promptId}
         name="prompt"
         value={prompt}
@@ -103,6 +108,28 @@ export function NewProjectForm({
         maxLength={20_000}
         required
       />
+      {examples?.length ? (
+        <div className="flex flex-wrap items-center gap-2 text-sm">
+          <span className="text-muted-foreground">Try an example:</span>
+          {examples.map((example) => (
+            <Button
+              key={example.label}
+              type="button"
+              variant="outline"
+              size="sm"
+              className="rounded-full"
+              title={example.prompt}
+              onClick={() => {
+                setPrompt(example.prompt);
+                setError(null);
+                promptRef.current?.focus();
+              }}
+            >
+              {example.label}
+            </Button>
+          ))}
+        </div>
+      ) : null}
       {error ? (
         <p id={`${promptId}-error`} role="alert" className="text-destructive text-sm">
           {error}

@@ -18,6 +18,7 @@ import {
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { ConfirmButton } from "./confirm-button";
 
 export type ApiTokenRow = {
   id: string;
@@ -50,16 +51,15 @@ export function ApiTokensPanel({ tokens }: { tokens: ApiTokenRow[] }) {
     });
   }
 
-  function onRevoke(token: ApiTokenRow) {
-    startTransition(async () => {
-      const result = await revokeApiTokenAction({ tokenId: token.id });
-      if (!result.ok) {
-        toast.error(result.error.message);
-        return;
-      }
-      toast.success(`Revoked “${token.name}”`);
-      router.refresh();
-    });
+  async function onRevoke(token: ApiTokenRow): Promise<boolean> {
+    const result = await revokeApiTokenAction({ tokenId: token.id });
+    if (!result.ok) {
+      toast.error(result.error.message);
+      return false;
+    }
+    toast.success(`Revoked “${token.name}”`);
+    router.refresh();
+    return true;
   }
 
   async function copy() {
@@ -122,15 +122,17 @@ export function ApiTokensPanel({ tokens }: { tokens: ApiTokenRow[] }) {
                   <TableCell className="hidden sm:table-cell">{token.createdAt}</TableCell>
                   <TableCell className="hidden sm:table-cell">{token.lastUsed}</TableCell>
                   <TableCell className="text-right">
-                    <Button
-                      variant="ghost"
-                      size="sm"
-                      onClick={() => onRevoke(token)}
+                    <ConfirmButton
+                      label={`Revoke ${token.name}`}
+                      title={`Revoke “${token.name}”?`}
+                      description="Anything using this token (scripts, CI) gets 401 from its next request on. This cannot be undone: a new token has a new secret."
+                      confirmLabel="Revoke token"
+                      pendingLabel="Revoking"
                       disabled={pending}
-                      aria-label={`Revoke ${token.name}`}
+                      onConfirm={() => onRevoke(token)}
                     >
                       Revoke
-                    </Button>
+                    </ConfirmButton>
                   </TableCell>
                 </TableRow>
               ))}

@@ -12,6 +12,7 @@ import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import type { CredentialStatus } from "@/server/credentials/credential-types";
 import type { CredentialKind } from "@/server/credentials/kinds";
+import { ConfirmButton } from "./confirm-button";
 
 export type CredentialCardStatus = Omit<CredentialStatus, "updatedAt">;
 
@@ -163,16 +164,15 @@ export function CredentialCard({ status }: { status: CredentialCardStatus }) {
     });
   }
 
-  function onRemove() {
-    startTransition(async () => {
-      const result = await deleteCredentialAction({ kind: status.kind });
-      if (!result.ok) {
-        toast.error(result.error.message);
-        return;
-      }
-      toast.success(`${status.label} credential removed`);
-      router.refresh();
-    });
+  async function onRemove(): Promise<boolean> {
+    const result = await deleteCredentialAction({ kind: status.kind });
+    if (!result.ok) {
+      toast.error(result.error.message);
+      return false;
+    }
+    toast.success(`${status.label} credential removed`);
+    router.refresh();
+    return true;
   }
 
   return (
@@ -236,9 +236,17 @@ export function CredentialCard({ status }: { status: CredentialCardStatus }) {
           {status.source === "operator" ? "Replace and verify" : "Save and verify"}
         </Button>
         {status.source === "operator" ? (
-          <Button type="button" variant="ghost" onClick={onRemove} disabled={pending}>
+          <ConfirmButton
+            label={`Remove the ${status.label} credential`}
+            title={`Remove the ${status.label} credential?`}
+            description="Kiln forgets the key you saved here. New builds then use the server's own setting, if it has one, or cannot use this provider until you add a key again."
+            confirmLabel="Remove credential"
+            pendingLabel="Removing"
+            disabled={pending}
+            onConfirm={onRemove}
+          >
             Remove
-          </Button>
+          </ConfirmButton>
         ) : null}
       </CardFooter>
     </Card>

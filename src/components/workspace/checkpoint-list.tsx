@@ -19,12 +19,21 @@ import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
 import type { RevisionDto } from "@/server/revisions/revision-types";
+import { canRestore } from "./shown-checkpoint";
 
 const tokens = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 const money = new Intl.NumberFormat("en", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
 const time = new Intl.DateTimeFormat("en", { dateStyle: "medium", timeStyle: "short" });
 
-function RestoreButton({ revision, disabled }: { revision: RevisionDto; disabled: boolean }) {
+function RestoreButton({
+  revision,
+  disabled,
+  onRestored,
+}: {
+  revision: RevisionDto;
+  disabled: boolean;
+  onRestored: () => void;
+}) {
   const [open, setOpen] = useState(false);
   const [pending, startTransition] = useTransition();
 
@@ -37,6 +46,7 @@ function RestoreButton({ revision, disabled }: { revision: RevisionDto; disabled
       }
       setOpen(false);
       toast.success(`Restoring checkpoint ${revision.ordinal} as checkpoint ${result.data.ordinal}`);
+      onRestored();
     });
   }
 
@@ -75,6 +85,8 @@ export function CheckpointList(props: {
   revisions: RevisionDto[];
   selectedId: string | null;
   onSelect: (revisionId: string) => void;
+  /** A restore was started: its new checkpoint is the one to show. */
+  onRestored: () => void;
   busy: boolean;
 }) {
   const newestFirst = [...props.revisions].sort((a, b) => b.ordinal - a.ordinal);
@@ -134,9 +146,9 @@ export function CheckpointList(props: {
                 </>
               ) : null}
             </dl>
-            {revision.status === "finished" && revision.commitSha ? (
+            {canRestore(revision, props.revisions) ? (
               <div className="mt-2">
-                <RestoreButton revision={revision} disabled={props.busy} />
+                <RestoreButton revision={revision} disabled={props.busy} onRestored={props.onRestored} />
               </div>
             ) : null}
           </li>

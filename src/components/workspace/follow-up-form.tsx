@@ -19,6 +19,8 @@ export function FollowUpForm(props: {
   vendor: "openai" | "anthropic";
   current: { provider: string; model: string };
   onSent: () => void;
+  /** The running checkpoint was cancelled. */
+  onCancelled?: () => void;
 }) {
   const [modelChoice, setModelChoice] = useState<ModelChoice | null>(null);
   const [prompt, setPrompt] = useState("");
@@ -53,8 +55,12 @@ export function FollowUpForm(props: {
     if (!revisionId) return;
     startTransition(async () => {
       const result = await cancelRevisionAction({ revisionId });
-      if (result.ok) toast.success(`Cancelled checkpoint ${result.data.ordinal}`);
-      else toast.error(result.error.message);
+      if (!result.ok) {
+        toast.error(result.error.message);
+        return;
+      }
+      toast.success(`Cancelled checkpoint ${result.data.ordinal}`);
+      props.onCancelled?.();
     });
   }
 

@@ -5,17 +5,18 @@ import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { z } from "zod";
 import { Conversation } from "@/components/conversation/conversation";
 import { groupEvents, withCheckpoints } from "@/components/conversation/group-events";
-import { StepBar } from "@/components/conversation/step-bar";
 import { useEventStream } from "@/components/conversation/use-event-stream";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { type StoredEvent, storedEventSchema } from "@/server/events/schema";
 import type { RevisionDto } from "@/server/revisions/revision-types";
+import { CheckpointHeader } from "./checkpoint-header";
 import { CheckpointList } from "./checkpoint-list";
 import { DatabaseView } from "./database-view";
 import { DiffView } from "./diff-view";
 import { FollowUpForm } from "./follow-up-form";
 import { PreviewPane } from "./preview-pane";
 import { revisionDtoSchema } from "./revision-schemas";
+import { type CheckpointPick, newestCheckpoint, shownCheckpoint } from "./shown-checkpoint";
 
 const terminal = new Set(["finished", "failed", "cancelled"]);
 const revisionsBody = z.object({ revisions: z.array(revisionDtoSchema) });
@@ -79,13 +80,10 @@ export function Workspace(props: WorkspaceProps) {
     () => groupEvents(withCheckpoints(stream.events, ordinals)),
     [stream.events, ordinals],
   );
-  const latest = revisions.reduce<RevisionDto | null>(
-    (newest, revision) => (!newest || revision.ordinal > newest.ordinal ? revision : newest),
-    null,
-  );
+  const latest = newestCheckpoint(revisions);
   const running = latest && !terminal.has(latest.status) ? latest : null;
-  const [pickedId, setPickedId] = useState<string | null>(null);
-  const selected = revisions.find((revision) => revision.id === pickedId) ?? latest;
+  const [pick, setPick] = useState<CheckpointPick | null>(null);
+  const selected = shownCheckpoint(revisions, pick);
   const currentGroup = groups.find((group) => group.checkpoint === latest?.ordinal);
   const checkpoints = useMemo(
     () =>
@@ -101,17 +99,12 @@ export function Workspace(props: WorkspaceProps) {
     <div className="grid min-h-0 gap-6 lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)]">
       <section aria-label="Conversation" className="flex min-w-0 flex-col gap-4">
         {currentGroup && latest ? (
-          <div className="rounded-lg border p-3">
-            <p className="mb-2 font-medium text-sm">
-              Checkpoint {latest.ordinal} · <span className="capitalize">{latest.status}</span>
-              {stream.connected ? null : (
-                <span className="ml-2 text-muted-foreground text-xs" role="status">
-                  (reconnecting…)
-                </span>
-              )}
-            </p>
-            <StepBar steps={currentGroup.steps} />
-          </div>
+          <CheckpointHeader
+            ordinal={latest.ordinal}
+            group={currentGroup}
+            storedStatus={latest.status}
+            reconnecting={stream.reconnecting}
+          />
         ) : null}
         {props.truncated ? (
           <p className="text-muted-foreground text-xs">Older events are left out of this view.</p>
@@ -126,9 +119,10 @@ export function Workspace(props: WorkspaceProps) {
           vendor={latest?.agentVendor ?? "openai"}
           current={{ provider: latest?.modelProvider ?? "openai", model: latest?.model ?? "" }}
           onSent={() => {
-            setPickedId(null);
+            setPick(null);
             void refresh();
           }}
+          onCancelled={() => void refresh()}
         />
       </section>
       <section aria-label="Checkpoint" className="min-w-0">
@@ -158,7 +152,12 @@ export function Workspace(props: WorkspaceProps) {
             <CheckpointList
               revisions={revisions}
               selectedId={selected?.id ?? null}
-              onSelect={setPickedId}
+              onSelect={(id) => setPick({ id, newestOrdinal: latest?.ordinal ?? 0 })}
+              onRestored={() => {
+                // The restore is a new checkpoint: show it, not the one it was made from.
+                setPick(null);
+                void refresh();
+              }}
               busy={running !== null}
             />
           </TabsContent>

@@ -3,6 +3,7 @@ import type { ProjectListRow } from "@/server/db/queries/projects";
 import type { TaskListRow } from "@/server/db/queries/tasks";
 import type { Project } from "@/server/db/schema";
 import type { ProviderChoices } from "../integrations/providers";
+import { type CardStatus, deriveCardStatus } from "./card-status";
 import { providerChoicesOf } from "./project-resources";
 
 // What leaves the server about a project. Rows stay inside; these shapes are what props and JSON carry.
@@ -26,6 +27,10 @@ export type ProjectDto = {
 };
 
 export type ProjectSummaryDto = ProjectDto & {
+  /** What the dashboard card shows: from the newest finished checkpoint plus any running one. */
+  card: CardStatus;
+  /** The task whose workspace the card opens (the project's first). */
+  mainTaskId: string | null;
   taskCount: number;
   /** The newest checkpoint's screenshot (an authenticated image URL), if any was taken. */
   screenshotUrl: string | null;
@@ -69,6 +74,12 @@ export function toProjectDto(project: Project, latestRevisionStatus?: string | n
 export function toProjectSummaryDto(row: ProjectListRow): ProjectSummaryDto {
   return {
     ...toProjectDto(row, row.latest_revision_status),
+    card: deriveCardStatus({
+      runningStatus: row.running_revision_status,
+      lastEndedStatus: row.last_ended_revision_status,
+      hasFinished: row.has_finished_revision,
+    }),
+    mainTaskId: row.main_task_id,
     taskCount: row.task_count,
     screenshotUrl: row.latest_screenshot_revision_id
       ? `/api/v1/revisions/${row.latest_screenshot_revision_id}/screenshot`

@@ -11,8 +11,13 @@ import {
   toTaskDto,
 } from "./project-dto";
 
-export async function listProjects(db: Executor, userId: string): Promise<ProjectSummaryDto[]> {
-  const rows = await listProjectsOfUser(db, userId);
+/** The operator's projects, most recently active first; `nameContains` keeps those whose name contains it. */
+export async function listProjects(
+  db: Executor,
+  userId: string,
+  filter: { nameContains?: string } = {},
+): Promise<ProjectSummaryDto[]> {
+  const rows = await listProjectsOfUser(db, userId, filter);
   return rows.map(toProjectSummaryDto);
 }
 

@@ -127,4 +127,11 @@ describe("template files", () => {
       expect(typeof migration.down, `${file} down`).toBe("function");
     }
   });
+
+  it("hide Next's dev badge: the preview frame shows the app, not the dev server's tools (issue 12)", async () => {
+    const loaded: { default: { devIndicators?: unknown } } = await import(
+      path.join(TEMPLATE_DIR, "next.config.ts")
+    );
+    expect(loaded.default.devIndicators).toBe(false);
+  });
 });

@@ -12,6 +12,25 @@ export async function updateProjectRow(db: Executor, projectId: string, change: 
   await db.updateTable("project").set(change).where("id", "=", projectId).execute();
 }
 
+/**
+ * Names the project unless its name is no longer `expected` (what the run read when it loaded): an operator who
+ * renamed it meanwhile keeps their name.
+ */
+export async function nameProjectUnlessRenamed(
+  db: Executor,
+  projectId: string,
+  expected: string,
+  name: string,
+  now: number,
+) {
+  await db
+    .updateTable("project")
+    .set({ name, updated_at: now })
+    .where("id", "=", projectId)
+    .where("name", "=", expected)
+    .execute();
+}
+
 export async function updateRevisionRow(
   db: Executor,
   revisionId: string,

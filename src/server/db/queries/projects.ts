@@ -1,9 +1,24 @@
+import { sql } from "kysely";
 import type { Executor } from "../connection";
 import { projectOwnedBy } from "../predicates";
 import type { NewProject, Project } from "../schema";
 
+/**
+ * A revision's terminal statuses. Must stay in sync with `terminalStatuses` in revisions/state-machine.ts: the db
+ * layer sits below revisions, so the list is repeated here, and tests/unit/card-status.test.ts keeps them equal.
+ */
+export const endedRevisionStatuses = ["finished", "failed", "cancelled"] as const;
+
 export type ProjectListRow = Project & {
   latest_revision_status: string | null;
+  /** The newest checkpoint still running (queued included), if any. */
+  running_revision_status: string | null;
+  /** The newest checkpoint that ended (finished, failed or cancelled), if any. */
+  last_ended_revision_status: string | null;
+  /** Whether any checkpoint finished: then a working version of the app exists. */
+  has_finished_revision: boolean;
+  /** The project's first task, where its workspace lives. */
+  main_task_id: string | null;
   task_count: number;
   /** The newest checkpoint that has a screenshot. */
   latest_screenshot_revision_id: string | null;
@@ -26,8 +41,17 @@ export async function isProjectSlugTaken(db: Executor, userId: string, slug: str
   return row !== undefined;
 }
 
-export async function listProjectsOfUser(db: Executor, userId: string): Promise<ProjectListRow[]> {
-  const rows = await db
+/** `%`, `_` and the escape character itself match literally in a LIKE pattern escaped with `!`. */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[!%_]/g, (char) => `!${char}`)}%`;
+}
+
+export async function listProjectsOfUser(
+  db: Executor,
+  userId: string,
+  filter: { nameContains?: string } = {},
+): Promise<ProjectListRow[]> {
+  let query = db
     .selectFrom("project")
     .selectAll("project")
     .select((eb) => [
@@ -39,6 +63,39 @@ export async function listProjectsOfUser(db: Executor, userId: string): Promise<
         .orderBy("revision.ordinal", "desc")
         .limit(1)
         .as("latest_revision_status"),
+      eb
+        .selectFrom("revision")
+        .select("revision.status")
+        .whereRef("revision.project_id", "=", "project.id")
+        .where("revision.status", "not in", endedRevisionStatuses)
+        .orderBy("revision.created_at", "desc")
+        .orderBy("revision.ordinal", "desc")
+        .limit(1)
+        .as("running_revision_status"),
+      eb
+        .selectFrom("revision")
+        .select("revision.status")
+        .whereRef("revision.project_id", "=", "project.id")
+        .where("revision.status", "in", endedRevisionStatuses)
+        .orderBy("revision.created_at", "desc")
+        .orderBy("revision.ordinal", "desc")
+        .limit(1)
+        .as("last_ended_revision_status"),
+      eb
+        .selectFrom("revision")
+        .select("revision.id")
+        .whereRef("revision.project_id", "=", "project.id")
+        .where("revision.status", "=", "finished")
+        .limit(1)
+        .as("finished_revision_id"),
+      eb
+        .selectFrom("task")
+        .select("task.id")
+        .whereRef("task.project_id", "=", "project.id")
+        .orderBy("task.created_at", "asc")
+        .orderBy("task.id", "asc")
+        .limit(1)
+        .as("main_task_id"),
       eb
         .selectFrom("task")
         .select((inner) => inner.fn.countAll<number>().as("n"))
@@ -70,12 +127,22 @@ export async function listProjectsOfUser(db: Executor, userId: string): Promise<
         .whereRef("revision.project_id", "=", "project.id")
         .as("cost_usd_micros"),
     ])
-    .where((eb) => projectOwnedBy(eb, userId))
-    .orderBy("project.last_activity_at", "desc")
-    .orderBy("project.id")
-    .execute();
-  return rows.map((row) => ({
+    .where((eb) => projectOwnedBy(eb, userId));
+  const nameContains = filter.nameContains?.trim();
+  if (nameContains) {
+    // The database's lower() on both sides: case-insensitive whatever the column's collation (MySQL) or LIKE's
+    // defaults (SQLite), and both sides folded alike (SQLite folds only ASCII).
+    query = query.where(
+      sql<boolean>`lower(${sql.ref("project.name")}) like lower(${containsPattern(nameContains)}) escape '!'`,
+    );
+  }
+  const rows = await query.orderBy("project.last_activity_at", "desc").orderBy("project.id").execute();
+  return rows.map(({ finished_revision_id, ...row }) => ({
     ...row,
+    running_revision_status: row.running_revision_status ?? null,
+    last_ended_revision_status: row.last_ended_revision_status ?? null,
+    has_finished_revision: finished_revision_id != null,
+    main_task_id: row.main_task_id ?? null,
     task_count: Number(row.task_count ?? 0),
     latest_screenshot_revision_id: row.latest_screenshot_revision_id ?? null,
     // SUM is NULL over no rows, and a DECIMAL string on MySQL.
@@ -96,6 +163,24 @@ export async function findProjectOfUser(
     .where("project.id", "=", projectId)
     .where((eb) => projectOwnedBy(eb, userId))
     .executeTakeFirst();
+}
+
+/** Renames the operator's project; false when it is not theirs (or does not exist). */
+export async function renameProjectOfUser(
+  db: Executor,
+  userId: string,
+  projectId: string,
+  name: string,
+  now: number,
+): Promise<boolean> {
+  await db
+    .updateTable("project")
+    .set({ name, updated_at: now })
+    .where("project.id", "=", projectId)
+    .where((eb) => projectOwnedBy(eb, userId))
+    .execute();
+  // Affected-row counts differ between drivers (MySQL may count only changed rows), so ask again.
+  return (await findProjectOfUser(db, userId, projectId)) !== undefined;
 }
 
 /**

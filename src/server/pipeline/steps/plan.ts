@@ -1,6 +1,6 @@
 import { modelOfRun, providerOfRun } from "@/agents/models";
 import { storedAgentKind } from "@/agents/registry";
-import { updateProjectRow, updateRevisionRow, updateTaskRow } from "@/server/db/queries/pipeline";
+import { nameProjectUnlessRenamed, updateRevisionRow, updateTaskRow } from "@/server/db/queries/pipeline";
 import type { Plan } from "@/server/planner/plan-schema";
 import type { LoadedRevision, PipelineDeps } from "../pipeline-deps";
 import { emit, type RunScope, runStep } from "../run-step";
@@ -10,7 +10,7 @@ import { emit, type RunScope, runStep } from "../run-step";
  * title names the project and its main task; a follow-up is never planned (the agent gets the operator's words).
  */
 export async function planStep(
-  deps: PipelineDeps,
+  deps: Pick<PipelineDeps, "db" | "plan">,
   scope: RunScope,
   loaded: LoadedRevision,
   resume = false,
@@ -37,7 +37,8 @@ export async function planStep(
       const now = Date.now();
       await updateRevisionRow(deps.db, scope.revisionId, { plan: JSON.stringify(plan), updated_at: now });
       if (loaded.revision.ordinal === 1) {
-        await updateProjectRow(deps.db, scope.projectId, { name: plan.title, updated_at: now });
+        // The operator may have renamed the project while it was planned: their name wins over the title.
+        await nameProjectUnlessRenamed(deps.db, scope.projectId, project.name, plan.title, now);
         await updateTaskRow(deps.db, scope.taskId, { title: plan.title, updated_at: now });
       }
       await emit(scope, {

@@ -2,7 +2,9 @@ import { CloudIcon, DatabaseIcon, GitBranchIcon, type LucideIcon, ServerIcon } f
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { cache } from "react";
 import { DeleteProjectButton } from "@/components/projects/delete-project-button";
+import { ProjectNameEditor } from "@/components/projects/project-name-editor";
 import { StatusBadge } from "@/components/projects/status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
@@ -13,7 +15,16 @@ import { getPlatform } from "@/server/platform/get-platform";
 import type { ProjectDto } from "@/server/projects/project-dto";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
 
-export const metadata: Metadata = { title: "Project" };
+export async function generateMetadata({
+  params,
+}: {
+  params: Promise<{ projectId: string }>;
+}): Promise<Metadata> {
+  const { projectId } = await params;
+  const operator = await requireOperatorOrRedirect(`/projects/${encodeURIComponent(projectId)}`);
+  // The tab names the project, so several open projects can be told apart.
+  return { title: (await loadProject(operator.id, projectId)).project.name };
+}
 
 const providerNames: Record<string, string> = {
   github: "GitHub",
@@ -24,14 +35,15 @@ const providerNames: Record<string, string> = {
   vercel: "Vercel",
 };
 
-async function loadProject(userId: string, projectId: string) {
+/** Read once per request: the metadata and the page both need it. */
+const loadProject = cache(async (userId: string, projectId: string) => {
   try {
     return await getProjectOrThrow((await getPlatform()).db, userId, projectId);
   } catch (error) {
     if (isAppError(error) && error.code === "not_found:project") notFound();
     throw error;
   }
-}
+});
 
 function ResourceCard(props: {
   icon: LucideIcon;
@@ -109,10 +121,15 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
               Projects
             </Link>
           </nav>
-          <h1 className="flex flex-wrap items-center gap-3 font-semibold text-2xl tracking-tight">
-            <span className="break-words">{project.name}</span>
+          <div className="flex flex-wrap items-center gap-3">
+            <ProjectNameEditor
+              as="h1"
+              projectId={project.id}
+              name={project.name}
+              className="font-semibold text-2xl tracking-tight"
+            />
             <StatusBadge status={project.status} />
-          </h1>
+          </div>
           <p className="text-muted-foreground text-sm">
             Created {timeAgo(project.createdAt, now)} · slug <span className="font-mono">{project.slug}</span>
           </p>

@@ -1,6 +1,8 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
+import { cache } from "react";
+import { ProjectNameEditor } from "@/components/projects/project-name-editor";
 import { ShareControl } from "@/components/workspace/share-control";
 import { Workspace } from "@/components/workspace/workspace";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
@@ -9,11 +11,23 @@ import { getPlatform } from "@/server/platform/get-platform";
 import { getShareLink } from "@/server/share-links/share-link";
 import { getWorkspace } from "@/server/tasks/workspace";
 
-export const metadata: Metadata = { title: "Workspace" };
-
 type Params = { projectId: string; taskId: string };
 
-async function load(userId: string, { projectId, taskId }: Params) {
+const returnPath = (ids: Params) =>
+  `/projects/${encodeURIComponent(ids.projectId)}/tasks/${encodeURIComponent(ids.taskId)}`;
+
+export async function generateMetadata({ params }: { params: Promise<Params> }): Promise<Metadata> {
+  const ids = await params;
+  const operator = await requireOperatorOrRedirect(returnPath(ids));
+  const [{ project, task }] = await load(operator.id, ids.projectId, ids.taskId);
+  // The tab names the project (and the task when it is called something else), never just "Workspace".
+  return {
+    title: task.title && task.title !== project.name ? `${task.title} · ${project.name}` : project.name,
+  };
+}
+
+/** Read once per request: the metadata and the page both need it. */
+const load = cache(async (userId: string, projectId: string, taskId: string) => {
   const { db, previewOrigins, publicUrl } = await getPlatform();
   try {
     return await Promise.all([
@@ -25,14 +39,12 @@ async function load(userId: string, { projectId, taskId }: Params) {
       notFound();
     throw error;
   }
-}
+});
 
 export default async function WorkspacePage({ params }: { params: Promise<Params> }) {
   const ids = await params;
-  const operator = await requireOperatorOrRedirect(
-    `/projects/${encodeURIComponent(ids.projectId)}/tasks/${encodeURIComponent(ids.taskId)}`,
-  );
-  const [workspace, share] = await load(operator.id, ids);
+  const operator = await requireOperatorOrRedirect(returnPath(ids));
+  const [workspace, share] = await load(operator.id, ids.projectId, ids.taskId);
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-start justify-between gap-3">
@@ -46,8 +58,16 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
               {workspace.project.name}
             </Link>
           </nav>
-          <h1 className="break-words font-semibold text-xl tracking-tight">{workspace.task.title}</h1>
-          <p className="font-mono text-muted-foreground text-xs">branch {workspace.task.branch}</p>
+          <ProjectNameEditor
+            as="h1"
+            projectId={workspace.project.id}
+            name={workspace.project.name}
+            className="font-semibold text-xl tracking-tight"
+          />
+          <p className="text-muted-foreground text-xs">
+            {workspace.task.title !== workspace.project.name ? `${workspace.task.title} · ` : ""}
+            <span className="font-mono">branch {workspace.task.branch}</span>
+          </p>
         </div>
         <ShareControl taskId={workspace.task.id} initial={share} />
       </div>
