@@ -109,4 +109,34 @@ describe("recovery after an app server died, end to end on local adapters", { ti
     expect(revision.preview_url).not.toBeNull();
     expect(h.models.modelRequests().length).toBe(turns);
   });
+
+  it("killed during the deploy: another server deploys the stored commit and finishes it, with no agent turn", async () => {
+    const id = await startOnServerA(["plan-todo", "codex-todo-app"]);
+    const built = await h.waitForEnd(id);
+    expect(built.status).toBe("finished");
+    const turns = h.models.modelRequests().length;
+    // Server A had entered the deploy when it died: the revision is stored at `deploying`, with nothing deployed.
+    await h.db
+      .updateTable("revision")
+      .set({ status: "deploying", deploy_url: null, deployment_id: null, finished_at: null })
+      .where("id", "=", id)
+      .execute();
+    await killServerA(id);
+
+    expect(await recoveryScan()).toEqual([id]);
+    const deploying: CarryOnDeps = {
+      ...serverB(),
+      pipelineDeps: async () => ({ ...h.deps, finish: { ...h.deps.finish, autoDeploy: true } }),
+    };
+    expect(await carryOn(deploying, id)).toBe(true);
+    const revision = await h.revision(id);
+    expect(revision.status).toBe("finished");
+    expect(revision.deploy_url).not.toBeNull();
+    const deployed = await fetch(revision.deploy_url ?? "");
+    expect(deployed.status).toBe(200);
+    expect(await deployed.text()).toMatch(/todo/i);
+    expect(h.models.modelRequests().length).toBe(turns);
+    expect(await recoveryScan()).not.toContain(id);
+    await h.deps.providers.deployer.remove(revision.deployment_id ?? "");
+  });
 });

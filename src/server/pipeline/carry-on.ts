@@ -90,7 +90,7 @@ async function recoverRunner(deps: CarryOnDeps, revision: Revision, project: Pro
       },
     });
     await previewStoredCommit(pipeline, revision);
-    await finishRevision(pipeline, scope);
+    await finishRevision(pipeline, scope, { resume: true });
     return;
   }
   await emit(scope, {
@@ -115,7 +115,7 @@ async function carryOnOnce(deps: CarryOnDeps, revisionId: string): Promise<void>
     if (revision.status === "deploying") {
       const pipeline = await deps.pipelineDeps(project);
       if (await runnerSandboxDied(deps.db, revision)) await previewStoredCommit(pipeline, revision);
-      return finishRevision(pipeline, scopeOf(deps.db, revision));
+      return finishRevision(pipeline, scopeOf(deps.db, revision), { resume: true });
     }
     return runRevision(await deps.pipelineDeps(project), revisionId, { resume: true });
   }

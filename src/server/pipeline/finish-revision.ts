@@ -48,34 +48,47 @@ async function screenshot(deps: FinishDeps, scope: RunScope, previewUrl: string)
  * effort, and a preview that answers is what "ready" means). A failed deploy fails the checkpoint with the
  * deployer's reason.
  */
-export async function finishRevision(deps: FinishDeps, scope: RunScope): Promise<void> {
+export async function finishRevision(
+  deps: FinishDeps,
+  scope: RunScope,
+  options: { resume?: boolean } = {},
+): Promise<void> {
   const revision = await getRevisionById(deps.db, scope.revisionId);
   const picture =
     revision.preview_url && !revision.screenshot_key
       ? screenshot(deps, scope, revision.preview_url)
       : Promise.resolve();
   try {
-    if (deps.finish.autoDeploy && !(await deploy(deps, scope))) return;
+    if (deps.finish.autoDeploy && !(await deploy(deps, scope, options.resume ?? false))) return;
     await advance(scope, "finished");
   } finally {
     await picture;
   }
 }
 
-/** The deploy step; false when it failed (the checkpoint is failed then) or the revision moved on. */
-async function deploy(deps: FinishDeps, scope: RunScope): Promise<boolean> {
-  const deployed = await runStep(scope, "deploying", "deploy", async () => {
-    const url = await deployRevision(
-      {
-        ...deps,
-        deployTimeoutMs: deps.finish.deployTimeoutMs,
-        onAlive: () =>
-          updateRevisionRow(deps.db, scope.revisionId, { heartbeat_at: Date.now() }).then(() => undefined),
-      },
-      scope.revisionId,
-    );
-    await emit(scope, { type: "progress", payload: { message: `Deployed: ${url}` } });
-    return url;
-  });
+/**
+ * The deploy step; false when it failed (the checkpoint is failed then) or the revision moved on. Resuming (its
+ * server died during the deploy), a revision already deploying deploys again.
+ */
+async function deploy(deps: FinishDeps, scope: RunScope, resume: boolean): Promise<boolean> {
+  const deployed = await runStep(
+    scope,
+    "deploying",
+    "deploy",
+    async () => {
+      const url = await deployRevision(
+        {
+          ...deps,
+          deployTimeoutMs: deps.finish.deployTimeoutMs,
+          onAlive: () =>
+            updateRevisionRow(deps.db, scope.revisionId, { heartbeat_at: Date.now() }).then(() => undefined),
+        },
+        scope.revisionId,
+      );
+      await emit(scope, { type: "progress", payload: { message: `Deployed: ${url}` } });
+      return url;
+    },
+    resume,
+  );
   return deployed !== undefined;
 }

@@ -59,7 +59,7 @@ async function runRestore(
     resume,
   );
   if (!committed) return void (await provisioned.sandbox.stop());
-  await finishRevision(deps, scope);
+  await finishRevision(deps, scope, { resume });
 }
 
 /** The agent's instructions: the operator's words for a follow-up, the stored plan's when it was planned. */
