@@ -1,7 +1,7 @@
-import { sql } from "kysely";
+import { type ExpressionBuilder, sql } from "kysely";
 import type { Executor } from "../connection";
 import { projectOwnedBy } from "../predicates";
-import type { NewProject, Project } from "../schema";
+import type { DB, NewProject, Project } from "../schema";
 
 /**
  * A revision's terminal statuses. Must stay in sync with `terminalStatuses` in revisions/state-machine.ts: the db
@@ -46,6 +46,19 @@ function containsPattern(text: string): string {
   return `%${text.replace(/[!%_]/g, (char) => `!${char}`)}%`;
 }
 
+/** The status of the project's newest checkpoint: of all, of those still running, or of those that ended. */
+function newestRevisionStatus(eb: ExpressionBuilder<DB, "project">, among: "all" | "running" | "ended") {
+  return eb
+    .selectFrom("revision")
+    .select("revision.status")
+    .whereRef("revision.project_id", "=", "project.id")
+    .$if(among === "running", (query) => query.where("revision.status", "not in", endedRevisionStatuses))
+    .$if(among === "ended", (query) => query.where("revision.status", "in", endedRevisionStatuses))
+    .orderBy("revision.created_at", "desc")
+    .orderBy("revision.ordinal", "desc")
+    .limit(1);
+}
+
 export async function listProjectsOfUser(
   db: Executor,
   userId: string,
@@ -55,32 +68,9 @@ export async function listProjectsOfUser(
     .selectFrom("project")
     .selectAll("project")
     .select((eb) => [
-      eb
-        .selectFrom("revision")
-        .select("revision.status")
-        .whereRef("revision.project_id", "=", "project.id")
-        .orderBy("revision.created_at", "desc")
-        .orderBy("revision.ordinal", "desc")
-        .limit(1)
-        .as("latest_revision_status"),
-      eb
-        .selectFrom("revision")
-        .select("revision.status")
-        .whereRef("revision.project_id", "=", "project.id")
-        .where("revision.status", "not in", endedRevisionStatuses)
-        .orderBy("revision.created_at", "desc")
-        .orderBy("revision.ordinal", "desc")
-        .limit(1)
-        .as("running_revision_status"),
-      eb
-        .selectFrom("revision")
-        .select("revision.status")
-        .whereRef("revision.project_id", "=", "project.id")
-        .where("revision.status", "in", endedRevisionStatuses)
-        .orderBy("revision.created_at", "desc")
-        .orderBy("revision.ordinal", "desc")
-        .limit(1)
-        .as("last_ended_revision_status"),
+      newestRevisionStatus(eb, "all").as("latest_revision_status"),
+      newestRevisionStatus(eb, "running").as("running_revision_status"),
+      newestRevisionStatus(eb, "ended").as("last_ended_revision_status"),
       eb
         .selectFrom("revision")
         .select("revision.id")
