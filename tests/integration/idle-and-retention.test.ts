@@ -325,6 +325,38 @@ describe.each(testDatabases)("idle sandboxes and branch retention on $name", (fa
       expect(await pruneAllProjects(deps, 20)).toEqual([]);
     });
 
+    it("deletes a stored build once every checkpoint naming it lost its branch, and keeps one a kept checkpoint names", async () => {
+      const done = (ordinal: number, buildKey: string) => ({
+        status: "finished",
+        commit_sha: String(ordinal).repeat(40),
+        build_key: buildKey,
+      });
+      const shared = `builds/${created.project.id}/${"a".repeat(40)}.tar.gz`;
+      const own = `builds/${created.project.id}/${"b".repeat(40)}.tar.gz`;
+      await providers.blob.put(shared, Buffer.from("shared build"));
+      await providers.blob.put(own, Buffer.from("checkpoint 2's build"));
+      // Checkpoint 3 restored checkpoint 1: the same tree, the same build.
+      const r1 = await checkpointWithBranch(1, done(1, shared));
+      const r2 = await checkpointWithBranch(2, done(2, own));
+      const r3 = await checkpointWithBranch(3, done(3, shared));
+
+      expect((await pruneBranches(deps, created.project.id, 1)).sort()).toEqual(
+        [branch(r1).rowId, branch(r2).rowId].sort(),
+      );
+      expect(await providers.blob.head(own), "no checkpoint with a branch names it").toBeNull();
+      expect(await providers.blob.head(shared), "checkpoint 3 still serves it").not.toBeNull();
+      const keys = await t.db
+        .selectFrom("revision")
+        .select(["id", "build_key"])
+        .where("id", "in", [r1, r2, r3])
+        .execute();
+      expect(Object.fromEntries(keys.map((row) => [row.id, row.build_key]))).toEqual({
+        [r1]: shared,
+        [r2]: null,
+        [r3]: shared,
+      });
+    });
+
     it("refuses to restore or wake a checkpoint whose branch retention removed, saying why", async () => {
       const done = { status: "finished", commit_sha: "c".repeat(40), preview_url: "http://127.0.0.1:1" };
       const r1 = await checkpointWithBranch(1, done);

@@ -7,9 +7,11 @@ import {
 } from "@/server/db/queries/pipeline";
 import type { Project } from "@/server/db/schema";
 import { logError } from "@/server/http/log";
+import type { DbRoot } from "@/server/integrations/database-branches/port";
 import type { Providers } from "@/server/integrations/registry";
 import { dbRootOf } from "@/server/projects/project-resources";
 import { isTerminal } from "../revisions/state-machine";
+import { pruneUnservableBuilds } from "./build-retention";
 
 // Branch retention: every checkpoint gets a database branch of its own, and they add up (a file, a database, a TiDB
 // branch each). Per task only the newest `keep` checkpoints keep theirs; an older checkpoint's branch is deleted and
@@ -73,6 +75,18 @@ export async function pruneBranches(deps: RetentionDeps, projectId: string, keep
   const candidates = branchesToPrune(await listCheckpointBranches(deps.db, projectId), keep);
   if (candidates.length === 0) return [];
   const providers = await deps.providersFor(project);
+  const pruned = await deleteBranches(deps, providers, root, candidates);
+  // The builds only pruned checkpoints named can never be served again (build-retention.ts).
+  await pruneUnservableBuilds(deps.db, providers.blob, projectId);
+  return pruned;
+}
+
+async function deleteBranches(
+  deps: RetentionDeps,
+  providers: Providers,
+  root: DbRoot,
+  candidates: Checkpoint[],
+): Promise<string[]> {
   const pruned: string[] = [];
   for (const checkpoint of candidates) {
     if (!checkpoint.branch_id || !checkpoint.branch_external_id) continue;

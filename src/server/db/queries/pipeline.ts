@@ -208,3 +208,25 @@ export async function listProjectsWithDatabase(
   if (afterId !== null) query = query.where("id", ">", afterId);
   return query.orderBy("id").limit(limit).execute();
 }
+
+/** The project's checkpoints that hold a stored build, with whether their database branch was deleted. */
+export async function listStoredBuildsOfProject(db: Executor, projectId: string) {
+  return db
+    .selectFrom("revision")
+    .leftJoin("db_branch", "db_branch.id", "revision.db_branch_id")
+    .select(["revision.id", "revision.build_key", "db_branch.deleted_at as branch_deleted_at"])
+    .where("revision.project_id", "=", projectId)
+    .where("revision.build_key", "is not", null)
+    .execute();
+}
+
+/** Forgets the given stored builds on every checkpoint of the project that names one. */
+export async function clearBuildKeys(db: Executor, projectId: string, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await db
+    .updateTable("revision")
+    .set({ build_key: null })
+    .where("project_id", "=", projectId)
+    .where("build_key", "in", keys)
+    .execute();
+}
