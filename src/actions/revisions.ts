@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { cancelAndStop } from "@/server/operations/cancel-revision";
 import { startFollowUp } from "@/server/operations/start-follow-up";
+import { startRedeploy } from "@/server/operations/start-redeploy";
 import { startRestore } from "@/server/operations/start-restore";
 import { startWake } from "@/server/operations/start-wake";
 import { followUpInputSchema } from "@/server/revisions/create-revision";
@@ -39,4 +40,11 @@ export const wakePreviewAction = authedAction(
   revisionRef,
   async ({ revisionId }, { operator, platform }): Promise<RevisionDto> =>
     startWake(platform, operator.id, revisionId),
+);
+
+export const redeployRevisionAction = authedAction(
+  "redeployRevision",
+  revisionRef,
+  async ({ revisionId }, { operator, platform }): Promise<RevisionDto> =>
+    startRedeploy(platform, operator.id, revisionId),
 );

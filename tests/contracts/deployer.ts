@@ -123,6 +123,13 @@ export function describeDeployerContract(
         expect(line.trim()).not.toBe("");
         expect(line).not.toContain(String.fromCharCode(27));
       }
+
+      // The deployment's log holds the build's output, oldest line first, without the values it must not show.
+      const log = await deployer.deploymentLog(started.id, { secrets: [lines.at(-1) ?? ""] });
+      expect(log?.lines.length).toBeGreaterThan(0);
+      expect(log?.lines.join("\n")).toContain("[redacted]");
+      expect(log?.lines.join("\n")).not.toContain(lines.at(-1));
+      for (const line of log?.lines ?? []) expect(line).not.toContain(String.fromCharCode(27));
     });
 
     it("deploys a pushed commit, built from that commit, with its environment", async () => {
@@ -163,6 +170,7 @@ export function describeDeployerContract(
 
     it("answers null for a deployment it never made", async () => {
       expect(await deployer.getDeployment(harness.unknownId ?? "dpl_kilnContractNeverIssued01")).toBeNull();
+      expect(await deployer.deploymentLog(harness.unknownId ?? "dpl_kilnContractNeverIssued01")).toBeNull();
     });
 
     it("bounds waiting: a deadline that passes mid-build is a timeout ProviderError", async () => {

@@ -19,6 +19,7 @@ import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
 import type { RevisionDto } from "@/server/revisions/revision-types";
+import { DeploymentControl } from "./deployment-control";
 import { canRestore } from "./shown-checkpoint";
 
 const tokens = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
@@ -149,6 +150,11 @@ export function CheckpointList(props: {
             {canRestore(revision, props.revisions) ? (
               <div className="mt-2">
                 <RestoreButton revision={revision} disabled={props.busy} onRestored={props.onRestored} />
+              </div>
+            ) : null}
+            {revision.status === "finished" || revision.step === "deploy" ? (
+              <div className="mt-2">
+                <DeploymentControl revision={revision} disabled={props.busy} />
               </div>
             ) : null}
           </li>

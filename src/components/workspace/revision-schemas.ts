@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { RevisionDatabase } from "@/server/revisions/revision-database-types";
+import type { RevisionDeployment } from "@/server/revisions/revision-deployment-types";
 import type { RevisionDto } from "@/server/revisions/revision-types";
 
 // What the workspace reads from the checkpoint APIs, checked in the browser with the server's own types.
@@ -47,3 +48,12 @@ export const revisionDtoSchema = z.object({
   startedAt: z.number().nullable(),
   finishedAt: z.number().nullable(),
 }) satisfies z.ZodType<RevisionDto>;
+
+export const revisionDeploymentSchema = z.object({
+  id: nullableString,
+  state: z.enum(["none", "queued", "building", "ready", "error", "canceled"]),
+  url: nullableString,
+  error: nullableString,
+  redeploying: z.boolean(),
+  log: z.object({ lines: z.array(z.string()), truncated: z.boolean() }),
+}) satisfies z.ZodType<RevisionDeployment>;

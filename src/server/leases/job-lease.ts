@@ -13,7 +13,20 @@ export async function claimJobTurn(
   now = Date.now(),
 ): Promise<boolean> {
   // Slightly short of a whole period, so the owner whose timer fires a little early next time still gets it.
-  const expiresAt = now + Math.max(1, periodMs - Math.min(1_000, periodMs / 10));
+  return claimNamedLease(db, name, owner, now + Math.max(1, periodMs - Math.min(1_000, periodMs / 10)), now);
+}
+
+/**
+ * Takes the `job_lease` row `name` until `expiresAt` if it is missing or expired (one conditional UPDATE, else an
+ * INSERT that a unique key keeps single). Returns whether this owner has it now.
+ */
+export async function claimNamedLease(
+  db: Executor,
+  name: string,
+  owner: string,
+  expiresAt: number,
+  now: number,
+): Promise<boolean> {
   const taken = await db
     .updateTable("job_lease")
     .set({ owner, expires_at: expiresAt })
@@ -25,7 +38,7 @@ export async function claimJobTurn(
     await db.insertInto("job_lease").values({ name, owner, expires_at: expiresAt }).execute();
     return true;
   } catch (error) {
-    // Another server inserted the row first (or holds this turn): not ours.
+    // Another owner inserted the row first (or holds it): not ours.
     if (isUniqueViolation(error)) return false;
     throw error;
   }

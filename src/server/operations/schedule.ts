@@ -3,9 +3,11 @@ import { after } from "next/server";
 import { findRevisionById, getProjectById } from "@/server/db/queries/pipeline";
 import type { IngestResult } from "@/server/events/append";
 import { logError } from "@/server/http/log";
+import { releaseDeployLease } from "@/server/leases/deploy-lease";
 import { type ProjectLeftovers, tearDownProject } from "@/server/operations/teardown-project";
 import type { Platform } from "@/server/platform/platform";
 import { carryOn } from "../pipeline/carry-on";
+import { type RedeployDeps, redeployRevision } from "../pipeline/redeploy-revision";
 import { stopRevisionSandbox } from "../pipeline/stop-sandbox";
 import { wakeRevision } from "../pipeline/wake-revision";
 
@@ -41,6 +43,28 @@ export function scheduleWake(platform: Platform, revisionId: string): void {
     if (!revision) return;
     const project = await getProjectById(platform.db, revision.project_id);
     await wakeRevision(await platform.pipelineDeps(project), revisionId);
+  });
+}
+
+/** Redeploys a finished checkpoint after the current response is sent, under the lease its request took. */
+export function scheduleRedeploy(platform: Platform, revisionId: string, leaseOwner: string): void {
+  afterResponse(`redeploying ${revisionId}`, async () => {
+    let deps: RedeployDeps | undefined;
+    try {
+      const revision = await findRevisionById(platform.db, revisionId);
+      if (!revision) return;
+      const pipeline = await platform.pipelineDeps(await getProjectById(platform.db, revision.project_id));
+      deps = {
+        db: pipeline.db,
+        key: pipeline.key,
+        providers: pipeline.providers,
+        deployTimeoutMs: pipeline.finish.deployTimeoutMs,
+      };
+    } finally {
+      // The request's lease is handed to the redeploy, which releases it; without one it goes now, not at expiry.
+      if (!deps) await releaseDeployLease(platform.db, revisionId, leaseOwner);
+    }
+    await redeployRevision(deps, revisionId, leaseOwner);
   });
 }
 

@@ -3,9 +3,12 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
 import { ProviderError } from "../provider-error";
-import type { Sandboxes, SandboxHandle } from "../sandboxes/port";
+import { TailText } from "../sandboxes/log-buffer";
+import type { CommandResult, CommandSpec, Sandboxes, SandboxHandle } from "../sandboxes/port";
 import { unpackTarball } from "../sandboxes/unpack-tarball";
 import { errorLinesOf } from "./build-output";
+import { boundedLogOf, secretsOfEnv } from "./deployment-log";
+import { createLocalDeploymentLogs, type LiveDeploymentLog } from "./local-deployment-log";
 import { stageCommit } from "./local-staging";
 import type { Deployer, DeployInput, Deployment } from "./port";
 
@@ -14,6 +17,8 @@ import type { Deployer, DeployInput, Deployment } from "./port";
 // and only started: `.next` names no absolute path `next start` reads, so it runs from any directory. State is one JSON
 // file per deployment so `getDeployment` answers after a platform restart; the build itself runs in this process. A
 // commit is deployed from its files, staged under `stagingRoot` until its build is over (see local-staging.ts).
+// The output of `npm ci`, `npm run build` and `npm run start` goes to the deployment's log as it comes, with the
+// deployment's env values redacted and bounded (local-deployment-log.ts), beside its record.
 
 export type LocalDeployerOptions = {
   /** Where deployment records live, e.g. `<dataDir>/deployments`. */
@@ -49,6 +54,8 @@ type DeploymentRecord = z.infer<typeof recordSchema>;
 
 const ID_PATTERN = /^ldp_[0-9a-f]{20}$/;
 const DEPLOYMENT_LIFETIME_MS = 30 * 24 * 3_600_000;
+/** What a failed command's error lines are read from: the tail of each stream. */
+const COMMAND_OUTPUT_LIMIT = 1024 * 1024;
 
 function toDeployment(record: DeploymentRecord): Deployment {
   return { id: record.id, state: record.state, url: record.url, errorMessage: record.errorMessage };
@@ -56,6 +63,43 @@ function toDeployment(record: DeploymentRecord): Deployment {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs a command with its output going to the deployment's log as it comes; null when it ran past `timeoutMs` (it
+ * is stopped then).
+ */
+async function runLogged(
+  sandbox: SandboxHandle,
+  command: CommandSpec,
+  log: LiveDeploymentLog,
+  timeoutMs: number,
+): Promise<CommandResult | null> {
+  log.note(`$ ${[command.cmd, ...(command.args ?? [])].join(" ")}`);
+  const proc = await sandbox.runDetached(command);
+  const stdout = new TailText(COMMAND_OUTPUT_LIMIT);
+  const stderr = new TailText(COMMAND_OUTPUT_LIMIT);
+  const reading = (async () => {
+    for await (const chunk of proc.logs()) {
+      log.append(chunk.stream, chunk.data);
+      (chunk.stream === "stdout" ? stdout : stderr).append(chunk.data);
+    }
+  })().catch((error: unknown) => console.error("[kiln] local deploy: reading a command's output:", error));
+  let timer: NodeJS.Timeout | undefined;
+  const exited = await Promise.race([
+    proc.wait(),
+    new Promise<null>((resolve) => {
+      timer = setTimeout(() => resolve(null), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  if (exited === null) {
+    await proc.kill();
+    log.note(`(stopped: still running after ${Math.round(timeoutMs / 1000)} s)`);
+    return null;
+  }
+  await reading;
+  return { exitCode: exited.exitCode, stdout: stdout.toString(), stderr: stderr.toString() };
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -78,6 +122,7 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
   const running = new Map<string, Promise<void>>();
 
   const fileOf = (id: string) => path.join(options.root, `${id}.json`);
+  const logs = createLocalDeploymentLogs({ fileOf: (id) => path.join(options.root, `${id}.log.json`) });
 
   async function load(id: string): Promise<DeploymentRecord | null> {
     if (!ID_PATTERN.test(id)) return null;
@@ -104,13 +149,22 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
     return true;
   }
 
-  async function fail(id: string, message: string, errors: string[], sandbox: SandboxHandle | null) {
+  async function fail(
+    id: string,
+    message: string,
+    errors: string[],
+    sandbox: SandboxHandle | null,
+    log: LiveDeploymentLog,
+  ) {
     await update(id, { state: "error", errorMessage: message, errors: errors.length ? errors : [message] });
+    log.note(message);
+    await log.end();
     await sandbox?.stop();
   }
 
   async function build(record: DeploymentRecord, input: DeployInput & { source: { kind: "directory" } }) {
     let sandbox: SandboxHandle | null = null;
+    const log = logs.start(record.id, secretsOfEnv(input.env));
     try {
       sandbox = await options.sandboxes.create({
         name: `deploy-${record.id}`,
@@ -122,6 +176,7 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
         tcpEndpoints: input.tcpEndpoints,
       });
       if (!(await update(record.id, { sandboxId: sandbox.id }))) {
+        await log.end();
         await sandbox.stop();
         return;
       }
@@ -132,20 +187,19 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
         sandbox.run({ cmd: "test", args: ["-d", "node_modules"] }),
       ]);
       if (lockfile.exitCode === 0 && modules.exitCode !== 0) {
-        const installed = await Promise.race([
-          sandbox.run({
-            cmd: "npm",
-            args: ["ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            env: input.env,
-          }),
-          sleep(buildTimeoutMs).then(() => null),
-        ]);
+        const installed = await runLogged(
+          sandbox,
+          { cmd: "npm", args: ["ci", "--no-audit", "--no-fund", "--loglevel=error"], env: input.env },
+          log,
+          buildTimeoutMs,
+        );
         if (installed === null) {
           return await fail(
             record.id,
             `Installing the dependencies took longer than ${Math.round(buildTimeoutMs / 1000)} s.`,
             [],
             sandbox,
+            log,
           );
         }
         if (installed.exitCode !== 0) {
@@ -155,26 +209,37 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
             `Installing the dependencies failed (exit code ${installed.exitCode}): ${lines.at(-1) ?? "npm ci"}`,
             lines,
             sandbox,
+            log,
           );
         }
       }
 
       const prebuilt = await input.prebuilt?.();
       if (prebuilt) {
+        log.note("Serving the checkpoint's verified build (no second `npm run build`).");
         await unpackTarball(sandbox, prebuilt, "the verified build");
-        if (!(await update(record.id, { buildOutput: "verified" }))) return await sandbox.stop();
+        if (!(await update(record.id, { buildOutput: "verified" }))) {
+          await log.end();
+          return await sandbox.stop();
+        }
       } else {
-        if (!(await update(record.id, { buildOutput: "built" }))) return await sandbox.stop();
-        const built = await Promise.race([
-          sandbox.run({ cmd: "npm", args: ["run", "build"], env: input.env }),
-          sleep(buildTimeoutMs).then(() => null),
-        ]);
+        if (!(await update(record.id, { buildOutput: "built" }))) {
+          await log.end();
+          return await sandbox.stop();
+        }
+        const built = await runLogged(
+          sandbox,
+          { cmd: "npm", args: ["run", "build"], env: input.env },
+          log,
+          buildTimeoutMs,
+        );
         if (built === null) {
           return await fail(
             record.id,
             `The build took longer than ${Math.round(buildTimeoutMs / 1000)} s.`,
             [],
             sandbox,
+            log,
           );
         }
         if (built.exitCode !== 0) {
@@ -185,11 +250,13 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
             `The build failed (exit code ${built.exitCode}): ${reason}`,
             lines,
             sandbox,
+            log,
           );
         }
       }
 
       const port = sandbox.listenPort(3000);
+      log.note("$ npm run start");
       const server = await sandbox.runDetached({
         cmd: "npm",
         args: ["run", "start"],
@@ -199,23 +266,41 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
       void server.wait().then(({ exitCode }) => {
         exited = exitCode;
       });
+      // The server's output goes to the log for as long as it runs (bounded); its log ends with it.
+      const output = new TailText(COMMAND_OUTPUT_LIMIT);
+      const serverOutput = (async () => {
+        for await (const chunk of server.logs()) {
+          log.append(chunk.stream, chunk.data);
+          output.append(chunk.data);
+        }
+      })().catch((error: unknown) =>
+        console.error(`[kiln] local deploy ${record.id}: reading its server:`, error),
+      );
       const url = sandbox.url(3000);
       const deadline = Date.now() + startTimeoutMs;
       while (Date.now() < deadline && exited === null && !(await answers(url))) await sleep(pollIntervalMs);
       if (exited !== null || Date.now() >= deadline) {
-        const output: string[] = [];
-        for await (const chunk of server.logs()) {
-          output.push(chunk.data);
-          if (exited === null) break;
-        }
+        if (exited !== null) await serverOutput;
         const why =
           exited !== null ? `the server exited with code ${exited}` : "the server did not answer in time";
-        return await fail(record.id, `The app built but ${why}.`, errorLinesOf(output.join("")), sandbox);
+        return await fail(
+          record.id,
+          `The app built but ${why}.`,
+          errorLinesOf(output.toString()),
+          sandbox,
+          log,
+        );
       }
-      if (!(await update(record.id, { state: "ready", url }))) await sandbox.stop();
+      if (await update(record.id, { state: "ready", url })) {
+        log.note("Ready: the app answers.");
+        void serverOutput.finally(() => log.end());
+      } else {
+        await log.end();
+        await sandbox.stop();
+      }
     } catch (error) {
       const message = error instanceof ProviderError ? error.message : "The deployment failed unexpectedly.";
-      await fail(record.id, message, [], sandbox);
+      await fail(record.id, message, [], sandbox, log);
       if (!(error instanceof ProviderError)) throw error;
     }
   }
@@ -225,7 +310,7 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
       const interrupted = {
         ...record,
         state: "error" as const,
-        errorMessage: "The build was interrupted by a platform restart: deploy again.",
+        errorMessage: "The build was interrupted by a platform restart: press Redeploy on the checkpoint.",
       };
       await save(interrupted);
       return interrupted;
@@ -237,7 +322,8 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
           ...record,
           state: "error" as const,
           url: null,
-          errorMessage: "The app stopped (platform restart or timeout): deploy again.",
+          errorMessage:
+            "The app stopped (platform restart or timeout): press Redeploy on the checkpoint to start it again.",
         };
         await save(stopped);
         return stopped;
@@ -288,6 +374,7 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
     const latest = await load(id);
     if (latest?.sandboxId && latest.sandboxId !== record.sandboxId)
       await (await options.sandboxes.get(latest.sandboxId))?.stop();
+    await logs.remove(id);
     await fs.rm(fileOf(id), { force: true });
   }
 
@@ -340,6 +427,14 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
       const record = await load(id);
       if (!record) throw new ProviderError("local-deploy", "not_found", `No local deployment ${id}.`);
       return record.errors;
+    },
+
+    async deploymentLog(id, logOptions) {
+      if (!(await load(id))) return null;
+      const log = (await logs.read(id)) ?? { lines: [], truncated: false };
+      // Redacted when written; `secrets` the caller knows of besides the deployment's env are taken out here too.
+      if (!logOptions?.secrets?.length) return log;
+      return { ...boundedLogOf(log.lines, logOptions.secrets), truncated: log.truncated };
     },
 
     remove,

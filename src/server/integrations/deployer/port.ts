@@ -1,5 +1,8 @@
 import type { RepoRef } from "../git-host/port";
 import type { Vendor } from "../provider-error";
+import type { DeploymentLog } from "./deployment-log";
+
+export type { DeploymentLog } from "./deployment-log";
 
 /** Deployer: a revision's commit, built and served with its own environment. */
 
@@ -65,6 +68,12 @@ export interface Deployer {
   waitForDeployment(id: string, options?: { timeoutMs?: number }): Promise<Deployment>;
   /** The build output's error lines, for showing the operator and handing back to the agent. */
   buildErrors(id: string): Promise<string[]>;
+  /**
+   * The deployment's build and start output, oldest line first, bounded, with the deployment's env values and
+   * `secrets` redacted; null for an unknown deployment. Local: `npm ci`, `npm run build` and `npm run start` as they
+   * run (kept after a restart); Vercel: the build events its API keeps.
+   */
+  deploymentLog(id: string, options?: { secrets?: readonly string[] }): Promise<DeploymentLog | null>;
   /** Stops serving; idempotent. */
   remove(id: string): Promise<void>;
   /**

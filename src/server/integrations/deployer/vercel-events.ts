@@ -53,3 +53,11 @@ export function errorLinesOf(newestFirst: VercelEvent[], limit: number): string[
     .slice(-limit)
     .map((line) => (line.length > maxLineLength ? `${line.slice(0, maxLineLength)}…` : line));
 }
+
+/** Every line of build output, oldest first, given events newest first (`direction=backward`). */
+export function logLinesOf(newestFirst: VercelEvent[]): string[] {
+  return [...newestFirst]
+    .reverse()
+    .flatMap((event) => (event.text ?? event.payload?.text ?? "").split(/\r?\n/))
+    .filter((line) => line.trim().length > 0);
+}

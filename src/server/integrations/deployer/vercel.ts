@@ -1,8 +1,9 @@
 import { ProviderError } from "../provider-error";
+import { boundedLogOf } from "./deployment-log";
 import type { Deployer, DeployInput, Deployment } from "./port";
 import { jsonOf, VercelApi } from "./vercel-api";
 import { toDeployment, vercelDeploymentSchema } from "./vercel-deployment";
-import { errorLinesOf, parseEvents } from "./vercel-events";
+import { errorLinesOf, logLinesOf, parseEvents } from "./vercel-events";
 
 /**
  * Deployer on Vercel's REST API: a preview deployment of a pushed GitHub commit into one Vercel project.
@@ -114,6 +115,20 @@ export function createVercelDeployer(options: VercelDeployerOptions): Deployer {
     sleep,
   });
   const parseDeployment = jsonOf(vercelDeploymentSchema, "a deployment");
+  const buildEventLimit = options.buildEventLimit ?? 2_000;
+
+  /** The newest `buildEventLimit` build events, newest first; null for an unknown deployment when asked. */
+  async function buildEvents(id: string, read: { nullOn404?: boolean } = {}) {
+    return api.call({
+      method: "GET",
+      path: `/v3/deployments/${encodeURIComponent(id)}/events`,
+      query: { builds: "1", direction: "backward", limit: String(buildEventLimit) },
+      action: `reading the build log of deployment ${id}`,
+      parse: parseEvents,
+      idempotent: true,
+      ...(read.nullOn404 ? { nullOn404: true } : {}),
+    });
+  }
 
   async function getDeployment(id: string): Promise<Deployment | null> {
     // No Vercel deployment id looks otherwise; asking would only produce a 404 or a wrong path.
@@ -231,15 +246,17 @@ export function createVercelDeployer(options: VercelDeployerOptions): Deployer {
 
     async buildErrors(id) {
       if (!deploymentIdPattern.test(id)) throw invalid(`"${id.slice(0, 80)}" is not a Vercel deployment id.`);
-      const events = await api.call({
-        method: "GET",
-        path: `/v3/deployments/${encodeURIComponent(id)}/events`,
-        query: { builds: "1", direction: "backward", limit: String(options.buildEventLimit ?? 2_000) },
-        action: `reading the build log of deployment ${id}`,
-        parse: parseEvents,
-        idempotent: true,
-      });
-      return errorLinesOf(events ?? [], options.buildErrorLimit ?? 200);
+      return errorLinesOf((await buildEvents(id)) ?? [], options.buildErrorLimit ?? 200);
+    },
+
+    // Vercel keeps the build's events; the running app's output is in its runtime logs, which this does not read.
+    async deploymentLog(id, logOptions) {
+      if (!deploymentIdPattern.test(id)) return null;
+      const events = await buildEvents(id, { nullOn404: true });
+      if (events === null) return null;
+      const log = boundedLogOf(logLinesOf(events), logOptions?.secrets ?? []);
+      // A full page of events read from the end: older ones are left out.
+      return { ...log, truncated: log.truncated || events.length >= buildEventLimit };
     },
 
     async remove(id) {

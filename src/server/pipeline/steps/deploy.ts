@@ -20,7 +20,9 @@ import { repoRefOf } from "@/server/projects/project-resources";
 // Deploy: a finished checkpoint's commit, built and served by the project's Deployer with the checkpoint's own database
 // branch; its verified build, when stored (build-output.ts), goes with it so the local deployer does not build the same
 // tree again. How the commit reaches the build is the Deployer's business (deployer/port.ts), and so is which older
-// deployments of the task a new one retires.
+// deployments of the task a new one retires. A redeploy (the operator's, pipeline/redeploy-revision.ts) makes a new
+// deployment of a checkpoint that has one: the old one serves until the new one has ended, ready or not, and is
+// then retired: a checkpoint holds one deployment, its latest, whose state and log the operator reads.
 
 export type DeployContext = {
   db: Database;
@@ -71,10 +73,24 @@ function projectRepo(project: Project): RepoRef {
   return repo;
 }
 
-/** Deploys the revision's commit and records the URL. Throws a ProviderError with a readable reason on failure. */
-export async function deployRevision(ctx: DeployContext, revisionId: string): Promise<string> {
+/** The checkpoint's former deployment, replaced by a redeploy's new one (ready or not). */
+async function retireFormer(ctx: DeployContext, formerId: string | null): Promise<void> {
+  if (!formerId) return;
+  await ctx.providers.deployer.retireReplaced(formerId);
+}
+
+/**
+ * Deploys the revision's commit and records the URL. Throws a ProviderError with a readable reason on failure.
+ * A revision already deployed keeps its deployment unless `redeploy` is set.
+ */
+export async function deployRevision(
+  ctx: DeployContext,
+  revisionId: string,
+  options: { redeploy?: boolean } = {},
+): Promise<string> {
   const revision = await getRevisionById(ctx.db, revisionId);
-  if (revision.deploy_url) return revision.deploy_url;
+  if (revision.deploy_url && !options.redeploy) return revision.deploy_url;
+  const former = options.redeploy ? revision.deployment_id : null;
   if (!revision.commit_sha)
     throw new ProviderError("local-deploy", "invalid", "The checkpoint has no commit to deploy.");
   const [project, task] = await Promise.all([
@@ -87,8 +103,9 @@ export async function deployRevision(ctx: DeployContext, revisionId: string): Pr
   const database = await databaseUrlOf(ctx, revision);
   const { deployer } = ctx.providers;
   const alive = setInterval(() => void ctx.onAlive?.(), 20_000);
+  let started: { id: string } | null = null;
   try {
-    const started = await deployer.deployCommit({
+    started = await deployer.deployCommit({
       name: `${project.slug}-r${revision.ordinal}`,
       commit: {
         repo,
@@ -113,8 +130,16 @@ export async function deployRevision(ctx: DeployContext, revisionId: string): Pr
       );
     }
     await updateRevisionRow(ctx.db, revision.id, { deploy_url: done.url, updated_at: Date.now() });
+    await retireFormer(ctx, former);
     await retireReplacedDeployments(ctx, task.id, revision.id);
     return done.url;
+  } catch (error) {
+    // A redeploy that started and failed is the checkpoint's deployment now (its error and log are what to read).
+    if (former && started) {
+      await updateRevisionRow(ctx.db, revision.id, { deploy_url: null, updated_at: Date.now() });
+      await retireFormer(ctx, former);
+    }
+    throw error;
   } finally {
     clearInterval(alive);
   }
