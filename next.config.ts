@@ -9,6 +9,21 @@ const securityHeaders = [
   { key: "Referrer-Policy", value: "same-origin" },
 ];
 
+/**
+ * Origins besides `localhost` (and `*.localhost`, Next.js's own defaults) whose pages may use `next dev`'s resources:
+ * its reload socket and `/_next` endpoints. Without them a page opened at http://127.0.0.1:<port> never hydrates
+ * (Next.js refuses its reload socket and the client never starts). Only this machine's loopback addresses and the
+ * host KILN_PUBLIC_URL names (where the operator said Kiln is reached; the front sets it to the listening port when
+ * unset, scripts/lib/next-server.ts): never arbitrary origins. Ignored by `next start`.
+ */
+function devOrigins(): string[] {
+  const origins = ["127.0.0.1", "[::1]"];
+  const publicUrl = process.env.KILN_PUBLIC_URL?.trim();
+  if (!publicUrl || !URL.canParse(publicUrl)) return origins;
+  const { hostname } = new URL(publicUrl);
+  return origins.includes(hostname) ? origins : [...origins, hostname];
+}
+
 const nextConfig: NextConfig = {
   // Native and server-only drivers stay external so Next.js does not try to bundle them.
   serverExternalPackages: [
@@ -20,6 +35,7 @@ const nextConfig: NextConfig = {
     "esbuild",
   ],
   poweredByHeader: false,
+  allowedDevOrigins: devOrigins(),
   // `next dev` prints every server function call with its arguments by default: sign-in passwords and saved API
   // keys would land in the terminal and any log collecting it.
   logging: { serverFunctions: false },

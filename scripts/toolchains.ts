@@ -1,15 +1,19 @@
 import path from "node:path";
 import { type AgentKind, agentKinds, parseAgentKind, UnknownAgentError } from "../src/agents/registry";
+import { cachePaths } from "../src/server/platform/cache-paths";
+import { ensureTemplateCache, TemplateCacheError } from "../src/server/templates/template-cache";
 import { ToolchainError } from "../src/server/toolchains/errors";
 import { ensureToolchain, type Toolchain } from "../src/server/toolchains/install";
 import { pruneToolchains } from "../src/server/toolchains/prune";
-import { formatBytes } from "../src/server/toolchains/tree";
+import { formatBytes, treeSize } from "../src/server/toolchains/tree";
 import { fail, loadScriptEnv, parseArgs } from "./lib/context";
 
-const usage = `Usage: npm run toolchains [-- --agent ${agentKinds.join("|")}] [--prune]
+const usage = `Usage: npm run toolchains [-- --agent ${agentKinds.join("|")}] [--no-template] [--prune]
 
-Installs the pinned coding-agent CLIs into <KILN_DATA_DIR>/toolchains (once per version; sandboxes share them
-read-only). --prune also removes other versions no running sandbox uses.`;
+Installs what a first build would otherwise download: the pinned coding-agent CLIs into <KILN_DATA_DIR>/toolchains
+(once per version; sandboxes share them read-only) and the app template's dependencies into
+<KILN_DATA_DIR>/templates (--no-template skips them). --prune also removes other CLI versions no running sandbox
+uses.`;
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? "").length))) ?? [];
@@ -32,14 +36,17 @@ async function main() {
   const agents: readonly AgentKind[] = flags.agent === undefined ? agentKinds : [parseAgentKind(flags.agent)];
   const env = loadScriptEnv();
   const cacheRoot = path.join(env.dataDir, "toolchains");
+  const onProgress = (message: string) => console.log(`  ${message}`);
   console.log(`Agent toolchains in ${cacheRoot}`);
 
   const ready: Toolchain[] = [];
   for (const agent of agents) {
-    ready.push(
-      await ensureToolchain({ cacheRoot, agent, onProgress: (message) => console.log(`  ${message}`) }),
-    );
+    ready.push(await ensureToolchain({ cacheRoot, agent, onProgress }));
   }
+  const { templateDir, templateCacheRoot } = cachePaths(env.dataDir);
+  const template = flags["no-template"]
+    ? undefined
+    : await ensureTemplateCache({ templateDir, cacheRoot: templateCacheRoot, onProgress });
   if (flags.prune) {
     const { removed, inUse } = await pruneToolchains(cacheRoot);
     console.log(removed.length ? `  Removed: ${removed.join(", ")}` : "  Nothing to prune.");
@@ -48,7 +55,7 @@ async function main() {
   console.log("");
   console.log(
     table([
-      ["agent", "version", "path", "size", ""],
+      ["what", "version", "path", "size", ""],
       ...ready.map((t) => [
         t.agent,
         t.version,
@@ -56,12 +63,23 @@ async function main() {
         formatBytes(t.sizeBytes),
         t.installed ? "installed now" : "cached",
       ]),
+      ...(template
+        ? [
+            [
+              `template ${template.name}`,
+              template.version,
+              template.dir,
+              formatBytes(await treeSize(template.dir)),
+              "",
+            ],
+          ]
+        : []),
     ]),
   );
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ToolchainError) fail(error.message);
+  if (error instanceof ToolchainError || error instanceof TemplateCacheError) fail(error.message);
   if (error instanceof UnknownAgentError) fail(`${error.message}\n\n${usage}`);
   throw error;
 });

@@ -32,6 +32,8 @@ export type KilnClusterOptions = {
 };
 
 const READY_MS = 180_000;
+/** `next dev` compiles /login on its first request: on a busy 2-core box that alone can take a minute or two. */
+const DEV_READY_MS = 300_000;
 const ADMIN = { email: "durability@kiln.test", password: "durability-password-1234" };
 
 /**
@@ -117,24 +119,39 @@ async function answersOk(url: string): Promise<boolean> {
   }
 }
 
+/** How a KilnServer is started: as the durability tests do unless told otherwise. */
+export type KilnLaunch = {
+  /** scripts/start.ts (`npm start`, from the production build; the default) or scripts/dev.ts (`npm run dev`). */
+  script: "start" | "dev";
+  /** How it learns its port: `-p N` (the default) or `PORT=N`. */
+  portFrom: "flag" | "env";
+  /** `-H` (default 127.0.0.1); null: none, so it listens on every interface as a plain `npm run dev` does. */
+  hostname: string | null;
+};
+
+const defaultLaunch: KilnLaunch = { script: "start", portFrom: "flag", hostname: "127.0.0.1" };
+
 export class KilnServer {
   private child: ChildProcess | undefined;
   readonly url: string;
+  private readonly launch: KilnLaunch;
 
   constructor(
     readonly name: string,
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
     readonly logFile: string,
+    launch: Partial<KilnLaunch> = {},
   ) {
     this.url = `http://127.0.0.1:${port}`;
+    this.launch = { ...defaultLaunch, ...launch };
   }
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** `npm start` on this server's port; resolves once /login answers. */
+  /** `npm start` (or `npm run dev`) on this server's port; resolves once /login answers. */
   async start(): Promise<void> {
     if (this.running) throw new Error(`server ${this.name} is already running`);
     if (await portAnswers(this.port))
@@ -142,13 +159,19 @@ export class KilnServer {
     fs.appendFileSync(this.logFile, `\n===== ${new Date().toISOString()} start ${this.name} =====\n`, {
       mode: 0o600,
     });
+    const { script, portFrom, hostname } = this.launch;
     const child = spawnGroup(
-      ["scripts/start.ts", "-p", String(this.port), "-H", "127.0.0.1"],
-      this.env,
+      [
+        `scripts/${script}.ts`,
+        ...(portFrom === "flag" ? ["-p", String(this.port)] : []),
+        ...(hostname === null ? [] : ["-H", hostname]),
+      ],
+      portFrom === "env" ? { ...this.env, PORT: String(this.port) } : this.env,
       this.logFile,
     );
     this.child = child;
-    await waitUntil(`server ${this.name} on ${this.url} (log: ${this.logFile})`, READY_MS, async () => {
+    const readyMs = script === "dev" ? DEV_READY_MS : READY_MS;
+    await waitUntil(`server ${this.name} on ${this.url} (log: ${this.logFile})`, readyMs, async () => {
       if (!this.running) throw new Error(`server ${this.name} exited while starting; see ${this.logFile}`);
       return answersOk(`${this.url}/login`);
     });
