@@ -151,9 +151,10 @@ describe("boot preparation", { timeout: 600_000 }, () => {
     const version = toolchainSpec("codex").version;
     // Stand-ins for npm (the registry is off this machine): one that fails after a moment, one that lays out the CLI.
     const failing = path.join(root, "npm-failing");
+    const failingStarted = path.join(root, "npm-failing-started");
     fs.writeFileSync(
       failing,
-      '#!/usr/bin/env node\nsetTimeout(() => { process.stderr.write("npm error ECONNRESET"); process.exit(1); }, 500);\n',
+      `#!/usr/bin/env node\nrequire("node:fs").writeFileSync(${JSON.stringify(failingStarted)}, "");\nsetTimeout(() => { process.stderr.write("npm error ECONNRESET"); process.exit(1); }, 500);\n`,
       { mode: 0o755 },
     );
     const working = path.join(root, "npm-working");
@@ -173,6 +174,11 @@ fs.symlinkSync(path.join("..", "@openai", "codex", "bin", "codex"), path.join("n
     const cacheRoot = path.join(root, "toolchains");
     const hostEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: root };
     const preparing = ensureToolchain({ cacheRoot, agent: "codex", npmPath: failing, hostEnv });
+    // The build starts once the preparation's install is under way (on a busy box it could otherwise win the lock).
+    for (let waited = 0; !fs.existsSync(failingStarted); waited += 20) {
+      if (waited > 30_000) throw new Error("the preparation's install never started");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const buildProgress: string[] = [];
     const build = ensureToolchain({
       cacheRoot,
