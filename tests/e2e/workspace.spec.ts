@@ -26,6 +26,8 @@ async function waitForCheckpoint(page: Page, ordinal: number, status: string) {
 
 test.describe("workspace", () => {
   test.describe.configure({ timeout: 900_000 });
+  // The laptop size issue 12 measures the layout at.
+  test.use({ viewport: { width: 1440, height: 900 } });
 
   test("build, watch live, follow up, see the diff, restore, share; the replay plays without a login", async ({
     page,
@@ -63,11 +65,29 @@ test.describe("workspace", () => {
     await expect(preview.getByText(/todo/i).first()).toBeVisible({ timeout: 60_000 });
     await page.screenshot({ path: "test-results/e2e/artifacts/workspace.png", fullPage: true });
 
-    // A follow-up: a second checkpoint with its own diff.
+    // The whole window: the preview takes most of it, the chat box is in view, the page itself does not scroll.
+    const viewport = page.viewportSize() ?? { width: 0, height: 0 };
+    expect(viewport).toEqual({ width: 1440, height: 900 });
+    const frame = await page.locator('iframe[title="Preview of checkpoint 1"]').boundingBox();
+    expect(frame?.width ?? 0).toBeGreaterThanOrEqual(0.6 * viewport.width);
+    expect(frame?.height ?? 0).toBeGreaterThanOrEqual(0.75 * viewport.height);
+    const box = await page.getByRole("textbox", { name: "Follow-up prompt" }).boundingBox();
+    expect((box?.y ?? Number.POSITIVE_INFINITY) + (box?.height ?? 0)).toBeLessThanOrEqual(viewport.height);
+    expect(
+      await page.evaluate(() => document.documentElement.scrollHeight - window.innerHeight),
+    ).toBeLessThanOrEqual(0);
+
+    // A follow-up: a second checkpoint with its own diff. While it builds, checkpoint 1 stays up under a notice.
     await useScript(["codex-add-username"]);
     await page.getByRole("textbox", { name: "Follow-up prompt" }).fill("add a username field");
     await page.getByRole("button", { name: "Send" }).click();
+    await expect(
+      page.getByText(/^Building checkpoint 2: .*Checkpoint 1 stays up until it is ready\.$/),
+    ).toBeVisible();
+    await expect(page.locator('iframe[title="Preview of checkpoint 1"]')).toBeVisible();
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-building.png" });
     await waitForCheckpoint(page, 2, "finished");
+    await expect(page.locator('iframe[title="Preview of checkpoint 2"]')).toBeVisible();
     await page.getByRole("tab", { name: "Changes" }).click();
     await expect(page.getByText(/migrations\/\d+_add_todos_username\.ts/).first()).toBeVisible({
       timeout: 30_000,
@@ -134,12 +154,20 @@ test.describe("workspace", () => {
     expect(revoked?.status()).toBe(404);
     await stranger.close();
 
-    // The workspace on a phone: stacked, every control reachable, nothing wider than the screen.
+    // The workspace on a phone: the chat or the preview, switched at the top; nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
     await page.reload();
     await expect(page.getByRole("textbox", { name: "Follow-up prompt" })).toBeVisible();
-    await expect(page.getByRole("tab", { name: "Preview" })).toBeVisible();
+    await expect(page.getByRole("tab", { name: "Preview" })).toBeHidden();
     expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-390.png", fullPage: true });
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-390.png" });
+    await page.getByRole("button", { name: "Preview", exact: true }).click();
+    await expect(page.getByRole("textbox", { name: "Follow-up prompt" })).toBeHidden();
+    const phoneFrame = await page.locator('iframe[title="Preview of checkpoint 3"]').boundingBox();
+    expect(phoneFrame?.width ?? 0).toBeGreaterThanOrEqual(0.9 * 390);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-390-preview.png" });
+    await page.getByRole("button", { name: "Chat", exact: true }).click();
+    await expect(page.getByRole("textbox", { name: "Follow-up prompt" })).toBeVisible();
   });
 });

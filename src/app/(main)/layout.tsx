@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { KilnMark } from "@/components/layout/kiln-mark";
+import { HeaderFrame, MainFrame } from "@/components/layout/main-frame";
 import { MainNav } from "@/components/layout/main-nav";
 import { UserMenu } from "@/components/layout/user-menu";
 import { ThemeToggle } from "@/components/theme-toggle";
@@ -11,7 +12,7 @@ export default async function MainLayout({ children }: { children: React.ReactNo
   return (
     <div className="flex min-h-dvh flex-col">
       <header className="sticky top-0 z-30 border-b bg-background/90 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-4 px-4">
+        <HeaderFrame>
           <Link href="/projects" className="rounded-md focus-visible:outline-2 focus-visible:outline-ring">
             <KilnMark />
           </Link>
@@ -20,9 +21,9 @@ export default async function MainLayout({ children }: { children: React.ReactNo
             <ThemeToggle />
             <UserMenu email={operator.email} />
           </div>
-        </div>
+        </HeaderFrame>
       </header>
-      <main className="mx-auto w-full max-w-6xl flex-1 px-4 py-8">{children}</main>
+      <MainFrame>{children}</MainFrame>
     </div>
   );
 }

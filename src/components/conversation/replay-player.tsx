@@ -2,6 +2,7 @@
 
 import { ExternalLinkIcon, GitCommitHorizontalIcon, ImageOffIcon, PauseIcon, PlayIcon } from "lucide-react";
 import { useEffect, useId, useMemo, useRef, useState } from "react";
+import { SplitPanes } from "@/components/layout/split-panes";
 import { StatusBadge } from "@/components/projects/status-badge";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
@@ -15,6 +16,7 @@ import { type CheckpointGroup, checkpointStatus, groupEvents, type SessionEvent 
 import { StepBar } from "./step-bar";
 import { buildTimeline, eventsAtTime } from "./timeline";
 import { useEventStream } from "./use-event-stream";
+import { useStickToBottom } from "./use-stick-to-bottom";
 
 export type ReplayPlayerProps = {
   /** From `getSharedSession` (server). */
@@ -240,35 +242,22 @@ export function ReplayPlayer({
   }
 
   const scrubberId = useId();
+  const scroller = useStickToBottom();
   const current = position ?? timeline.duration;
   const live = !settled;
 
-  return (
-    <div className={cn("grid grid-cols-1 gap-4", className)}>
-      <header className="flex flex-wrap items-center gap-2">
-        <h1 className="min-w-0 flex-1 break-words font-semibold text-xl">{session.title}</h1>
-        {live ? (
-          <Badge variant={stream.connected ? "destructive" : "outline"} aria-live="polite">
-            <span
-              aria-hidden
-              className={cn("size-1.5 rounded-full bg-current", stream.connected && "animate-pulse")}
-            />
-            {stream.connected ? "Live" : "Connecting…"}
-          </Badge>
-        ) : null}
-        {!backlogDone && !stream.closed ? (
-          <p className="w-full text-muted-foreground text-xs" role="status">
-            Loading the rest of the session…
-          </p>
-        ) : null}
-        {stream.closed ? (
-          <p className="w-full text-muted-foreground text-sm" role="status">
-            Live updates stopped: this link may have been revoked.
-          </p>
-        ) : null}
-      </header>
-
-      <div className="grid grid-cols-1 gap-3 rounded-xl border bg-card p-3 sm:p-4">
+  const chat = (
+    <>
+      <div ref={scroller.ref} onScroll={scroller.onScroll} className="min-h-0 flex-1 overflow-y-auto p-3">
+        <div>
+          {events.length === 0 ? (
+            <p className="text-muted-foreground text-sm">Nothing has happened in this session yet.</p>
+          ) : (
+            <Conversation groups={groups} checkpoints={session.checkpoints} />
+          )}
+        </div>
+      </div>
+      <div className="grid shrink-0 grid-cols-1 gap-2 border-t bg-background p-3">
         <div className="flex flex-wrap items-center gap-2">
           <Button
             size="sm"
@@ -345,30 +334,55 @@ export function ReplayPlayer({
           </nav>
         ) : null}
       </div>
+    </>
+  );
 
-      <div className="grid grid-cols-1 gap-4 lg:grid-cols-[minmax(0,1fr)_minmax(0,24rem)] lg:items-start">
-        <div className="lg:sticky lg:top-4 lg:order-2">
-          {shown !== null ? (
-            <CheckpointPanel
-              ordinal={shown}
-              checkpoint={shownCheckpoint}
-              group={shownGroup}
-              now={position === null && live ? undefined : (atPlayhead?.at ?? shownGroup?.endedAt)}
-              ended={shownEnded}
-              showScreenshot={Boolean(shownCheckpoint?.hasScreenshot) && shownEnded}
-              screenshotUrl={screenshotUrl(shown)}
-              diffUrl={diffUrl(shown)}
+  return (
+    <div className={cn("flex min-h-0 flex-1 flex-col", className)}>
+      <header className="flex shrink-0 flex-wrap items-center gap-2 border-b px-4 py-2">
+        <h1 className="min-w-0 flex-1 break-words font-semibold text-base">{session.title}</h1>
+        {live ? (
+          <Badge variant={stream.connected ? "destructive" : "outline"} aria-live="polite">
+            <span
+              aria-hidden
+              className={cn("size-1.5 rounded-full bg-current", stream.connected && "animate-pulse")}
             />
-          ) : null}
-        </div>
-        <div className="min-w-0 lg:order-1">
-          {events.length === 0 ? (
-            <p className="text-muted-foreground text-sm">Nothing has happened in this session yet.</p>
-          ) : (
-            <Conversation groups={groups} checkpoints={session.checkpoints} />
-          )}
-        </div>
-      </div>
+            {stream.connected ? "Live" : "Connecting…"}
+          </Badge>
+        ) : null}
+        {!backlogDone && !stream.closed ? (
+          <p className="w-full text-muted-foreground text-xs" role="status">
+            Loading the rest of the session…
+          </p>
+        ) : null}
+        {stream.closed ? (
+          <p className="w-full text-muted-foreground text-sm" role="status">
+            Live updates stopped: this link may have been revoked.
+          </p>
+        ) : null}
+      </header>
+
+      <SplitPanes
+        chat={chat}
+        storageKey="kiln.replay.chatWidth"
+        previewLabel="The app"
+        preview={
+          <div className="min-h-0 flex-1 overflow-y-auto p-3">
+            {shown !== null ? (
+              <CheckpointPanel
+                ordinal={shown}
+                checkpoint={shownCheckpoint}
+                group={shownGroup}
+                now={position === null && live ? undefined : (atPlayhead?.at ?? shownGroup?.endedAt)}
+                ended={shownEnded}
+                showScreenshot={Boolean(shownCheckpoint?.hasScreenshot) && shownEnded}
+                screenshotUrl={screenshotUrl(shown)}
+                diffUrl={diffUrl(shown)}
+              />
+            ) : null}
+          </div>
+        }
+      />
     </div>
   );
 }

@@ -42,7 +42,7 @@ function StateIcon({ state }: { state: StepState }) {
 }
 
 /** Ticks once a second while something runs and no fixed time is given; null until mounted (no SSR mismatch). */
-function useClock(active: boolean): number | null {
+export function useClock(active: boolean): number | null {
   const [now, setNow] = useState<number | null>(null);
   useEffect(() => {
     setNow(Date.now());

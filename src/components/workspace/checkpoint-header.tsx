@@ -11,10 +11,12 @@ export function CheckpointHeader(props: {
   storedStatus: string;
   /** The live stream was lost and is being re-established (not merely connecting on a fresh load). */
   reconnecting: boolean;
+  /** What goes on now (the agent's activity) or the way on from a failure. */
+  children?: React.ReactNode;
 }) {
   const status = checkpointStatus(props.group) ?? props.storedStatus;
   return (
-    <div className="rounded-lg border p-3">
+    <div>
       <p className="mb-2 font-medium text-sm">
         Checkpoint {props.ordinal} · <span className="capitalize">{status}</span>
         {props.reconnecting ? (
@@ -24,6 +26,7 @@ export function CheckpointHeader(props: {
         ) : null}
       </p>
       <StepBar steps={props.group.steps} />
+      {props.children}
     </div>
   );
 }

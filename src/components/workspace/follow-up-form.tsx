@@ -75,25 +75,65 @@ export function FollowUpForm(props: {
       <Label htmlFor="follow-up" className="sr-only">
         Follow-up prompt
       </Label>
-      <Textarea
-        id="follow-up"
-        name="prompt"
-        value={prompt}
-        onChange={(event) => setPrompt(event.target.value)}
-        onKeyDown={(event) => {
-          if (event.key === "Enter" && (event.metaKey || event.ctrlKey) && !running) {
-            event.preventDefault();
-            send();
+      <div className="rounded-lg border bg-background focus-within:ring-[3px] focus-within:ring-ring/50">
+        <Textarea
+          id="follow-up"
+          name="prompt"
+          value={prompt}
+          onChange={(event) => setPrompt(event.target.value)}
+          onKeyDown={(event) => {
+            if (event.key === "Enter" && (event.metaKey || event.ctrlKey) && !running) {
+              event.preventDefault();
+              send();
+            }
+          }}
+          placeholder={
+            running ? "A checkpoint is being built…" : "Ask for a change, e.g. “add a due date to each todo”"
           }
-        }}
-        placeholder={
-          running ? "A checkpoint is being built…" : "Ask for a change, e.g. “add a due date to each todo”"
-        }
-        rows={3}
-        disabled={pending}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? "follow-up-error" : "follow-up-hint"}
-      />
+          rows={2}
+          disabled={pending}
+          className="max-h-48 min-h-16 resize-none border-0 shadow-none focus-visible:ring-0"
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? "follow-up-error" : "follow-up-hint"}
+        />
+        <div className="flex items-center gap-2 px-2 pb-2">
+          <details className="group min-w-0 text-xs">
+            <summary className="cursor-pointer select-none truncate text-muted-foreground">
+              {modelChoice?.model || props.current.model}
+              {(modelChoice?.provider ?? props.current.provider) === "openai-compatible"
+                ? " (OpenAI-compatible server)"
+                : ""}
+            </summary>
+            <div className="pt-2">
+              <ModelPicker
+                vendor={props.vendor}
+                value={
+                  modelChoice ?? {
+                    provider:
+                      props.current.provider === "openai-compatible" ? "openai-compatible" : props.vendor,
+                    model: "",
+                  }
+                }
+                onChange={setModelChoice}
+                defaultModel={props.current.model}
+              />
+            </div>
+          </details>
+          <div className="ml-auto shrink-0 self-end">
+            {running ? (
+              <Button type="button" size="sm" variant="outline" onClick={cancel} disabled={pending}>
+                {pending ? <Spinner label="Cancelling" /> : <SquareIcon />}
+                Cancel
+              </Button>
+            ) : (
+              <Button type="submit" size="sm" disabled={pending || prompt.trim().length === 0}>
+                {pending ? <Spinner label="Sending" /> : <SendIcon />}
+                Send
+              </Button>
+            )}
+          </div>
+        </div>
+      </div>
       {error ? (
         <p id="follow-up-error" role="alert" className="text-destructive text-sm">
           {error}
@@ -105,40 +145,6 @@ export function FollowUpForm(props: {
             : "Each follow-up becomes a new checkpoint (⌘/Ctrl+Enter)."}
         </p>
       )}
-      <details className="text-sm">
-        <summary className="cursor-pointer select-none text-muted-foreground">
-          Model: {modelChoice?.model || props.current.model}
-          {(modelChoice?.provider ?? props.current.provider) === "openai-compatible"
-            ? " (OpenAI-compatible server)"
-            : ""}
-        </summary>
-        <div className="pt-2">
-          <ModelPicker
-            vendor={props.vendor}
-            value={
-              modelChoice ?? {
-                provider: props.current.provider === "openai-compatible" ? "openai-compatible" : props.vendor,
-                model: "",
-              }
-            }
-            onChange={setModelChoice}
-            defaultModel={props.current.model}
-          />
-        </div>
-      </details>
-      <div className="flex justify-end gap-2">
-        {running ? (
-          <Button type="button" variant="outline" onClick={cancel} disabled={pending}>
-            {pending ? <Spinner label="Cancelling" /> : <SquareIcon />}
-            Cancel
-          </Button>
-        ) : (
-          <Button type="submit" disabled={pending || prompt.trim().length === 0}>
-            {pending ? <Spinner label="Sending" /> : <SendIcon />}
-            Send
-          </Button>
-        )}
-      </div>
     </form>
   );
 }

@@ -16,6 +16,7 @@ import { Button } from "@/components/ui/button";
 import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
 import type { RevisionDto } from "@/server/revisions/revision-types";
+import type { PreviewNotice } from "./preview-choice";
 
 const widths = [
   { name: "Desktop", width: null, icon: MonitorIcon },
@@ -36,8 +37,34 @@ const previewedWhile: Record<string, string> = {
   deploying: "Preview ready, deploying…",
 };
 
-/** The checkpoint's running app in a frame; its screenshot with a wake button while the sandbox sleeps. */
-export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
+const buildingLabel: Record<string, string> = {
+  queued: "queued",
+  planning: "planning",
+  provisioning: "setting up",
+  generating: "the agent is writing the code",
+  migrating: "migrating the database",
+};
+
+/** What the notice over (or above) the last good version says. */
+function noticeText(notice: PreviewNotice, shownOrdinal: number): string {
+  if (notice.kind === "building") {
+    const doing = buildingLabel[notice.status] ?? notice.status;
+    return `Building checkpoint ${notice.ordinal}: ${doing}… Checkpoint ${shownOrdinal} stays up until it is ready.`;
+  }
+  return `Checkpoint ${notice.ordinal} ${notice.status === "failed" ? "failed" : "was cancelled"}: showing checkpoint ${shownOrdinal}, the last good version.`;
+}
+
+/**
+ * The checkpoint's running app in a frame; its screenshot with a wake button while the sandbox sleeps. With a
+ * notice, the frame is the last good version standing in for a newer checkpoint (building, failed or cancelled).
+ */
+export function PreviewPane({
+  revision,
+  notice = null,
+}: {
+  revision: RevisionDto | null;
+  notice?: PreviewNotice | null;
+}) {
   const [width, setWidth] = useState<Width>("Desktop");
   const [reloads, setReloads] = useState(0);
   const [waking, startWaking] = useTransition();
@@ -56,7 +83,7 @@ export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
 
   if (!revision || (!url && !revision.screenshotUrl)) {
     return (
-      <div className="flex h-full min-h-64 items-center justify-center rounded-lg border border-dashed p-6 text-center text-muted-foreground text-sm">
+      <div className="flex min-h-64 flex-1 items-center justify-center rounded-lg border border-dashed p-6 text-center text-muted-foreground text-sm">
         {revision && !["finished", "failed", "cancelled"].includes(revision.status)
           ? "The preview appears here once the agent is done."
           : "No preview for this checkpoint."}
@@ -65,12 +92,12 @@ export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
   }
 
   return (
-    <div className="flex h-full min-h-0 flex-col gap-2">
-      <div className="flex flex-wrap items-center gap-1" role="toolbar" aria-label="Preview">
+    <div className="flex min-h-0 flex-1 flex-col gap-1.5">
+      <div className="flex flex-wrap items-center gap-0.5" role="toolbar" aria-label="Preview">
         {widths.map((option) => (
           <Button
             key={option.name}
-            size="icon"
+            size="icon-sm"
             variant={width === option.name ? "secondary" : "ghost"}
             aria-label={`${option.name} width`}
             aria-pressed={width === option.name}
@@ -81,7 +108,7 @@ export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
           </Button>
         ))}
         <Button
-          size="icon"
+          size="icon-sm"
           variant="ghost"
           aria-label="Reload the preview"
           onClick={() => setReloads((n) => n + 1)}
@@ -97,16 +124,17 @@ export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
             </a>
           </Button>
         ) : null}
-        <span className="ml-auto truncate font-mono text-muted-foreground text-xs">{url ?? ""}</span>
+        {!notice && url && !asleep && previewedWhile[revision.status] ? (
+          <span className="flex items-center gap-1.5 px-2 text-muted-foreground text-xs" role="status">
+            <Loader2Icon className="size-3 animate-spin" aria-hidden />
+            {previewedWhile[revision.status]}
+          </span>
+        ) : null}
+        <span className="ml-auto min-w-0 truncate font-mono text-muted-foreground text-xs">{url ?? ""}</span>
       </div>
-      {url && !asleep && previewedWhile[revision.status] ? (
-        <p className="flex items-center gap-2 text-muted-foreground text-xs" role="status">
-          <Loader2Icon className="size-3 animate-spin" aria-hidden />
-          {previewedWhile[revision.status]}
-        </p>
-      ) : null}
       {asleep || !url ? (
         <div className="relative flex min-h-64 flex-1 flex-col items-center justify-center gap-3 overflow-hidden rounded-lg border bg-muted/30 p-4">
+          {notice ? <NoticeOverlay notice={notice} shownOrdinal={revision.ordinal} /> : null}
           {revision.screenshotUrl ? (
             // biome-ignore lint/performance/noImgElement: an authenticated API image, not a static asset
             <img
@@ -128,17 +156,44 @@ export function PreviewPane({ revision }: { revision: RevisionDto | null }) {
           ) : null}
         </div>
       ) : (
-        <div className="flex min-h-[24rem] flex-1 justify-center overflow-auto rounded-lg border bg-muted/30">
+        <div className="relative flex min-h-[24rem] flex-1 justify-center overflow-auto rounded-lg border bg-muted/30">
+          {notice ? <NoticeOverlay notice={notice} shownOrdinal={revision.ordinal} /> : null}
           <iframe
             key={`${url}-${reloads}`}
             src={url}
             title={`Preview of checkpoint ${revision.ordinal}`}
-            className={cn("h-full min-h-[24rem] bg-white", frameWidth ? "border-x" : "w-full")}
+            className={cn(
+              "h-auto min-h-[24rem] flex-none self-stretch bg-white",
+              frameWidth ? "border-x" : "w-full",
+            )}
             style={frameWidth ? { width: frameWidth } : undefined}
             sandbox="allow-forms allow-scripts allow-same-origin allow-popups"
           />
         </div>
       )}
+    </div>
+  );
+}
+
+/**
+ * Over the last good version while the next checkpoint builds, or after it failed: the app stays usable (the notice
+ * takes no clicks), the notice says what goes on.
+ */
+function NoticeOverlay({ notice, shownOrdinal }: { notice: PreviewNotice; shownOrdinal: number }) {
+  return (
+    <div className="pointer-events-none absolute inset-x-0 top-0 z-10 flex justify-center p-3">
+      <p
+        className={cn(
+          "flex max-w-full items-center gap-2 rounded-full border px-3 py-1.5 text-xs shadow-sm",
+          notice.kind === "building" ? "bg-background/95" : "border-warning/50 bg-warning/15 backdrop-blur",
+        )}
+        role="status"
+      >
+        {notice.kind === "building" ? (
+          <Loader2Icon className="size-3.5 shrink-0 animate-spin text-primary" aria-hidden />
+        ) : null}
+        <span className="min-w-0">{noticeText(notice, shownOrdinal)}</span>
+      </p>
     </div>
   );
 }

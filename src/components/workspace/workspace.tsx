@@ -6,6 +6,8 @@ import { z } from "zod";
 import { Conversation } from "@/components/conversation/conversation";
 import { groupEvents, withCheckpoints } from "@/components/conversation/group-events";
 import { useEventStream } from "@/components/conversation/use-event-stream";
+import { useStickToBottom } from "@/components/conversation/use-stick-to-bottom";
+import { SplitPanes } from "@/components/layout/split-panes";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { type StoredEvent, storedEventSchema } from "@/server/events/schema";
 import type { RevisionDto } from "@/server/revisions/revision-types";
@@ -14,7 +16,10 @@ import { CheckpointList } from "./checkpoint-list";
 import { DatabaseView } from "./database-view";
 import { DiffView } from "./diff-view";
 import { FollowUpForm } from "./follow-up-form";
+import { LiveActivity } from "./live-activity";
+import { previewChoice } from "./preview-choice";
 import { PreviewPane } from "./preview-pane";
+import { RecoveryActions } from "./recovery-actions";
 import { revisionDtoSchema } from "./revision-schemas";
 import { type CheckpointPick, newestCheckpoint, shownCheckpoint } from "./shown-checkpoint";
 
@@ -95,23 +100,50 @@ export function Workspace(props: WorkspaceProps) {
     [revisions],
   );
 
-  return (
-    <div className="grid min-h-0 gap-6 lg:grid-cols-[minmax(0,5fr)_minmax(0,7fr)]">
-      <section aria-label="Conversation" className="flex min-w-0 flex-col gap-4">
-        {currentGroup && latest ? (
+  const scroller = useStickToBottom();
+  const failedStep = currentGroup?.steps.find((timing) => timing.state === "failed")?.step ?? null;
+  const preview = previewChoice(revisions, selected, latest);
+
+  const chat = (
+    <>
+      {currentGroup && latest ? (
+        <div className="shrink-0 border-b p-3">
           <CheckpointHeader
             ordinal={latest.ordinal}
             group={currentGroup}
             storedStatus={latest.status}
             reconnecting={stream.reconnecting}
-          />
-        ) : null}
-        {props.truncated ? (
-          <p className="text-muted-foreground text-xs">Older events are left out of this view.</p>
-        ) : null}
-        <div className="max-h-[70vh] min-h-48 overflow-y-auto pr-1" aria-live="polite">
+          >
+            {running ? <LiveActivity group={currentGroup} /> : null}
+            {latest.status === "failed" ? (
+              <RecoveryActions
+                projectId={props.projectId}
+                taskId={props.taskId}
+                revision={latest}
+                failedStep={failedStep}
+                onStarted={() => {
+                  setPick(null);
+                  void refresh();
+                }}
+              />
+            ) : null}
+          </CheckpointHeader>
+        </div>
+      ) : null}
+      <div
+        ref={scroller.ref}
+        onScroll={scroller.onScroll}
+        className="min-h-0 flex-1 overflow-y-auto p-3"
+        aria-live="polite"
+      >
+        <div>
+          {props.truncated ? (
+            <p className="mb-2 text-muted-foreground text-xs">Older events are left out of this view.</p>
+          ) : null}
           <Conversation groups={groups} checkpoints={checkpoints} />
         </div>
+      </div>
+      <div className="shrink-0 border-t bg-background p-3">
         <FollowUpForm
           projectId={props.projectId}
           taskId={props.taskId}
@@ -124,45 +156,52 @@ export function Workspace(props: WorkspaceProps) {
           }}
           onCancelled={() => void refresh()}
         />
-      </section>
-      <section aria-label="Checkpoint" className="min-w-0">
-        <Tabs defaultValue="preview" className="gap-3">
-          <TabsList className="w-full justify-start overflow-x-auto">
-            <TabsTrigger value="preview">Preview</TabsTrigger>
-            <TabsTrigger value="changes">Changes</TabsTrigger>
-            <TabsTrigger value="database">Database</TabsTrigger>
-            <TabsTrigger value="checkpoints">Checkpoints ({revisions.length})</TabsTrigger>
-          </TabsList>
-          {selected ? (
-            <p className="text-muted-foreground text-xs">
-              Showing checkpoint {selected.ordinal}
-              {selected.id !== latest?.id ? " (an earlier one)" : ""}
-            </p>
-          ) : null}
-          <TabsContent value="preview" className="min-h-[28rem]">
-            <PreviewPane revision={selected} />
-          </TabsContent>
-          <TabsContent value="changes">
-            <DiffView revision={selected} />
-          </TabsContent>
-          <TabsContent value="database">
-            <DatabaseView revision={selected} />
-          </TabsContent>
-          <TabsContent value="checkpoints">
-            <CheckpointList
-              revisions={revisions}
-              selectedId={selected?.id ?? null}
-              onSelect={(id) => setPick({ id, newestOrdinal: latest?.ordinal ?? 0 })}
-              onRestored={() => {
-                // The restore is a new checkpoint: show it, not the one it was made from.
-                setPick(null);
-                void refresh();
-              }}
-              busy={running !== null}
-            />
-          </TabsContent>
-        </Tabs>
-      </section>
-    </div>
+      </div>
+    </>
+  );
+
+  const pane = (
+    <Tabs defaultValue="preview" className="min-h-0 flex-1 gap-0">
+      <div className="flex shrink-0 flex-wrap items-center gap-x-3 gap-y-1 border-b px-3 py-1.5">
+        <TabsList className="max-w-full justify-start overflow-x-auto">
+          <TabsTrigger value="preview">Preview</TabsTrigger>
+          <TabsTrigger value="changes">Changes</TabsTrigger>
+          <TabsTrigger value="database">Database</TabsTrigger>
+          <TabsTrigger value="checkpoints">Checkpoints ({revisions.length})</TabsTrigger>
+        </TabsList>
+        {selected ? (
+          <p className="text-muted-foreground text-xs">
+            Showing checkpoint {selected.ordinal}
+            {selected.id !== latest?.id ? " (an earlier one)" : ""}
+          </p>
+        ) : null}
+      </div>
+      <TabsContent value="preview" className="flex min-h-0 flex-col p-2">
+        <PreviewPane revision={preview.revision} notice={preview.notice} />
+      </TabsContent>
+      <TabsContent value="changes" className="min-h-0 overflow-y-auto p-3">
+        <DiffView revision={selected} />
+      </TabsContent>
+      <TabsContent value="database" className="min-h-0 overflow-y-auto p-3">
+        <DatabaseView revision={selected} />
+      </TabsContent>
+      <TabsContent value="checkpoints" className="min-h-0 overflow-y-auto p-3">
+        <CheckpointList
+          revisions={revisions}
+          selectedId={selected?.id ?? null}
+          onSelect={(id) => setPick({ id, newestOrdinal: latest?.ordinal ?? 0 })}
+          onRestored={() => {
+            // The restore is a new checkpoint: show it, not the one it was made from.
+            setPick(null);
+            void refresh();
+          }}
+          busy={running !== null}
+        />
+      </TabsContent>
+    </Tabs>
+  );
+
+  return (
+    <SplitPanes chat={chat} preview={pane} storageKey="kiln.workspace.chatWidth" previewLabel="Checkpoint" />
   );
 }

@@ -58,7 +58,7 @@ export default async function SharedSessionPage({ params }: Props) {
   return (
     <div className="flex min-h-dvh flex-col">
       <header className="border-b">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4">
+        <div className="flex h-14 items-center gap-3 px-4">
           <KilnMark />
           <span className="text-muted-foreground text-sm">Shared session</span>
           <div className="ml-auto">
@@ -66,7 +66,8 @@ export default async function SharedSessionPage({ params }: Props) {
           </div>
         </div>
       </header>
-      <main className="mx-auto w-full max-w-6xl flex-1 px-3 py-4 sm:px-4 sm:py-6">
+      {/* The whole window under the header (3.5rem and a border): the conversation and the app side by side. */}
+      <main className="flex h-[calc(100dvh-3.5rem-1px)] w-full flex-none flex-col">
         <SharedReplay session={session} />
       </main>
     </div>

@@ -46,28 +46,31 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
   const operator = await requireOperatorOrRedirect(returnPath(ids));
   const [workspace, share] = await load(operator.id, ids.projectId, ids.taskId);
   return (
-    <div className="space-y-4">
-      <div className="flex flex-wrap items-start justify-between gap-3">
-        <div className="min-w-0 space-y-1">
-          <nav aria-label="Breadcrumb" className="flex gap-1 text-muted-foreground text-sm">
-            <Link href="/projects" className="hover:text-foreground">
-              Projects
-            </Link>
-            <span aria-hidden>/</span>
-            <Link href={`/projects/${workspace.project.id}`} className="truncate hover:text-foreground">
-              {workspace.project.name}
-            </Link>
-          </nav>
+    <div className="flex min-h-0 flex-1 flex-col">
+      <div className="flex shrink-0 items-center justify-between gap-3 border-b px-4 py-1.5">
+        <div className="min-w-0">
+          <div className="flex min-w-0 items-center gap-1 text-muted-foreground text-xs">
+            <nav aria-label="Breadcrumb" className="flex min-w-0 gap-1">
+              <Link href="/projects" className="hover:text-foreground">
+                Projects
+              </Link>
+              <span aria-hidden>/</span>
+              <Link href={`/projects/${workspace.project.id}`} className="truncate hover:text-foreground">
+                {workspace.project.name}
+              </Link>
+            </nav>
+            <span className="hidden shrink-0 truncate sm:inline">
+              {" · "}
+              {workspace.task.title !== workspace.project.name ? `${workspace.task.title} · ` : ""}
+              <span className="font-mono">branch {workspace.task.branch}</span>
+            </span>
+          </div>
           <ProjectNameEditor
             as="h1"
             projectId={workspace.project.id}
             name={workspace.project.name}
-            className="font-semibold text-xl tracking-tight"
+            className="font-semibold text-base tracking-tight"
           />
-          <p className="text-muted-foreground text-xs">
-            {workspace.task.title !== workspace.project.name ? `${workspace.task.title} · ` : ""}
-            <span className="font-mono">branch {workspace.task.branch}</span>
-          </p>
         </div>
         <ShareControl taskId={workspace.task.id} initial={share} />
       </div>
