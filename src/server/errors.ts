@@ -46,6 +46,7 @@ const registry = {
   },
   "not_found:revision": { status: 404, visibility: "user", message: "Revision not found." },
   "not_found:task": { status: 404, visibility: "user", message: "Task not found." },
+  "not_found:table": { status: 404, visibility: "user", message: "The database has no such table." },
   "not_found:screenshot": { status: 404, visibility: "user", message: "This revision has no screenshot." },
   "rate_limited:login": {
     status: 429,

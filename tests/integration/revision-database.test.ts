@@ -13,7 +13,7 @@ import { createLibsqlDatabaseBranches } from "@/server/integrations/database-bra
 import { createMysqlDatabaseBranches } from "@/server/integrations/database-branches/mysql";
 import type { BranchConnection, DatabaseBranches } from "@/server/integrations/database-branches/port";
 import { type CreatedProject, createProject } from "@/server/operations/create-project";
-import { describeRevisionDatabase } from "@/server/revisions/revision-database";
+import { describeRevisionDatabase, readRevisionTableRows } from "@/server/revisions/revision-database";
 import { createThrowawayMysqlDatabase, type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
@@ -197,6 +197,60 @@ describe.each(testDatabases)("revision database on a $name control plane", (fact
         for (const migration of described.migrations) {
           expect(Number.isNaN(Date.parse(migration.appliedAt))).toBe(false);
         }
+      } finally {
+        await branch.drop();
+      }
+    });
+
+    it("pages through a table's rows in its first column's order, values as text, for the owner only", async () => {
+      const branch = await kind.make(dir);
+      try {
+        const app = new Kysely<{
+          todos: { id: number; title: string; note: string | null };
+        }>({ dialect: branch.dialect() });
+        const result = await new Migrator({
+          db: app as Kysely<unknown>,
+          provider: { getMigrations: async () => appMigrations },
+        }).migrateToLatest();
+        expect(result.error).toBeUndefined();
+        // 120 rows written out of order: the pages come back ordered by id.
+        const ids = Array.from({ length: 120 }, (_, i) => ((i * 37) % 120) + 1);
+        await app
+          .insertInto("todos")
+          .values(
+            ids.map((id) => ({
+              id,
+              title: `todo ${id}`,
+              note: id === 2 ? null : "x".repeat(id === 3 ? 900 : 3),
+            })),
+          )
+          .execute();
+        await app.destroy();
+        await attachBranch(branch.connection, kind.name);
+        const read = (userId: string, query: { table: string; page: number }) =>
+          readRevisionTableRows(t.db, key, userId, created.revision.id, query, async () => branch.branches);
+
+        const first = await read(ada, { table: "todos", page: 1 });
+        expect(first.columns).toEqual(["id", "title", "note"]);
+        expect(first.total).toBe(120);
+        expect(first.rows).toHaveLength(50);
+        expect(first.rows.slice(0, 3)).toEqual([
+          ["1", "todo 1", "xxx"],
+          ["2", "todo 2", null],
+          ["3", "todo 3", `${"x".repeat(500)}…`],
+        ]);
+        const third = await read(ada, { table: "todos", page: 3 });
+        expect(third.offset).toBe(100);
+        expect(third.rows.map((row) => row[0])).toEqual(
+          Array.from({ length: 20 }, (_, i) => String(101 + i)),
+        );
+
+        // Only the app's tables: not Kysely's bookkeeping, not a view, not a name the app lacks (nor SQL).
+        for (const table of ["kysely_migration", "open_todos", "nope", "todos; drop table todos"]) {
+          expect((await appErrorOf(read(ada, { table, page: 1 }))).code).toBe("not_found:table");
+        }
+        expect((await appErrorOf(read(grace, { table: "todos", page: 1 }))).code).toBe("not_found:revision");
+        expect((await read(ada, { table: "todos", page: 1 })).total).toBe(120);
       } finally {
         await branch.drop();
       }

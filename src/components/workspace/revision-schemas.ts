@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { RevisionDatabase } from "@/server/revisions/revision-database-types";
+import type { RevisionDatabase, RevisionTableRows } from "@/server/revisions/revision-database-types";
 import type { RevisionDeployment } from "@/server/revisions/revision-deployment-types";
 import type { RevisionDto } from "@/server/revisions/revision-types";
 
@@ -14,6 +14,14 @@ export const revisionDatabaseSchema = z.object({
   ),
   migrations: z.array(z.object({ name: z.string(), appliedAt: z.string() })),
 }) satisfies z.ZodType<RevisionDatabase>;
+
+export const tableRowsSchema = z.object({
+  table: z.string(),
+  columns: z.array(z.string()),
+  rows: z.array(z.array(z.string().nullable())),
+  total: z.number(),
+  offset: z.number(),
+}) satisfies z.ZodType<RevisionTableRows>;
 
 const nullableString = z.string().nullable();
 

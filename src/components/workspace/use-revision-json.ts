@@ -10,19 +10,23 @@ export type Loaded<T> =
   | { state: "error"; message: string }
   | { state: "ready"; data: T };
 
-/** GET an operator API resource of a checkpoint (`/api/v1/revisions/<id>/<what>`), read as `{ [what]: T }`. */
+/**
+ * GET an operator API resource of a checkpoint (`/api/v1/revisions/<id>/<path>`), read as `{ [key]: T }`: the
+ * database (`database`) or a page of a table's rows (`database/rows?table=…&page=…`, key `rows`).
+ */
 export function useRevisionJson<T>(
   revisionId: string | null,
-  what: "database",
+  resource: { path: string; key: string },
   ready: boolean,
   schema: z.ZodType<T>,
 ) {
+  const { path, key } = resource;
   const [loaded, setLoaded] = useState<Loaded<T>>({ state: "loading" });
   useEffect(() => {
     if (!revisionId || !ready) return;
     const controller = new AbortController();
     setLoaded({ state: "loading" });
-    fetch(`/api/v1/revisions/${encodeURIComponent(revisionId)}/${what}`, { signal: controller.signal })
+    fetch(`/api/v1/revisions/${encodeURIComponent(revisionId)}/${path}`, { signal: controller.signal })
       .then(async (response) => {
         const body: unknown = await response.json();
         if (!response.ok) {
@@ -33,9 +37,9 @@ export function useRevisionJson<T>(
           });
           return;
         }
-        // The route's documented shape: `{ diff }` / `{ database }` (src/app/api/v1/revisions/[revisionId]/…).
+        // The route's documented shape: `{ database }` / `{ rows }` (src/app/api/v1/revisions/[revisionId]/…).
         const envelope = z.record(z.string(), z.unknown()).safeParse(body);
-        const parsed = schema.safeParse(envelope.success ? envelope.data[what] : undefined);
+        const parsed = schema.safeParse(envelope.success ? envelope.data[key] : undefined);
         if (!parsed.success) {
           setLoaded({ state: "error", message: "The server's answer was not understood; reload the page." });
           return;
@@ -50,6 +54,6 @@ export function useRevisionJson<T>(
         });
       });
     return () => controller.abort();
-  }, [revisionId, what, ready, schema]);
+  }, [revisionId, path, key, ready, schema]);
   return loaded;
 }

@@ -5,7 +5,7 @@ import { LibsqlDialect } from "@libsql/kysely-libsql";
 import { Kysely } from "kysely";
 import { z } from "zod";
 import { ProviderError } from "../provider-error";
-import { type InspectedSchema, inspectOpenedBranch } from "./inspect-branch";
+import { type InspectedSchema, inspectOpenedBranch, readOpenedTableRows } from "./inspect-branch";
 import { copyDatabase, fileUrl, isMissing, removeDatabase, withDirectoryLock } from "./libsql-files";
 import type { BranchConnection, CreateBranchInput, DatabaseBranches, DbBranch, DbRoot } from "./port";
 import { assertName, mainBranchName, mainBranchRefused, namePattern, pointInTimeUnsupported } from "./shared";
@@ -246,24 +246,11 @@ export function createLibsqlDatabaseBranches(options: LibsqlDatabaseBranchesOpti
       }),
 
     async inspectBranch(connection, inspectOptions) {
-      const { databaseUrl } = connection;
-      if (!databaseUrl.startsWith("file:")) {
-        throw new ProviderError("libsql", "invalid", "The branch's database URL is not a libSQL file: URL.");
-      }
-      // Connecting to a file that is gone would recreate it empty.
-      const file = databaseUrl.slice("file:".length).split("?")[0] ?? "";
-      if (!(await exists(file))) {
-        throw new ProviderError(
-          "libsql",
-          "not_found",
-          "its file is missing on the server (was the data directory moved?)",
-        );
-      }
-      // `timeout` is SQLite's busy timeout: a read that meets the app's write lock waits this long, then fails.
-      const kdb = new Kysely<InspectedSchema>({
-        dialect: new LibsqlDialect({ url: databaseUrl, timeout: 5_000 }),
-      });
-      return inspectOpenedBranch("libsql", kdb, [], inspectOptions);
+      return inspectOpenedBranch("libsql", await openBranchFile(connection), [], inspectOptions);
+    },
+
+    async readTableRows(connection, request, readOptions) {
+      return readOpenedTableRows("libsql", await openBranchFile(connection), [], request, readOptions);
     },
   };
 }
@@ -343,4 +330,23 @@ function classify(action: string, error: unknown): ProviderError {
     );
   }
   return new ProviderError("libsql", "internal", `Could not ${action}: ${detail}`, { cause: error });
+}
+
+/** A branch's file, opened read-side for the DATABASE tab (inspection and rows). */
+async function openBranchFile(connection: BranchConnection): Promise<Kysely<InspectedSchema>> {
+  const { databaseUrl } = connection;
+  if (!databaseUrl.startsWith("file:")) {
+    throw new ProviderError("libsql", "invalid", "The branch's database URL is not a libSQL file: URL.");
+  }
+  // Connecting to a file that is gone would recreate it empty.
+  const file = databaseUrl.slice("file:".length).split("?")[0] ?? "";
+  if (!(await exists(file))) {
+    throw new ProviderError(
+      "libsql",
+      "not_found",
+      "its file is missing on the server (was the data directory moved?)",
+    );
+  }
+  // `timeout` is SQLite's busy timeout: a read that meets the app's write lock waits this long, then fails.
+  return new Kysely<InspectedSchema>({ dialect: new LibsqlDialect({ url: databaseUrl, timeout: 5_000 }) });
 }

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { type Connection, createConnection, createPool, type Pool } from "mysql2/promise";
 import { z } from "zod";
 import { ProviderError, scrub } from "../provider-error";
-import { inspectOpenedBranch, openMysqlBranch, secretsOfUrl } from "./inspect-branch";
+import { inspectOpenedBranch, openMysqlBranchOf, readOpenedTableRows } from "./inspect-branch";
 import { cloneDatabase, copySessionSql, quoteIdentifier } from "./mysql-clone";
 import { errnoOf, mysqlError } from "./mysql-errors";
 import type { BranchConnection, BranchState, DatabaseBranches, DbBranch, DbRoot } from "./port";
@@ -450,11 +450,13 @@ export function createMysqlDatabaseBranches(options: MysqlDatabaseBranchesOption
       }),
 
     async inspectBranch(connection, inspectOptions) {
-      if (!connection.databaseUrl.startsWith("mysql://")) {
-        throw new ProviderError("mysql", "invalid", "The branch's database URL is not a mysql:// URL.");
-      }
-      const secrets = [adminPassword, ...secretsOfUrl(connection.databaseUrl)];
-      return inspectOpenedBranch("mysql", openMysqlBranch(connection.databaseUrl), secrets, inspectOptions);
+      const { kdb, secrets } = openMysqlBranchOf("mysql", connection, [adminPassword]);
+      return inspectOpenedBranch("mysql", kdb, secrets, inspectOptions);
+    },
+
+    async readTableRows(connection, request, readOptions) {
+      const { kdb, secrets } = openMysqlBranchOf("mysql", connection, [adminPassword]);
+      return readOpenedTableRows("mysql", kdb, secrets, request, readOptions);
     },
 
     async close() {

@@ -46,6 +46,19 @@ export type BranchInspection = {
   migrations: Array<{ name: string; appliedAt: string }>;
 };
 
+/** One page of a table's rows, as the DATABASE tab's row browser shows them. */
+export type TableRowsRequest = { table: string; offset: number; limit: number };
+
+export type TableRows = {
+  table: string;
+  columns: string[];
+  /** Each value as text (null stays null): dates as ISO, binary as its size, long text cut. */
+  rows: Array<Array<string | null>>;
+  /** Rows in the whole table. */
+  total: number;
+  offset: number;
+};
+
 export type InspectBranchOptions = {
   /** Bound on the whole read (connect, introspect, read the migrations). Default 20 s. */
   timeoutMs?: number;
@@ -77,4 +90,13 @@ export interface DatabaseBranches {
    * within the bound is "timeout"; an unreachable one "unavailable". Messages never hold the connection's secrets.
    */
   inspectBranch(connection: BranchConnection, options?: InspectBranchOptions): Promise<BranchInspection>;
+  /**
+   * One page of one of the app's tables (as `inspectBranch` lists them), read the same way: ordered by its first
+   * column, read-only. Null when the app has no such table.
+   */
+  readTableRows(
+    connection: BranchConnection,
+    request: TableRowsRequest,
+    options?: InspectBranchOptions,
+  ): Promise<TableRows | null>;
 }

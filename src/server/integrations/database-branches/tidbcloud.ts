@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ProviderError } from "../provider-error";
 import { createTiDBCloudClient, type TiDBCloudClient } from "../tidbcloud/client";
-import { inspectOpenedBranch, openMysqlBranch, secretsOfUrl } from "./inspect-branch";
+import { inspectOpenedBranch, openMysqlBranchOf, readOpenedTableRows } from "./inspect-branch";
 import type { BranchConnection, BranchState, DatabaseBranches, DbBranch, DbRoot } from "./port";
 import { assertName, generatePassword, mainBranchName, mainBranchRefused } from "./shared";
 
@@ -449,16 +449,13 @@ export function createTiDBCloudDatabaseBranches(options: TiDBCloudDatabaseBranch
     },
 
     async inspectBranch(connection, inspectOptions) {
-      if (!connection.databaseUrl.startsWith("mysql://")) {
-        throw new ProviderError("tidbcloud", "invalid", "The branch's database URL is not a mysql:// URL.");
-      }
-      const secrets = [options.privateKey, ...secretsOfUrl(connection.databaseUrl)];
-      return inspectOpenedBranch(
-        "tidbcloud",
-        openMysqlBranch(connection.databaseUrl),
-        secrets,
-        inspectOptions,
-      );
+      const { kdb, secrets } = openMysqlBranchOf("tidbcloud", connection, [options.privateKey]);
+      return inspectOpenedBranch("tidbcloud", kdb, secrets, inspectOptions);
+    },
+
+    async readTableRows(connection, request, readOptions) {
+      const { kdb, secrets } = openMysqlBranchOf("tidbcloud", connection, [options.privateKey]);
+      return readOpenedTableRows("tidbcloud", kdb, secrets, request, readOptions);
     },
   };
 }
