@@ -52,7 +52,9 @@ export async function listTasksOfProject(
     ])
     .where("task.project_id", "=", projectId)
     .where((eb) => projectOwnedBy(eb, userId))
-    .orderBy("task.created_at", "desc")
+    // The main task (the project's first) leads; the others follow in the order they were started.
+    .orderBy("task.created_at", "asc")
+    .orderBy("task.id", "asc")
     .execute();
   return rows.map((row) => ({ ...row, revision_count: Number(row.revision_count ?? 0) }));
 }
@@ -72,4 +74,22 @@ export async function findTaskOfUser(
     .where("task.project_id", "=", projectId)
     .where((eb) => projectOwnedBy(eb, userId))
     .executeTakeFirst();
+}
+
+/** The project's main task: its first, the one the project was created with. */
+export async function findMainTask(db: Executor, projectId: string): Promise<Task | undefined> {
+  return db
+    .selectFrom("task")
+    .selectAll()
+    .where("project_id", "=", projectId)
+    .orderBy("created_at", "asc")
+    .orderBy("id", "asc")
+    .limit(1)
+    .executeTakeFirst();
+}
+
+/** The git branch names the project's tasks already use. */
+export async function listTaskBranches(db: Executor, projectId: string): Promise<string[]> {
+  const rows = await db.selectFrom("task").select("branch").where("project_id", "=", projectId).execute();
+  return rows.map((row) => row.branch);
 }
