@@ -24,6 +24,7 @@ const revisionsBody = z.object({ revisions: z.array(revisionDtoSchema) });
 export type WorkspaceProps = {
   projectId: string;
   taskId: string;
+  mainTaskId: string;
   revisions: RevisionDto[];
   events: StoredEvent[];
   lastCursor: number;
@@ -150,6 +151,9 @@ export function Workspace(props: WorkspaceProps) {
           </TabsContent>
           <TabsContent value="checkpoints">
             <CheckpointList
+              projectId={props.projectId}
+              mainTaskId={props.mainTaskId}
+              taskId={props.taskId}
               revisions={revisions}
               selectedId={selected?.id ?? null}
               onSelect={(id) => setPick({ id, newestOrdinal: latest?.ordinal ?? 0 })}

@@ -93,3 +93,34 @@ export async function listTaskBranches(db: Executor, projectId: string): Promise
   const rows = await db.selectFrom("task").select("branch").where("project_id", "=", projectId).execute();
   return rows.map((row) => row.branch);
 }
+
+/**
+ * The finished checkpoints of the operator's project that still have their commit and database branch (a task can
+ * start from each), by task (oldest task first), newest checkpoint first.
+ */
+export async function listFinishedCheckpointsOfProject(db: Executor, userId: string, projectId: string) {
+  return db
+    .selectFrom("revision")
+    .innerJoin("task", "task.id", "revision.task_id")
+    .innerJoin("project", "project.id", "revision.project_id")
+    .leftJoin("db_branch", "db_branch.id", "revision.db_branch_id")
+    .select([
+      "revision.id",
+      "revision.ordinal",
+      "revision.prompt",
+      "task.id as task_id",
+      "task.title as task_title",
+      "task.branch as task_branch",
+      "task.created_at as task_created_at",
+    ])
+    .where("revision.project_id", "=", projectId)
+    .where((eb) => projectOwnedBy(eb, userId))
+    .where("revision.status", "=", "finished")
+    .where("revision.commit_sha", "is not", null)
+    .where("revision.db_branch_id", "is not", null)
+    .where("db_branch.deleted_at", "is", null)
+    .orderBy("task.created_at", "asc")
+    .orderBy("task.id", "asc")
+    .orderBy("revision.ordinal", "desc")
+    .execute();
+}
