@@ -31,7 +31,7 @@ import {
   type ScenarioInput,
   startModelServer,
 } from "../fakes/model-server";
-import { type TestDatabase, testDatabases } from "./databases";
+import { type DatabaseFactory, type TestDatabase, testDatabases } from "./databases";
 import { localProviderChoices, localProvidersAt } from "./local-providers";
 import {
   type PipelinePlatform,
@@ -52,6 +52,8 @@ export { combineScenarios };
 type ScenarioPart = string | ScenarioInput;
 
 export type PipelineHarnessOptions = {
+  /** The control-plane database's dialect. Default: libSQL. */
+  database?: DatabaseFactory;
   /** The model server's script: scenarios merged in order (see combineScenarios). */
   scenarios: ScenarioPart[];
   /** The operator's upstream keys (the model server accepts exactly these). */
@@ -149,8 +151,8 @@ export type PipelineHarness = {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startPipelineHarness(options: PipelineHarnessOptions): Promise<PipelineHarness> {
-  const libsql = testDatabases[0];
-  if (!libsql) throw new Error("no test database");
+  const factory = options.database ?? testDatabases[0];
+  if (!factory) throw new Error("no test database");
   const openaiKey = options.openaiKey ?? `sk-operator-openai-${randomBytes(8).toString("hex")}`;
   const anthropicKey = options.anthropicKey ?? `sk-ant-operator-${randomBytes(8).toString("hex")}`;
   const key = options.key ?? randomBytes(32);
@@ -168,7 +170,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
     if (failures.length > 0) throw new AggregateError(failures, "the pipeline harness did not clean up");
   };
   try {
-    const t: TestDatabase = await libsql.open();
+    const t: TestDatabase = await factory.open();
     cleanups.push(() => t.drop());
     const dataDir = fs.mkdtempSync(path.join(options.dataDirParent ?? os.tmpdir(), "kiln-pipeline-"));
     cleanups.push(() => fs.rmSync(dataDir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { canRestore, shownCheckpoint } from "@/components/workspace/shown-checkpoint";
+import { canRestore, canStartTaskFrom, shownCheckpoint } from "@/components/workspace/shown-checkpoint";
 
 // Issue 12: after "Restore" the workspace kept showing the checkpoint restored from ("Showing checkpoint 1 (an
 // earlier one)"), and the newest checkpoint offered "Restore this version" of itself.
@@ -35,5 +35,14 @@ describe("Restore this version", () => {
   it("is not offered on a checkpoint without a commit", () => {
     const revisions = [row(1, "failed"), row(2)];
     expect(canRestore(revisions[0] as Row, revisions)).toBe(false);
+  });
+});
+
+describe("New task from here and Promote to main", () => {
+  it("are offered on every finished checkpoint with code and data, the newest included", () => {
+    expect(canStartTaskFrom({ ...row(2), dbBranchId: "dbb_2" })).toBe(true);
+    expect(canStartTaskFrom({ ...row(2), dbBranchId: null })).toBe(false);
+    expect(canStartTaskFrom({ ...row(3, "generating"), dbBranchId: "dbb_3" })).toBe(false);
+    expect(canStartTaskFrom({ ...row(1), commitSha: null, dbBranchId: "dbb_1" })).toBe(false);
   });
 });

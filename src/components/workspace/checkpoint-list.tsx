@@ -5,6 +5,8 @@ import { useState, useTransition } from "react";
 import { toast } from "sonner";
 import { restoreRevisionAction } from "@/actions/revisions";
 import { StatusBadge } from "@/components/projects/status-badge";
+import { NewTaskDialog } from "@/components/tasks/new-task-dialog";
+import { PromoteButton } from "@/components/tasks/promote-button";
 import {
   AlertDialog,
   AlertDialogCancel,
@@ -20,7 +22,7 @@ import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
 import type { RevisionDto } from "@/server/revisions/revision-types";
 import { DeploymentControl } from "./deployment-control";
-import { canRestore } from "./shown-checkpoint";
+import { canRestore, canStartTaskFrom } from "./shown-checkpoint";
 
 const tokens = new Intl.NumberFormat("en", { notation: "compact", maximumFractionDigits: 1 });
 const money = new Intl.NumberFormat("en", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
@@ -83,6 +85,10 @@ function RestoreButton({
 
 /** Each checkpoint of the task, newest first: pick one to see its preview, diff and database. */
 export function CheckpointList(props: {
+  projectId: string;
+  /** The project's main task; on another task each finished checkpoint can be promoted onto it. */
+  mainTaskId: string;
+  taskId: string;
   revisions: RevisionDto[];
   selectedId: string | null;
   onSelect: (revisionId: string) => void;
@@ -147,9 +153,25 @@ export function CheckpointList(props: {
                 </>
               ) : null}
             </dl>
-            {canRestore(revision, props.revisions) ? (
-              <div className="mt-2">
-                <RestoreButton revision={revision} disabled={props.busy} onRestored={props.onRestored} />
+            {canRestore(revision, props.revisions) || canStartTaskFrom(revision) ? (
+              <div className="mt-2 flex flex-wrap gap-2">
+                {canRestore(revision, props.revisions) ? (
+                  <RestoreButton revision={revision} disabled={props.busy} onRestored={props.onRestored} />
+                ) : null}
+                {canStartTaskFrom(revision) ? (
+                  <NewTaskDialog
+                    projectId={props.projectId}
+                    from={{ revisionId: revision.id, ordinal: revision.ordinal }}
+                    trigger={{ label: "New task from here", size: "sm", variant: "outline" }}
+                  />
+                ) : null}
+                {canStartTaskFrom(revision) && props.taskId !== props.mainTaskId ? (
+                  <PromoteButton
+                    projectId={props.projectId}
+                    mainTaskId={props.mainTaskId}
+                    revision={revision}
+                  />
+                ) : null}
               </div>
             ) : null}
             {revision.status === "finished" || revision.step === "deploy" ? (

@@ -36,3 +36,11 @@ export function canRestore(revision: Checkpoint, revisions: readonly Checkpoint[
     revision.id !== newestCheckpoint(revisions)?.id
   );
 }
+
+/**
+ * A finished checkpoint with its code and data can start a new task, or be promoted onto the main task (the
+ * newest too: that is the usual thing to promote).
+ */
+export function canStartTaskFrom(revision: Checkpoint & Pick<RevisionDto, "dbBranchId">): boolean {
+  return revision.status === "finished" && revision.commitSha !== null && revision.dbBranchId !== null;
+}

@@ -29,6 +29,7 @@ const revisionsBody = z.object({ revisions: z.array(revisionDtoSchema) });
 export type WorkspaceProps = {
   projectId: string;
   taskId: string;
+  mainTaskId: string;
   revisions: RevisionDto[];
   events: StoredEvent[];
   lastCursor: number;
@@ -187,6 +188,9 @@ export function Workspace(props: WorkspaceProps) {
       </TabsContent>
       <TabsContent value="checkpoints" className="min-h-0 overflow-y-auto p-3">
         <CheckpointList
+          projectId={props.projectId}
+          mainTaskId={props.mainTaskId}
+          taskId={props.taskId}
           revisions={revisions}
           selectedId={selected?.id ?? null}
           onSelect={(id) => setPick({ id, newestOrdinal: latest?.ordinal ?? 0 })}

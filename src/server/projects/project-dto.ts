@@ -41,6 +41,8 @@ export type TaskDto = {
   id: string;
   title: string;
   branch: string;
+  /** The project's first task, which a promote restores onto (docs/pipeline.md "Tasks"). */
+  isMain: boolean;
   status: string;
   revisionCount: number;
   latestPrompt: string | null;
@@ -92,11 +94,12 @@ export function toProjectSummaryDto(row: ProjectListRow): ProjectSummaryDto {
   };
 }
 
-export function toTaskDto(row: TaskListRow): TaskDto {
+export function toTaskDto(row: TaskListRow, isMain: boolean): TaskDto {
   return {
     id: row.id,
     title: row.title,
     branch: row.branch,
+    isMain,
     status: row.latest_revision_status ?? row.status,
     revisionCount: row.revision_count,
     latestPrompt: row.latest_prompt,

@@ -29,8 +29,24 @@ export async function getProjectOrThrow(
 ): Promise<{ project: ProjectDto; tasks: TaskDto[] }> {
   const row = await findProjectOfUser(db, userId, projectId);
   if (!row) throw new AppError("not_found:project");
-  const tasks = (await listTasksOfProject(db, userId, projectId)).map(toTaskDto);
+  const tasks = await listTaskDtos(db, userId, projectId);
+  // The project's status is its main task's.
   return { project: toProjectDto(row, tasks[0]?.status), tasks };
+}
+
+/** The tasks of the operator's project, the main task first. Someone else's project is NOT_FOUND. */
+export async function listProjectTasksOrThrow(
+  db: Executor,
+  userId: string,
+  projectId: string,
+): Promise<TaskDto[]> {
+  if (!(await findProjectOfUser(db, userId, projectId))) throw new AppError("not_found:project");
+  return listTaskDtos(db, userId, projectId);
+}
+
+async function listTaskDtos(db: Executor, userId: string, projectId: string): Promise<TaskDto[]> {
+  // Ordered main task first (listTasksOfProject).
+  return (await listTasksOfProject(db, userId, projectId)).map((row, index) => toTaskDto(row, index === 0));
 }
 
 /**

@@ -15,7 +15,7 @@ export type RetentionContext = {
 export async function assertBranchRetained(
   db: Executor,
   revision: Pick<Revision, "ordinal" | "db_branch_id" | "project_id">,
-  action: "restored" | "woken" | "redeployed",
+  action: "restored" | "woken" | "redeployed" | "branched into a new task",
   context: RetentionContext = {},
 ): Promise<void> {
   if (!revision.db_branch_id) return;

@@ -5,6 +5,7 @@ import type { Database } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { findRevisionOfUser, insertRevision, listRevisionsOfTask } from "@/server/db/queries/revisions";
+import { findTaskOfUser } from "@/server/db/queries/tasks";
 import type { Revision } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import { newId } from "@/server/ids";
@@ -90,9 +91,12 @@ export async function createFollowUp(
   const revisions = await listRevisionsOfTask(db, userId, input.projectId, input.taskId);
   if (!revisions) throw new AppError("not_found:task");
   assertIdle(revisions);
-  const parent = [...revisions].reverse().find((revision) => revision.commit_sha !== null);
+  const committed = [...revisions].reverse().find((revision) => revision.commit_sha !== null);
   const latest = revisions.at(-1);
   if (!latest) throw new AppError("not_found:task");
+  // A task none of whose checkpoints committed yet builds on what it was started from (another task's
+  // checkpoint), not on the main branch's template.
+  const parentId = committed?.id ?? revisions[0]?.parent_revision_id ?? null;
   const choice = followUpModel(latest, parsed);
   return insertNext(
     db,
@@ -103,7 +107,7 @@ export async function createFollowUp(
       prompt: parsed.prompt,
       agent: latest.agent,
       ...choice,
-      parent_revision_id: parent?.id ?? null,
+      parent_revision_id: parentId,
       restored_from_revision_id: null,
     },
     latest,
@@ -133,16 +137,27 @@ function followUpModel(
   return { model, model_provider: provider };
 }
 
-/** Restore: a new checkpoint whose code is R's commit and whose database is a branch of R's branch. */
+/**
+ * Restore: a new checkpoint whose code is R's commit and whose database is a branch of R's branch. On R's own task
+ * by default; `ontoTaskId` names another task of the project (a promote: a task's checkpoint onto the main task).
+ */
 export async function createRestore(
   db: Database,
   origins: PreviewOrigins,
   userId: string,
   revisionId: string,
   retention: RetentionContext = {},
+  ontoTaskId?: string,
 ): Promise<RevisionDto> {
   const target = await findRevisionOfUser(db, userId, revisionId);
   if (!target) throw new AppError("not_found:revision");
+  const taskId = ontoTaskId ?? target.task_id;
+  const [revisions, fromTask] = await Promise.all([
+    listRevisionsOfTask(db, userId, target.project_id, taskId),
+    taskId === target.task_id ? undefined : findTaskOfUser(db, userId, target.project_id, target.task_id),
+  ]);
+  // A task of another project (or nobody's) is as unknown as a missing one.
+  if (!revisions) throw new AppError("not_found:task");
   if (target.status !== "finished" || !target.commit_sha || !target.db_branch_id) {
     throw new AppError(
       "conflict:revision_state",
@@ -150,7 +165,6 @@ export async function createRestore(
     );
   }
   await assertBranchRetained(db, target, "restored", retention);
-  const revisions = (await listRevisionsOfTask(db, userId, target.project_id, target.task_id)) ?? [];
   assertIdle(revisions);
   return insertNext(
     db,
@@ -158,13 +172,15 @@ export async function createRestore(
     revisions,
     {
       kind: "restore",
-      prompt: `Restore checkpoint ${target.ordinal}`,
+      prompt: fromTask
+        ? `Promote checkpoint ${target.ordinal} of ${fromTask.branch}`
+        : `Restore checkpoint ${target.ordinal}`,
       agent: target.agent,
       model: target.model,
       model_provider: target.model_provider,
       parent_revision_id: target.id,
       restored_from_revision_id: target.id,
     },
-    target,
+    { project_id: target.project_id, task_id: taskId },
   );
 }

@@ -1,6 +1,6 @@
 import type { Executor } from "@/server/db/connection";
 import { findProjectOfUser } from "@/server/db/queries/projects";
-import { findTaskOfUser } from "@/server/db/queries/tasks";
+import { findMainTask, findTaskOfUser } from "@/server/db/queries/tasks";
 import { AppError } from "@/server/errors";
 import type { StoredEvent } from "@/server/events/schema";
 import { readEventsAfter } from "@/server/events/stream";
@@ -17,6 +17,8 @@ const MAX_BACKLOG = 20_000;
 export type WorkspaceDto = {
   project: { id: string; name: string; slug: string };
   task: { id: string; title: string; branch: string };
+  /** The project's main task: a promote restores this task's checkpoints onto it. */
+  mainTaskId: string;
   revisions: RevisionDto[];
   events: StoredEvent[];
   /** Where the live stream continues from. */
@@ -34,9 +36,10 @@ export async function getWorkspace(
 ): Promise<WorkspaceDto> {
   const task = await findTaskOfUser(db, userId, projectId, taskId);
   if (!task) throw new AppError("not_found:task");
-  const [project, revisions] = await Promise.all([
+  const [project, revisions, main] = await Promise.all([
     findProjectOfUser(db, userId, projectId),
     listTaskRevisions(db, origins, userId, projectId, taskId),
+    findMainTask(db, projectId),
   ]);
   if (!project) throw new AppError("not_found:project");
   let events: StoredEvent[] = [];
@@ -55,6 +58,7 @@ export async function getWorkspace(
   return {
     project: { id: project.id, name: project.name, slug: project.slug },
     task: { id: task.id, title: task.title, branch: task.branch },
+    mainTaskId: main?.id ?? task.id,
     revisions,
     events,
     lastCursor: cursor,

@@ -50,6 +50,23 @@ export async function listRevisionsOfTask(
     .execute();
 }
 
+/** The task's newest finished checkpoint with a commit and a database branch: what a new task starts from. */
+export async function findNewestFinishedCheckpoint(
+  db: Executor,
+  taskId: string,
+): Promise<Revision | undefined> {
+  return db
+    .selectFrom("revision")
+    .selectAll()
+    .where("task_id", "=", taskId)
+    .where("status", "=", "finished")
+    .where("commit_sha", "is not", null)
+    .where("db_branch_id", "is not", null)
+    .orderBy("ordinal", "desc")
+    .limit(1)
+    .executeTakeFirst();
+}
+
 export type StatusChange = {
   status: string;
   step: string | null;

@@ -121,6 +121,9 @@ export async function commitRestoreStep(
       const stored = (await getRevisionById(deps.db, scope.revisionId)).commit_sha;
       if (stored) return stored;
       const head = await deps.providers.git.resolveRef(provisioned.repo, loaded.task.branch);
+      // A task none of whose checkpoints committed has no branch yet: it starts at the restored commit.
+      if (!head)
+        await deps.providers.git.createBranch(provisioned.repo, loaded.task.branch, target.commitSha);
       const sha =
         head === target.commitSha || !head
           ? target.commitSha
@@ -129,7 +132,8 @@ export async function commitRestoreStep(
                 branch: loaded.task.branch,
                 parentSha: head,
                 treeOfSha: target.commitSha,
-                message: `Restore checkpoint ${target.ordinal}`,
+                // "Restore checkpoint N", or "Promote checkpoint N of <branch>" onto another task.
+                message: loaded.revision.prompt.slice(0, 2_000),
                 author: { name: "Kiln", email: "kiln@kiln.local" },
               })
             ).sha;

@@ -6,6 +6,8 @@ import { cache } from "react";
 import { DeleteProjectButton } from "@/components/projects/delete-project-button";
 import { ProjectNameEditor } from "@/components/projects/project-name-editor";
 import { StatusBadge } from "@/components/projects/status-badge";
+import { NewTaskDialog } from "@/components/tasks/new-task-dialog";
+import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { timeAgo } from "@/lib/format";
@@ -14,6 +16,7 @@ import { isAppError } from "@/server/errors";
 import { getPlatform } from "@/server/platform/get-platform";
 import type { ProjectDto } from "@/server/projects/project-dto";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
+import { listTaskStartPoints } from "@/server/tasks/task-start-points";
 
 export async function generateMetadata({
   params,
@@ -110,6 +113,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
   const { projectId } = await params;
   const operator = await requireOperatorOrRedirect(`/projects/${encodeURIComponent(projectId)}`);
   const { project, tasks } = await loadProject(operator.id, projectId);
+  const startPoints = await listTaskStartPoints((await getPlatform()).db, operator.id, project.id);
   const now = Date.now();
 
   return (
@@ -144,9 +148,24 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
       </section>
 
       <section aria-labelledby="tasks-title" className="space-y-3">
-        <h2 id="tasks-title" className="font-semibold text-lg">
-          Tasks
-        </h2>
+        <div className="flex flex-wrap items-end justify-between gap-3">
+          <div className="space-y-1">
+            <h2 id="tasks-title" className="font-semibold text-lg">
+              Tasks
+            </h2>
+            <p className="text-muted-foreground text-sm">
+              {startPoints.length > 0
+                ? "Each task is its own git branch with its own data, started from any finished checkpoint."
+                : "A new task starts from a finished checkpoint: wait for the first build to finish."}
+            </p>
+          </div>
+          <NewTaskDialog
+            projectId={project.id}
+            startPoints={startPoints}
+            trigger={{ label: "New task", variant: "outline" }}
+            disabled={startPoints.length === 0}
+          />
+        </div>
         <Card className="py-0">
           <Table>
             <TableHeader>
@@ -168,6 +187,11 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
                     >
                       {task.title}
                     </Link>
+                    {task.isMain ? (
+                      <Badge variant="secondary" className="mt-1">
+                        main task
+                      </Badge>
+                    ) : null}
                     {task.latestError ? (
                       <span className="mt-1 block whitespace-normal text-destructive text-xs">
                         {task.latestError}

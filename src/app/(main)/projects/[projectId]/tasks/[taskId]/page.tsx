@@ -77,6 +77,7 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
       <Workspace
         projectId={workspace.project.id}
         taskId={workspace.task.id}
+        mainTaskId={workspace.mainTaskId}
         revisions={workspace.revisions}
         events={workspace.events}
         lastCursor={workspace.lastCursor}
