@@ -9,6 +9,7 @@ import { useEventStream } from "@/components/conversation/use-event-stream";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { type StoredEvent, storedEventSchema } from "@/server/events/schema";
 import type { RevisionDto } from "@/server/revisions/revision-types";
+import { AppEnvSettings } from "./app-env-settings";
 import { CheckpointHeader } from "./checkpoint-header";
 import { CheckpointList } from "./checkpoint-list";
 import { DatabaseView } from "./database-view";
@@ -82,6 +83,8 @@ export function Workspace(props: WorkspaceProps) {
   );
   const latest = newestCheckpoint(revisions);
   const running = latest && !terminal.has(latest.status) ? latest : null;
+  // The Settings tab is the project's, not a checkpoint's: the "Showing checkpoint" line is left out there.
+  const [tab, setTab] = useState("preview");
   const [pick, setPick] = useState<CheckpointPick | null>(null);
   const selected = shownCheckpoint(revisions, pick);
   const currentGroup = groups.find((group) => group.checkpoint === latest?.ordinal);
@@ -126,14 +129,15 @@ export function Workspace(props: WorkspaceProps) {
         />
       </section>
       <section aria-label="Checkpoint" className="min-w-0">
-        <Tabs defaultValue="preview" className="gap-3">
+        <Tabs value={tab} onValueChange={setTab} className="gap-3">
           <TabsList className="w-full justify-start overflow-x-auto">
             <TabsTrigger value="preview">Preview</TabsTrigger>
             <TabsTrigger value="changes">Changes</TabsTrigger>
             <TabsTrigger value="database">Database</TabsTrigger>
             <TabsTrigger value="checkpoints">Checkpoints ({revisions.length})</TabsTrigger>
+            <TabsTrigger value="settings">Settings</TabsTrigger>
           </TabsList>
-          {selected ? (
+          {selected && tab !== "settings" ? (
             <p className="text-muted-foreground text-xs">
               Showing checkpoint {selected.ordinal}
               {selected.id !== latest?.id ? " (an earlier one)" : ""}
@@ -160,6 +164,9 @@ export function Workspace(props: WorkspaceProps) {
               }}
               busy={running !== null}
             />
+          </TabsContent>
+          <TabsContent value="settings">
+            <AppEnvSettings projectId={props.projectId} />
           </TabsContent>
         </Tabs>
       </section>
