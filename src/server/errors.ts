@@ -48,6 +48,16 @@ const registry = {
   "not_found:task": { status: 404, visibility: "user", message: "Task not found." },
   "not_found:table": { status: 404, visibility: "user", message: "The database has no such table." },
   "not_found:screenshot": { status: 404, visibility: "user", message: "This revision has no screenshot." },
+  "not_found:app_env": {
+    status: 404,
+    visibility: "user",
+    message: "The project has no variable of that name.",
+  },
+  "conflict:app_env_limit": {
+    status: 409,
+    visibility: "user",
+    message: "The project's variables are at their limit.",
+  },
   "rate_limited:login": {
     status: 429,
     visibility: "user",

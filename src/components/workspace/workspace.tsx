@@ -11,6 +11,7 @@ import { SplitPanes } from "@/components/layout/split-panes";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { type StoredEvent, storedEventSchema } from "@/server/events/schema";
 import type { RevisionDto } from "@/server/revisions/revision-types";
+import { AppEnvSettings } from "./app-env-settings";
 import { CheckpointHeader } from "./checkpoint-header";
 import { CheckpointList } from "./checkpoint-list";
 import { DatabaseView } from "./database-view";
@@ -88,6 +89,8 @@ export function Workspace(props: WorkspaceProps) {
   );
   const latest = newestCheckpoint(revisions);
   const running = latest && !terminal.has(latest.status) ? latest : null;
+  // The Settings tab is the project's, not a checkpoint's: the "Showing checkpoint" line is left out there.
+  const [tab, setTab] = useState("preview");
   const [pick, setPick] = useState<CheckpointPick | null>(null);
   const selected = shownCheckpoint(revisions, pick);
   const currentGroup = groups.find((group) => group.checkpoint === latest?.ordinal);
@@ -162,15 +165,16 @@ export function Workspace(props: WorkspaceProps) {
   );
 
   const pane = (
-    <Tabs defaultValue="preview" className="min-h-0 flex-1 gap-0">
+    <Tabs value={tab} onValueChange={setTab} className="min-h-0 flex-1 gap-0">
       <div className="flex shrink-0 flex-wrap items-center gap-x-3 gap-y-1 border-b px-3 py-1.5">
         <TabsList className="max-w-full justify-start overflow-x-auto">
           <TabsTrigger value="preview">Preview</TabsTrigger>
           <TabsTrigger value="changes">Changes</TabsTrigger>
           <TabsTrigger value="database">Database</TabsTrigger>
           <TabsTrigger value="checkpoints">Checkpoints ({revisions.length})</TabsTrigger>
+          <TabsTrigger value="settings">Settings</TabsTrigger>
         </TabsList>
-        {selected ? (
+        {selected && tab !== "settings" ? (
           <p className="text-muted-foreground text-xs">
             Showing checkpoint {selected.ordinal}
             {selected.id !== latest?.id ? " (an earlier one)" : ""}
@@ -201,6 +205,9 @@ export function Workspace(props: WorkspaceProps) {
           }}
           busy={running !== null}
         />
+      </TabsContent>
+      <TabsContent value="settings" className="min-h-0 overflow-y-auto p-3">
+        <AppEnvSettings projectId={props.projectId} />
       </TabsContent>
     </Tabs>
   );

@@ -4,6 +4,7 @@ import { agentDefinition } from "../../agents/registry";
 import type { StepName } from "../../server/events/schema";
 import { type AgentTurn, runAgentTurn, writeAgentConfig } from "./agent";
 import { packedBuildOrNone } from "./build-output";
+import { envNamesNote, writeEnvExample } from "./env-example";
 import { commitBase, commitWork } from "./git";
 import { StepOutput } from "./output";
 import type { EventPoster } from "./poster";
@@ -54,9 +55,13 @@ function limits(spec: RunSpec) {
   };
 }
 
-/** The app's own commands (migrate, build, dev): the database URL, no model or webhook credential. */
+/**
+ * The app's own commands (migrate, build, dev): the project's variables and the database URL, no model or webhook
+ * credential. Kiln's own settings come last, so no project variable can change them.
+ */
 function appEnv(context: RunnerContext): Record<string, string> {
   return {
+    ...context.spec.appEnv,
     ...context.baseEnv,
     DATABASE_URL: context.spec.databaseUrl,
     NEXT_TELEMETRY_DISABLED: "1",
@@ -75,12 +80,24 @@ function plainText(text: string): string {
   return text.replace(ansi, "").replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, "");
 }
 
-export function fixPrompt(failure: CheckFailure): string {
+/**
+ * Takes the app's secret values out of text for the agent (a failing migration's output may print one): the agent
+ * and the model behind it never get them. Events are redacted by the platform at ingestion.
+ */
+export function secretRemover(spec: Pick<RunSpec, "appEnv" | "appSecretNames">): (text: string) => string {
+  const values = spec.appSecretNames
+    .map((name) => spec.appEnv[name] ?? "")
+    .filter((value) => value.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  return (text) => values.reduce((out, value) => out.split(value).join("[redacted]"), text);
+}
+
+export function fixPrompt(failure: CheckFailure, redact: (text: string) => string = (text) => text): string {
   return [
     `${failure.check.label} failed with this error:`,
     "",
     "```",
-    plainText(failure.output).trim().slice(-8_000),
+    redact(plainText(failure.output).trim()).slice(-8_000),
     "```",
     "",
     "Fix it, then run the build again to check that it passes.",
@@ -106,6 +123,7 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
   };
   const gitContext = { workdir: spec.workdir, env: context.baseEnv };
   const { sessions } = agentDefinition(spec.agent);
+  const envNames = Object.keys(spec.appEnv).sort();
 
   step("generate", "started", 1);
   let agentEnv: Record<string, string>;
@@ -116,6 +134,8 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
     sessionDir = sessions.dir(spec.agentHome);
     await restoreSessions(sessions, sessionDir, spec.workdir);
     if (spec.steps.commit) await commitBase(gitContext);
+    // After the base commit: the block is the runner's, not part of the tree the agent starts from.
+    await writeEnvExample(spec.workdir, envNames);
   } catch (error) {
     if (!(error instanceof Error)) throw error;
     step("generate", "failed", 1, error.message);
@@ -192,7 +212,11 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
           return undefined;
         })
       : undefined;
-  let turn: AgentTurn = await agentTurn(spec.prompt, spec.resumeSessionId, baseline);
+  let turn: AgentTurn = await agentTurn(
+    `${spec.prompt}${envNamesNote(envNames)}`,
+    spec.resumeSessionId,
+    baseline,
+  );
   if (!turn.ok) {
     step("generate", "failed", 1, turn.reason);
     return fail("generate", turn.reason ?? "the agent failed");
@@ -204,7 +228,7 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
     if (!failure) break;
     if (attempt >= 2) return fail(failure.check.step, failure.reason);
     step("generate", "started", attempt + 1);
-    const prompt = fixPrompt(failure);
+    const prompt = fixPrompt(failure, secretRemover(spec));
     turn = turn.sessionId
       ? await agentTurn(prompt, turn.sessionId, turn.usageTotal)
       : await agentTurn(`${spec.prompt}\n\n${prompt}`, undefined, undefined);

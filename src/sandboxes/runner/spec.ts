@@ -46,6 +46,15 @@ export const runSpecSchema = z
     webhookUrl: httpUrl,
     webhookSecret,
     databaseUrl: z.string().min(1).max(4_096),
+    /**
+     * The project's app environment variables (secret ones included) for the app's own processes: dev server,
+     * migrations, build. Never the agent's: it learns the names only (`.env.example`, its prompt).
+     */
+    appEnv: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,99}$/), z.string().max(32 * 1024))
+      .default({}),
+    /** Which of `appEnv` are secret: their values are taken out of the output the runner hands back to the agent. */
+    appSecretNames: z.array(z.string().max(100)).max(1_000).default([]),
     workdir: absolutePath,
     agentHome: absolutePath,
     binPath: absolutePath,

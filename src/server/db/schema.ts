@@ -225,6 +225,16 @@ export interface JobLeaseTable {
   expires_at: number;
 }
 
+/** A project's app environment variable; the value is encrypted whether secret or not (`is_secret` is 0 or 1). */
+export interface AppEnvTable {
+  project_id: string;
+  name: string;
+  is_secret: number;
+  value_ciphertext: string;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   user: UserTable;
   auth_session: AuthSessionTable;
@@ -240,6 +250,7 @@ export interface DB {
   event: EventTable;
   usage: UsageTable;
   job_lease: JobLeaseTable;
+  app_env: AppEnvTable;
 }
 
 /** Column names per table, for the schema/migration consistency test. `satisfies` ties it to `DB`. */
@@ -411,6 +422,7 @@ export const schemaColumns = {
     "created_at",
   ],
   job_lease: ["name", "owner", "expires_at"],
+  app_env: ["project_id", "name", "is_secret", "value_ciphertext", "created_at", "updated_at"],
 } satisfies { [T in keyof DB]: ReadonlyArray<keyof DB[T] & string> };
 
 export type User = Selectable<UserTable>;
@@ -424,6 +436,7 @@ export type NewRevision = Insertable<RevisionTable>;
 export type Credential = Selectable<CredentialTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
 export type Session = Selectable<SessionTable>;
+export type AppEnvRow = Selectable<AppEnvTable>;
 
 // Compile-time guard: every column of every table is listed in `schemaColumns`.
 type UnlistedColumns = {

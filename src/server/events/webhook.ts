@@ -1,3 +1,4 @@
+import { appEnvForRun } from "@/server/app-env/app-env-for-run";
 import type { CredentialContext } from "@/server/credentials/credential-store";
 import type { Database } from "@/server/db/connection";
 import { findSandboxWithOwner, type SandboxWithOwner } from "@/server/db/queries/events";
@@ -126,7 +127,9 @@ export async function handleSandboxWebhook(
 
   const batch = parseBatch(request.rawBody);
   const operatorSecrets = await knownSecretsFor(deps.db, deps.credentials, sandbox.owner_id);
-  const redactor = createRedactor([...operatorSecrets, ...deps.platformSecrets, secret]);
+  // The app's secret variables: its dev server, migrations and build hold them, and may print them.
+  const { secrets: appSecrets } = await appEnvForRun(deps.db, deps.credentials.key, sandbox.project_id);
+  const redactor = createRedactor([...operatorSecrets, ...appSecrets, ...deps.platformSecrets, secret]);
   const result = await ingestRunnerBatch(deps.db, { sandbox, batch, redactor, now });
   await deps.onIngested?.(result, sandbox);
   return { accepted: result.accepted, duplicates: result.duplicates };

@@ -1,3 +1,4 @@
+import { appEnvForRun } from "@/server/app-env/app-env-for-run";
 import {
   findDbBranch,
   getProjectById,
@@ -52,7 +53,10 @@ export async function startPreviewAtCommit(
     tcpEndpoints: tcpEndpointsOf(connection.databaseUrl),
   });
   try {
-    const server = await startDevServer(sandbox, { env: { DATABASE_URL: connection.databaseUrl } });
+    const { env: appEnv } = await appEnvForRun(deps.db, deps.key, project.id);
+    const server = await startDevServer(sandbox, {
+      env: { ...appEnv, DATABASE_URL: connection.databaseUrl },
+    });
     await waitForHealthyPreview(server.url, PREVIEW_HEALTH_TIMEOUT_MS);
     const ready = Date.now();
     await updateSandboxRow(deps.db, sandboxRowId, { preview_url: server.url, updated_at: ready });

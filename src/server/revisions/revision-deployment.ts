@@ -1,3 +1,4 @@
+import { appEnvForRun } from "@/server/app-env/app-env-for-run";
 import type { Database } from "@/server/db/connection";
 import { findDbBranch, getProjectById } from "@/server/db/queries/pipeline";
 import { findRevisionOfUser } from "@/server/db/queries/revisions";
@@ -10,15 +11,19 @@ import { isDeployLeaseHeld } from "@/server/leases/deploy-lease";
 import { type PreviewOrigins, publicPreviewUrl } from "@/server/previews/preview-origin";
 import type { RevisionDeployment } from "./revision-deployment-types";
 
-/** The values a deployment's log must never show that Kiln knows of: the checkpoint's DATABASE_URL, if any. */
+/**
+ * The values a deployment's log must never show that Kiln knows of: the checkpoint's DATABASE_URL, if any, and the
+ * project's secret variables (the local deployer also redacted the deployment's own env values as it wrote the log).
+ */
 async function deploymentSecretsOf(
   ctx: { db: Database; key: Buffer },
   revision: Revision,
 ): Promise<string[]> {
+  const { secrets } = await appEnvForRun(ctx.db, ctx.key, revision.project_id);
   const row = revision.db_branch_id ? await findDbBranch(ctx.db, revision.db_branch_id) : undefined;
-  if (!row?.connection_ciphertext) return [];
+  if (!row?.connection_ciphertext) return secrets;
   const connection = decryptBranchConnection(ctx.key, row.id, row.connection_ciphertext);
-  return secretsOfEnv({ DATABASE_URL: connection.databaseUrl });
+  return [...secretsOfEnv({ DATABASE_URL: connection.databaseUrl }), ...secrets];
 }
 
 /**

@@ -187,6 +187,7 @@ export async function deleteProjectOfUser(db: Executor, userId: string, projectI
   await db.deleteFrom("sandbox").where("project_id", "=", projectId).execute();
   await db.deleteFrom("db_branch").where("project_id", "=", projectId).execute();
   await db.deleteFrom("task").where("project_id", "=", projectId).execute();
+  await db.deleteFrom("app_env").where("project_id", "=", projectId).execute();
   await db.deleteFrom("project").where("id", "=", projectId).where("user_id", "=", userId).execute();
   return true;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import { z } from "zod";
-import { BoundedLog, type DeploymentLog } from "./deployment-log";
+import { BoundedLog, createLogRedactor, type DeploymentLog } from "./deployment-log";
 
 // The local deployer's logs: while a deployment's commands run in this process its log is in memory (read live),
 // and written beside the deployment's record (`<id>.log.json`, redacted and bounded like the log itself) at most
@@ -12,6 +12,8 @@ const fileSchema = z.object({ lines: z.array(z.string()), truncated: z.boolean()
 export type LiveDeploymentLog = {
   append(stream: string, chunk: string): void;
   note(line: string): void;
+  /** Takes this deployment's secrets out of text kept elsewhere (the record's error message and error lines). */
+  redact(text: string): string;
   /** The commands ended (or the deployment failed): the last lines are written; nothing is added after. */
   end(): Promise<void>;
 };
@@ -71,6 +73,7 @@ export function createLocalDeploymentLogs(options: {
       live.set(id, entry);
       void flush();
       return {
+        redact: createLogRedactor(secrets),
         append(stream, chunk) {
           if (entry.closed) return;
           log.append(stream, chunk);

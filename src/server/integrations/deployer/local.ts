@@ -156,7 +156,10 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
     sandbox: SandboxHandle | null,
     log: LiveDeploymentLog,
   ) {
-    await update(id, { state: "error", errorMessage: message, errors: errors.length ? errors : [message] });
+    // The message and error lines reach the operator and the revision's (public) events: no env value in them.
+    const shown = log.redact(message);
+    const lines = errors.map((line) => log.redact(line));
+    await update(id, { state: "error", errorMessage: shown, errors: lines.length ? lines : [shown] });
     log.note(message);
     await log.end();
     await sandbox?.stop();

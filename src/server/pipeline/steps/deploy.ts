@@ -1,3 +1,4 @@
+import { appEnvForRun } from "@/server/app-env/app-env-for-run";
 import type { Database } from "@/server/db/connection";
 import {
   findDbBranch,
@@ -101,6 +102,8 @@ export async function deployRevision(
   const sha = revision.commit_sha;
   const buildKey = revision.build_key;
   const database = await databaseUrlOf(ctx, revision);
+  // The project's variables as they are now: a redeploy picks up what changed since the checkpoint ran.
+  const { env: appEnv } = await appEnvForRun(ctx.db, ctx.key, project.id);
   const { deployer } = ctx.providers;
   const alive = setInterval(() => void ctx.onAlive?.(), 20_000);
   let started: { id: string } | null = null;
@@ -113,7 +116,7 @@ export async function deployRevision(
         sha,
         exportFiles: (destDir) => ctx.providers.git.exportTree(repo, sha, destDir),
       },
-      env: { DATABASE_URL: database.url },
+      env: { ...appEnv, DATABASE_URL: database.url },
       hostPaths: database.hostPaths,
       tcpEndpoints: tcpEndpointsOf(database.url),
       ...(buildKey ? { prebuilt: async () => (await ctx.providers.blob.get(buildKey))?.body ?? null } : {}),

@@ -4,6 +4,7 @@ import path from "node:path";
 import { z } from "zod";
 import { modelOfRun } from "@/agents/models";
 import { storedAgentKind } from "@/agents/registry";
+import { appEnvForRun } from "@/server/app-env/app-env-for-run";
 import type { SandboxWithOwner } from "@/server/db/queries/events";
 import { getProjectById, latestAgentSessionPayload } from "@/server/db/queries/pipeline";
 import type { Revision } from "@/server/db/schema";
@@ -24,6 +25,11 @@ function sessionSourceOf(parent: Revision): string {
   return parent.kind === "restore" && parent.restored_from_revision_id
     ? parent.restored_from_revision_id
     : parent.id;
+}
+
+async function appEnvSpec(deps: PipelineDeps, projectId: string) {
+  const { env, secretNames } = await appEnvForRun(deps.db, deps.key, projectId);
+  return { appEnv: env, appSecretNames: secretNames };
 }
 
 async function startRunner(
@@ -58,6 +64,8 @@ async function startRunner(
     webhookUrl: `${platformUrl}/hooks/v1/sandboxes/${p.sandboxRowId}`,
     webhookSecret: p.webhookSecret,
     databaseUrl: p.connection.databaseUrl,
+    // The app's processes get these; the runner keeps them out of the agent's environment.
+    ...(await appEnvSpec(deps, loaded.project.id)),
     workdir,
     agentHome: path.posix.join(workdir, ".kiln", "home"),
     binPath: p.toolchain.binPath,

@@ -1,3 +1,4 @@
+import { appEnvForRun } from "@/server/app-env/app-env-for-run";
 import type { SandboxWithOwner } from "@/server/db/queries/events";
 import { getProjectById, updateRevisionRow, updateSandboxRow } from "@/server/db/queries/pipeline";
 import { ProviderError } from "@/server/integrations/provider-error";
@@ -63,7 +64,8 @@ export async function restorePreviewStep(
     "previewing",
     "preview",
     async () => {
-      const env = { DATABASE_URL: provisioned.connection.databaseUrl };
+      const { env: appEnv } = await appEnvForRun(deps.db, deps.key, scope.projectId);
+      const env = { ...appEnv, DATABASE_URL: provisioned.connection.databaseUrl };
       const buildKey = await restoredBuildKey(deps.db, scope.revisionId);
       const build = buildKey ? await deps.providers.blob.get(buildKey) : null;
       if (build) await unpackTarball(provisioned.sandbox, build.body, "the checkpoint's verified build");
