@@ -4,6 +4,7 @@ import { leases } from "./0002_leases";
 import { modelProvider } from "./0003_model_provider";
 import { buildOutput } from "./0004_build_output";
 import { appEnv } from "./0005_app_env";
+import { projectSource } from "./0006_project_source";
 import { taskBranchUnique } from "./0009_task_branch_unique";
 
 /**
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   "0003_model_provider": modelProvider,
   "0004_build_output": buildOutput,
   "0005_app_env": appEnv,
+  "0006_project_source": projectSource,
   "0009_task_branch_unique": taskBranchUnique,
 };

@@ -68,6 +68,16 @@ const registry = {
     visibility: "user",
     message: "The service rejected this credential.",
   },
+  "rejected:import": {
+    status: 422,
+    visibility: "user",
+    message: "This repository cannot be imported.",
+  },
+  "unavailable:import": {
+    status: 503,
+    visibility: "user",
+    message: "The repository's host could not be reached. Try again in a moment.",
+  },
   "unavailable:database": {
     status: 503,
     visibility: "user",

@@ -614,6 +614,16 @@ export async function startFakeGitHub(options: FakeGitHubOptions): Promise<FakeG
       ),
     ),
     route("POST", "/user/repos", (request) => createRepo(request, user.login)),
+    // Every repository the token's user can see (theirs and their organisations'), newest first, paginated.
+    route("GET", "/user/repos", (request) => {
+      const perPage = Math.min(
+        100,
+        Math.max(1, Number(request.url.searchParams.get("per_page") ?? 30) || 30),
+      );
+      const page = Math.max(1, Number(request.url.searchParams.get("page") ?? 1) || 1);
+      const all = [...repos.values()].reverse();
+      return json(200, all.slice((page - 1) * perPage, page * perPage).map(repoJson));
+    }),
     route("POST", "/orgs/:org/repos", (request) => {
       const org = request.params.org ?? "";
       const membership = orgs[org];

@@ -1,5 +1,6 @@
 import {
   type PlatformProviderSettings,
+  type ProviderCredentials,
   type Providers,
   providersFor,
 } from "../../src/server/integrations/registry";
@@ -20,7 +21,8 @@ export const localProviderChoices = {
 export function localProvidersAt(
   dataDir: string,
   platformRoot: string = process.cwd(),
-  extra: Pick<PlatformProviderSettings, "warmDependencies"> = {},
+  extra: Pick<PlatformProviderSettings, "warmDependencies" | "importRoots"> & { githubApiUrl?: string } = {},
+  credentials: ProviderCredentials = {},
 ): Providers {
   return providersFor(
     localProviderChoices,
@@ -34,6 +36,6 @@ export function localProvidersAt(
       blobToken: undefined,
       ...extra,
     },
-    {},
+    credentials,
   );
 }

@@ -87,6 +87,10 @@ export type PipelineHarnessOptions = {
    * operator's `openai-compatible` credential pointing at it (its key is the operator's OpenAI key).
    */
   compatible?: Pick<ModelServerOptions, "apis" | "chat" | "models"> & { price?: string };
+  /** Directories local repositories may be imported from (KILN_IMPORT_ROOTS). */
+  importRoots?: string[];
+  /** A GitHub (a wire fake) the providers' importer reads with this token. */
+  github?: { token: string; apiUrl: string };
 };
 
 /** A stored event as its schema reads it, with where it sits in the revision's order. */
@@ -220,9 +224,17 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
     ];
     for (const credential of operatorCredentials) await saveCredential(t.db, credentials, userId, credential);
     const cacheRoot = options.templateCacheRoot ?? path.dirname((await templateCache()).dir);
-    const providers = localProvidersAt(dataDir, options.platformRoot, {
-      warmDependencies: async () => (await ensureTemplateCache({ templateDir: TEMPLATE_DIR, cacheRoot })).dir,
-    });
+    const providers = localProvidersAt(
+      dataDir,
+      options.platformRoot,
+      {
+        warmDependencies: async () =>
+          (await ensureTemplateCache({ templateDir: TEMPLATE_DIR, cacheRoot })).dir,
+        importRoots: options.importRoots,
+        githubApiUrl: options.github?.apiUrl,
+      },
+      options.github ? { github: { token: options.github.token } } : {},
+    );
     const finish: FinishSettings = {
       autoDeploy: options.deploy ?? false,
       chromiumPath: chromiumPath(),

@@ -30,6 +30,7 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
       "0003_model_provider",
       "0004_build_output",
       "0005_app_env",
+      "0006_project_source",
       "0009_task_branch_unique",
     ]);
     expect(await tableNames(current)).toEqual(appTables);
@@ -37,6 +38,7 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
     // Down runs newest first.
     expect(await migrateAllDown(current.db)).toEqual([
       "0009_task_branch_unique",
+      "0006_project_source",
       "0005_app_env",
       "0004_build_output",
       "0003_model_provider",

@@ -1,3 +1,5 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { capShort } from "../../agents/event-text";
 import type { TokenUsage } from "../../agents/normalizer";
 import { agentDefinition } from "../../agents/registry";
@@ -308,12 +310,35 @@ async function runChecks(
   beforeBuild: (attempt: number) => Promise<void>,
 ): Promise<CheckFailure | undefined> {
   const { steps } = context.spec;
-  const migrateFailure = steps.migrate
-    ? await runCheck(context, checks.migrate, attempt, timeoutMs, step)
-    : undefined;
+  let migrateFailure: CheckFailure | undefined;
+  if (steps.migrate) {
+    // `migrate` is optional for an imported app (docs/import.md): without the script there is nothing to run.
+    if (await hasScript(context.spec.workdir, "migrate")) {
+      migrateFailure = await runCheck(context, checks.migrate, attempt, timeoutMs, step);
+    } else {
+      step(checks.migrate.step, "started", attempt);
+      const output = new StepOutput(context.poster, checks.migrate.step);
+      output.write("stdout", 'package.json has no "migrate" script: no migrations to run.\n');
+      output.flush();
+      step(checks.migrate.step, "finished", attempt);
+    }
+  }
   if (migrateFailure) return migrateFailure;
   await beforeBuild(attempt);
   return steps.build ? runCheck(context, checks.build, attempt, timeoutMs, step) : undefined;
+}
+
+/** Whether the app's package.json defines `name` as a script (false when it cannot be read). */
+async function hasScript(workdir: string, name: string): Promise<boolean> {
+  try {
+    const parsed: unknown = JSON.parse(await readFile(path.join(workdir, "package.json"), "utf8"));
+    if (typeof parsed !== "object" || parsed === null || !("scripts" in parsed)) return false;
+    const scripts: unknown = parsed.scripts;
+    return typeof scripts === "object" && scripts !== null && name in scripts;
+  } catch (error) {
+    if (error instanceof SyntaxError || (error instanceof Error && "code" in error)) return false;
+    throw error;
+  }
 }
 
 /** One check as a step: its output posted, its failure (with the output's tail) returned. */

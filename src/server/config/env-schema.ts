@@ -122,6 +122,10 @@ export const envSchema = z.object({
       error: "KILN_SANDBOX_ALLOWED_HOSTS must list host names, e.g. github.com,*.githubusercontent.com",
     },
   ),
+  // Directories operators may import local git repositories from (docs/import.md); empty: https URLs only.
+  KILN_IMPORT_ROOTS: commaList.refine((entries) => entries.every((entry) => entry.startsWith("/")), {
+    error: "KILN_IMPORT_ROOTS must list absolute directories, e.g. /srv/git",
+  }),
   KILN_BRANCH_RETENTION: z.coerce.number().int().min(1).default(20),
   KILN_CHROMIUM_PATH: z.string().trim().optional(),
   OPENAI_API_KEY: optionalSecret,

@@ -84,6 +84,12 @@ export interface ProjectTable {
   budget_usd_micros: number | null;
   /** How many of each task's newest checkpoints keep their database branch; null: KILN_BRANCH_RETENTION. */
   branch_retention: number | null;
+  /** An imported project's origin (migrations/0006): "git" (a URL or an allowed local path) or "github"; null: the template. */
+  source_kind: string | null;
+  /** The git URL, local path or GitHub "owner/name" it was imported from; never a credential. */
+  source_location: string | null;
+  /** The commit that was checked and becomes the repository's first commit. */
+  source_sha: string | null;
   created_at: number;
   updated_at: number;
   last_activity_at: number;
@@ -323,6 +329,9 @@ export const schemaColumns = {
     "budget_tokens",
     "budget_usd_micros",
     "branch_retention",
+    "source_kind",
+    "source_location",
+    "source_sha",
     "created_at",
     "updated_at",
     "last_activity_at",

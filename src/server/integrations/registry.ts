@@ -14,6 +14,7 @@ import { createVercelDeployer } from "./deployer/vercel";
 import { createGitHubGitHost } from "./git-host/github";
 import { createLocalGitHost } from "./git-host/local";
 import type { GitHost } from "./git-host/port";
+import { createRepoImporter, type RepoImporter } from "./git-host/repo-importer";
 import { ProviderError, type Vendor } from "./provider-error";
 import { createLocalSandboxes } from "./sandboxes/local";
 import type { Sandboxes } from "./sandboxes/port";
@@ -40,6 +41,8 @@ export type PlatformProviderSettings = {
    * template's lockfile hard-link instead of running `npm ci`. Absent: they always install.
    */
   warmDependencies?: () => Promise<string>;
+  /** Directories local git repositories may be imported from (KILN_IMPORT_ROOTS); absent or empty: none. */
+  importRoots?: string[];
 };
 
 /** The credentials in force for one operator (their own or the platform's), already decrypted. */
@@ -55,6 +58,8 @@ export type Providers = {
   sandboxes: Sandboxes;
   blob: BlobStore;
   deployer: Deployer;
+  /** Fetches repositories to import (docs/import.md), with the operator's GitHub token when there is one. */
+  importer: RepoImporter;
 };
 
 function missing(vendor: Vendor, what: string): ProviderError {
@@ -203,6 +208,15 @@ export function deployerFor(
   return createVercelDeployer({ ...vercel, apiUrl: s.vercelApiUrl });
 }
 
+/** The repository importer for an operator: their GitHub token (if any) and the platform's import roots. */
+export function repoImporterFor(s: PlatformProviderSettings, c: ProviderCredentials): RepoImporter {
+  return createRepoImporter({
+    githubToken: c.github?.token,
+    githubApiUrl: s.githubApiUrl,
+    importRoots: s.importRoots ?? [],
+  });
+}
+
 /** The five adapters of a project, built on first use so a project never needs credentials for ports it does not touch. */
 export function providersFor(
   choices: ProviderChoices,
@@ -230,6 +244,10 @@ export function providersFor(
     get deployer() {
       cache.deployer ??= deployerFor(choices.deploy, s, c);
       return cache.deployer;
+    },
+    get importer() {
+      cache.importer ??= repoImporterFor(s, c);
+      return cache.importer;
     },
   };
 }

@@ -10,6 +10,7 @@ import { insertTask } from "@/server/db/queries/tasks";
 import type { Project } from "@/server/db/schema";
 import { newId, newShareSlug, randomBase32 } from "@/server/ids";
 import { queuedRevisionRow } from "@/server/revisions/queued-revision";
+import { type ImportOrigin, importSourceSchema } from "../integrations/git-host/import-source";
 import { type ProviderChoices, providerChoicesSchema } from "../integrations/providers";
 import { type ProjectDto, toProjectDto } from "../projects/project-dto";
 
@@ -26,6 +27,8 @@ export const createProjectInputSchema = z
     model: modelNameSchema.optional(),
     name: z.string().trim().min(1).max(120).optional(),
     providers: providerChoicesSchema.partial().optional(),
+    /** Import a repository instead of starting from the template (docs/import.md); checked by startProject. */
+    source: importSourceSchema.optional(),
   })
   .superRefine((input, ctx) => {
     const provider = input.provider ?? agentDefinition(input.agent).vendor;
@@ -89,6 +92,8 @@ export async function createProject(
   input: CreateProjectInput,
   defaults: ProviderChoices,
   now = Date.now(),
+  /** An imported project's checked origin (operations/check-import.ts); null: the template. */
+  origin: ImportOrigin | null = null,
 ): Promise<CreatedProject> {
   const parsed = createProjectInputSchema.parse(input);
   const providers = { ...defaults, ...parsed.providers };
@@ -99,7 +104,7 @@ export async function createProject(
   for (let attempt = 1; ; attempt++) {
     const slug = await uniqueSlug(db, userId, baseSlug);
     try {
-      return await insertProjectRows(db, userId, parsed, providers, name, slug, now);
+      return await insertProjectRows(db, userId, parsed, providers, name, slug, now, origin);
     } catch (error) {
       if (attempt >= 3 || !isUniqueViolation(error)) throw error;
     }
@@ -114,6 +119,7 @@ async function insertProjectRows(
   name: string,
   slug: string,
   now: number,
+  origin: ImportOrigin | null,
 ): Promise<CreatedProject> {
   const ids = { project: newId("project"), task: newId("task"), revision: newId("revision") };
   const shareSlug = newShareSlug();
@@ -143,6 +149,9 @@ async function insertProjectRows(
     budget_tokens: null,
     budget_usd_micros: null,
     branch_retention: null,
+    source_kind: origin?.kind ?? null,
+    source_location: origin?.location ?? null,
+    source_sha: origin?.sha ?? null,
     created_at: now,
     updated_at: now,
     last_activity_at: now,

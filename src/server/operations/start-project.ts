@@ -1,6 +1,7 @@
 import "server-only";
 import { parseOrThrow } from "@/server/http/parse-input";
 import type { Platform } from "@/server/platform/platform";
+import { checkImport } from "../imports/check-import";
 import { resolveProviderChoices } from "../integrations/providers";
 import { getModelDefaults, withModelDefaults } from "../projects/model-defaults";
 import {
@@ -22,7 +23,17 @@ export async function startProject(
   const defaults = await getModelDefaults(platform.db, userId);
   const parsed = parseOrThrow(createProjectInputSchema, withModelDefaults(input, defaults));
   const providers = resolveProviderChoices(parsed.providers, await providerAvailability(platform, userId));
-  const created = await createProject(platform.db, userId, { ...parsed, providers }, providers);
+  // An import is fetched and checked before anything is created, so a repository that does not fit is refused here.
+  const origin = parsed.source ? await checkImport(await platform.importerFor(userId), parsed.source) : null;
+  const name = parsed.name ?? origin?.name;
+  const created = await createProject(
+    platform.db,
+    userId,
+    { ...parsed, name, providers },
+    providers,
+    Date.now(),
+    origin && { kind: origin.kind, location: origin.location, sha: origin.sha },
+  );
   scheduleRevision(platform, created.revision.id);
   return created;
 }

@@ -12,7 +12,8 @@ import { platformSecretsFromEnv } from "@/server/events/known-secrets";
 import { parseDefaultPrice } from "@/server/gateway/prices";
 import type { GatewayDeps } from "@/server/gateway/proxy";
 import { credentialUpstreamResolver } from "@/server/gateway/upstream";
-import { localLayout, type Providers, providersFor } from "@/server/integrations/registry";
+import type { RepoImporter } from "@/server/integrations/git-host/repo-importer";
+import { localLayout, type Providers, providersFor, repoImporterFor } from "@/server/integrations/registry";
 import { verifyCredential } from "@/server/integrations/verify-credential";
 import { planForOperator } from "@/server/planner/plan-for-operator";
 import type { CachePaths } from "@/server/preparation/prepare-caches";
@@ -56,6 +57,8 @@ export type Platform = {
   /** The template and toolchain caches and the boot preparation's records (the dashboard reads their status). */
   caches: CachePaths;
   providersFor(project: Project): Promise<Providers>;
+  /** Fetches repositories to import for an operator, with their GitHub token (or the platform's) when there is one. */
+  importerFor(userId: string): Promise<RepoImporter>;
   pipelineDeps(project: Project): Promise<PipelineDeps>;
   runnerEventDeps(): RunnerEventDeps;
   /** This app server, as leases and sandboxes record it. */
@@ -94,6 +97,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
     blobToken: env.BLOB_READ_WRITE_TOKEN,
     warmDependencies: async () =>
       (await ensureTemplateCache({ templateDir, cacheRoot: templateCacheRoot })).dir,
+    importRoots: env.KILN_IMPORT_ROOTS,
   };
   const endpoints = vendorEndpointsFromEnv(env);
   let loadedCredentials: CredentialContext | undefined;
@@ -169,6 +173,10 @@ export function wirePlatform(env: Env, db: Database): Platform {
     branchRetention: env.KILN_BRANCH_RETENTION,
     caches,
     providersFor: projectProviders,
+    async importerFor(userId) {
+      const github = await resolveCredential(db, credentialContext(), userId, "github");
+      return repoImporterFor(settings, { github: github?.payload });
+    },
     gatewayDeps() {
       const credentials = credentialContext();
       return {

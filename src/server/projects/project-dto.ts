@@ -21,6 +21,8 @@ export type ProjectDto = {
   repo: { fullName: string; url: string | null; defaultBranch: string | null } | null;
   database: { rootId: string; rootName: string | null } | null;
   deployUrl: string | null;
+  /** Where an imported project came from ("Imported from …"); null: made from the template. */
+  source: { kind: string; location: string; sha: string | null } | null;
   createdAt: number;
   updatedAt: number;
   lastActivityAt: number;
@@ -67,6 +69,10 @@ export function toProjectDto(project: Project, latestRevisionStatus?: string | n
       : null,
     database: project.db_root_id ? { rootId: project.db_root_id, rootName: project.db_root_name } : null,
     deployUrl: project.deploy_url,
+    source:
+      project.source_kind && project.source_location
+        ? { kind: project.source_kind, location: project.source_location, sha: project.source_sha }
+        : null,
     createdAt: project.created_at,
     updatedAt: project.updated_at,
     lastActivityAt: project.last_activity_at,

@@ -1,5 +1,6 @@
 import type { Project } from "@/server/db/schema";
 import type { DbRoot } from "@/server/integrations/database-branches/port";
+import type { ImportSource } from "@/server/integrations/git-host/import-source";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import type { ProviderChoices } from "../integrations/providers";
 
@@ -26,6 +27,14 @@ export function repoRefOf(project: Project): RepoRef | null {
     webUrl: project.repo_url,
     defaultBranch: project.default_branch,
   };
+}
+
+/** Where an imported project's code came from (migrations/0006), or null for a project made from the template. */
+export function importSourceOf(project: Project): ImportSource | null {
+  if (!project.source_location) return null;
+  if (project.source_kind === "github") return { kind: "github", fullName: project.source_location };
+  if (project.source_kind === "git") return { kind: "git", url: project.source_location };
+  return null;
 }
 
 /** The project's database root, or null before provisioning created it. */

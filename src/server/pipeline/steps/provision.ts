@@ -21,10 +21,11 @@ import {
   tcpEndpointsOf,
 } from "@/server/integrations/database-branches/branch-connection";
 import type { BranchConnection, DbRoot } from "@/server/integrations/database-branches/port";
+import { describeOrigin, type ImportSource } from "@/server/integrations/git-host/import-source";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import type { Providers } from "@/server/integrations/registry";
 import type { SandboxHandle } from "@/server/integrations/sandboxes/port";
-import { dbRootOf, repoRefOf } from "@/server/projects/project-resources";
+import { dbRootOf, importSourceOf, repoRefOf } from "@/server/projects/project-resources";
 import { ensureTemplateCache, type TemplateCache } from "@/server/templates/template-cache";
 import { createTemplateSandbox, withAppIdentity } from "@/server/templates/template-sandbox";
 import { templateFiles } from "@/server/templates/template-version";
@@ -76,14 +77,40 @@ async function templateForProject(ctx: ProvisionContext, project: Project): Prom
   return dir;
 }
 
-async function ensureRepo(
+/**
+ * An imported project's files (docs/import.md): the commit checked when it was created, fetched again platform-side
+ * (the operator's GitHub token never enters a sandbox). Fetching again keeps provisioning retryable on any server.
+ */
+async function importedTreeFor(
+  ctx: ProvisionContext,
+  project: Project,
+  source: ImportSource,
+): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "kiln-repo-import-"));
+  try {
+    await ctx.providers.importer.fetch(source, dir, { sha: project.source_sha ?? undefined });
+    return dir;
+  } catch (error) {
+    await fs.rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+export async function ensureRepo(
   ctx: ProvisionContext,
   project: Project,
 ): Promise<{ repo: RepoRef; initialSha: string | null }> {
   const existing = repoRefOf(project);
   if (existing) return { repo: existing, initialSha: null };
-  ctx.onProgress?.("Creating the git repository…");
-  const templateDir = await templateForProject(ctx, project);
+  const source = importSourceOf(project);
+  ctx.onProgress?.(
+    source
+      ? `Importing ${describeOrigin(source.kind, project.source_location ?? "")} into the project's git repository…`
+      : "Creating the git repository…",
+  );
+  const templateDir = source
+    ? await importedTreeFor(ctx, project, source)
+    : await templateForProject(ctx, project);
   try {
     const { repo, initialSha } = await ctx.providers.git.createRepo({
       name: `${project.slug}-${idSuffix(project.id)}`.slice(0, 100),
@@ -189,9 +216,52 @@ async function ensureBranch(
   return { id: rowId, connection };
 }
 
+/** What decides a working copy's installed dependencies: package.json and package-lock.json, as bytes. */
+async function dependencyManifest(dir: string): Promise<string> {
+  const read = (file: string) =>
+    fs.readFile(path.join(dir, file), "utf8").catch((error: unknown) => {
+      if (error instanceof Error && "code" in error && error.code === "ENOENT") return "";
+      throw error;
+    });
+  return `${await read("package.json")}\0${await read("package-lock.json")}`;
+}
+
+const installTimeoutSeconds = 900;
+
+/**
+ * The sandbox starts with the template's node_modules. A commit whose package.json or lockfile differs (an imported
+ * repository, or an app whose agent added a dependency) gets its own: installed inside the sandbox, through its
+ * egress proxy to the npm registry, as the agent's own `npm install` would (`npm ci` from a lockfile).
+ */
+async function installDependencies(
+  sandbox: SandboxHandle,
+  lockfile: boolean,
+  onProgress?: (message: string) => void,
+): Promise<void> {
+  onProgress?.(
+    lockfile ? "Installing the app's dependencies (npm ci)…" : "Installing the app's dependencies…",
+  );
+  // The template's modules are hard-linked and read-only to the sandbox: removed, not overwritten.
+  await sandbox.run({ cmd: "rm", args: ["-rf", "node_modules"] });
+  const npm = lockfile ? ["ci"] : ["install"];
+  const installed = await sandbox.run({
+    cmd: "timeout",
+    args: [String(installTimeoutSeconds), "npm", ...npm, "--no-audit", "--no-fund", "--loglevel=error"],
+    env: { npm_config_update_notifier: "false", NEXT_TELEMETRY_DISABLED: "1" },
+  });
+  if (installed.exitCode !== 0) {
+    const lines = `${installed.stdout}\n${installed.stderr}`.trim().split("\n").slice(-5).join("\n");
+    throw new Error(
+      installed.exitCode === 124
+        ? `Installing the app's dependencies took longer than ${installTimeoutSeconds / 60} minutes.`
+        : `Installing the app's dependencies failed (npm ${npm[0]}, exit code ${installed.exitCode}): ${lines}`,
+    );
+  }
+}
+
 /** Makes the sandbox's working copy exactly the files of `sha` (it starts as the template's first commit). */
 async function syncToCommit(
-  ctx: Pick<ProvisionContext, "providers">,
+  ctx: Pick<ProvisionContext, "providers" | "onProgress">,
   repo: RepoRef,
   sha: string,
   cache: TemplateCache,
@@ -208,6 +278,9 @@ async function syncToCommit(
     const keep = new Set(wanted);
     const stale = (await templateFiles(cache.dir)).filter((file) => !keep.has(file));
     if (stale.length > 0) await sandbox.run({ cmd: "rm", args: ["-f", "--", ...stale] });
+    if ((await dependencyManifest(exported)) !== (await dependencyManifest(cache.dir))) {
+      await installDependencies(sandbox, keep.has("package-lock.json"), ctx.onProgress);
+    }
   } finally {
     await fs.rm(exported, { recursive: true, force: true });
   }
@@ -218,7 +291,7 @@ async function syncToCommit(
  * secret of its own. Nothing is left behind on failure: the sandbox is stopped and its row, if written, says so.
  */
 export async function startRevisionSandbox(
-  ctx: Pick<ProvisionContext, "db" | "key" | "providers" | "sandboxTimeoutMs" | "serverId">,
+  ctx: Pick<ProvisionContext, "db" | "key" | "providers" | "sandboxTimeoutMs" | "serverId" | "onProgress">,
   input: {
     project: Project;
     revision: Revision;
@@ -294,7 +367,8 @@ export async function provisionRevision(
     revision,
     cache,
     repo,
-    syncTo: parent?.commit_sha ? baseSha : null,
+    // An imported project's first checkpoint starts from its imported commit, not the template.
+    syncTo: parent?.commit_sha || project.source_kind ? baseSha : null,
     hostPaths: branch.connection.hostPaths,
     readOnlyPaths: [toolchain.dir],
     tcpEndpoints: tcpEndpointsOf(branch.connection.databaseUrl),
