@@ -52,6 +52,17 @@ const registry = {
     visibility: "user",
     message: "Too many sign-in attempts. Try again later.",
   },
+  // The wire codes of issue 11, as API clients match them (no detail part): the message names the limit or reason.
+  quota_exceeded: {
+    status: 429,
+    visibility: "user",
+    message: "An operator quota is used up.",
+  },
+  paused: {
+    status: 503,
+    visibility: "user",
+    message: "An admin paused all agent work on this Kiln.",
+  },
   "rejected:credential": {
     status: 422,
     visibility: "user",

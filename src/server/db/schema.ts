@@ -225,6 +225,27 @@ export interface JobLeaseTable {
   expires_at: number;
 }
 
+/**
+ * An operator's quota overrides (migrations/0008_quotas_pause.ts): null = the platform default (KILN_QUOTA_*),
+ * -1 = no limit for this operator (NO_LIMIT in governance/quota-limits.ts).
+ */
+export interface OperatorQuotaTable {
+  user_id: string;
+  builds_per_day: number | null;
+  concurrent_runs: number | null;
+  tokens_per_month: number | null;
+  usd_per_month_micros: number | null;
+  updated_at: number;
+}
+
+/** The platform-wide pause: at most one row (id "platform"); present = all agent work is paused. */
+export interface PlatformPauseTable {
+  id: string;
+  reason: string;
+  paused_by: string | null;
+  paused_at: number;
+}
+
 export interface DB {
   user: UserTable;
   auth_session: AuthSessionTable;
@@ -240,6 +261,8 @@ export interface DB {
   event: EventTable;
   usage: UsageTable;
   job_lease: JobLeaseTable;
+  operator_quota: OperatorQuotaTable;
+  platform_pause: PlatformPauseTable;
 }
 
 /** Column names per table, for the schema/migration consistency test. `satisfies` ties it to `DB`. */
@@ -411,6 +434,15 @@ export const schemaColumns = {
     "created_at",
   ],
   job_lease: ["name", "owner", "expires_at"],
+  operator_quota: [
+    "user_id",
+    "builds_per_day",
+    "concurrent_runs",
+    "tokens_per_month",
+    "usd_per_month_micros",
+    "updated_at",
+  ],
+  platform_pause: ["id", "reason", "paused_by", "paused_at"],
 } satisfies { [T in keyof DB]: ReadonlyArray<keyof DB[T] & string> };
 
 export type User = Selectable<UserTable>;

@@ -1,4 +1,6 @@
 import "server-only";
+import { assertWithinQuota } from "@/server/governance/assert-within-quota";
+import { assertNotPaused } from "@/server/governance/pause-state";
 import { parseOrThrow } from "@/server/http/parse-input";
 import type { Platform } from "@/server/platform/platform";
 import { resolveProviderChoices } from "../integrations/providers";
@@ -22,7 +24,15 @@ export async function startProject(
   const defaults = await getModelDefaults(platform.db, userId);
   const parsed = parseOrThrow(createProjectInputSchema, withModelDefaults(input, defaults));
   const providers = resolveProviderChoices(parsed.providers, await providerAvailability(platform, userId));
-  const created = await createProject(platform.db, userId, { ...parsed, providers }, providers);
+  assertNotPaused(await platform.pause.current());
+  const created = await createProject(
+    platform.db,
+    userId,
+    { ...parsed, providers },
+    providers,
+    Date.now(),
+    (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now),
+  );
   scheduleRevision(platform, created.revision.id);
   return created;
 }

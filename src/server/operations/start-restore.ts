@@ -1,4 +1,6 @@
 import "server-only";
+import { assertWithinQuota } from "@/server/governance/assert-within-quota";
+import { assertNotPaused } from "@/server/governance/pause-state";
 import type { Platform } from "@/server/platform/platform";
 import { createRestore } from "../revisions/create-revision";
 import type { RevisionDto } from "../revisions/revision-types";
@@ -10,9 +12,15 @@ export async function startRestore(
   userId: string,
   revisionId: string,
 ): Promise<RevisionDto> {
-  const revision = await createRestore(platform.db, platform.previewOrigins, userId, revisionId, {
-    defaultRetention: platform.branchRetention,
-  });
+  assertNotPaused(await platform.pause.current());
+  const revision = await createRestore(
+    platform.db,
+    platform.previewOrigins,
+    userId,
+    revisionId,
+    { defaultRetention: platform.branchRetention },
+    (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now),
+  );
   scheduleRevision(platform, revision.id);
   return revision;
 }

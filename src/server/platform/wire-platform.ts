@@ -12,6 +12,8 @@ import { platformSecretsFromEnv } from "@/server/events/known-secrets";
 import { parseDefaultPrice } from "@/server/gateway/prices";
 import type { GatewayDeps } from "@/server/gateway/proxy";
 import { credentialUpstreamResolver } from "@/server/gateway/upstream";
+import { type PauseReader, pauseReader } from "@/server/governance/pause-state";
+import type { QuotaLimits } from "@/server/governance/quota-limits";
 import { localLayout, type Providers, providersFor } from "@/server/integrations/registry";
 import { verifyCredential } from "@/server/integrations/verify-credential";
 import { planForOperator } from "@/server/planner/plan-for-operator";
@@ -62,6 +64,10 @@ export type Platform = {
   serverId: string;
   carryOnDeps(): CarryOnDeps;
   gatewayDeps(): GatewayDeps;
+  /** Operators' quotas where they have no override (KILN_QUOTA_*); null = no limit. */
+  quotas: QuotaLimits;
+  /** The kill switch's state, through this server's short cache (governance/pause-state.ts). */
+  pause: PauseReader;
 };
 
 const SERVER_ID = Symbol.for("kiln.serverId");
@@ -138,8 +144,21 @@ export function wirePlatform(env: Env, db: Database): Platform {
     });
   }
 
+  const quotas: QuotaLimits = {
+    buildsPerDay: env.KILN_QUOTA_BUILDS_PER_DAY ?? null,
+    concurrentRuns: env.KILN_QUOTA_CONCURRENT_RUNS ?? null,
+    tokensPerMonth: env.KILN_QUOTA_TOKENS_PER_MONTH ?? null,
+    usdPerMonthMicros:
+      env.KILN_QUOTA_USD_PER_MONTH === undefined
+        ? null
+        : Math.round(env.KILN_QUOTA_USD_PER_MONTH * 1_000_000),
+  };
+  const pause = pauseReader(db);
+
   const platform: Platform = {
     db,
+    quotas,
+    pause,
     get credentials() {
       return credentialContext();
     },
@@ -179,6 +198,8 @@ export function wirePlatform(env: Env, db: Database): Platform {
           tokens: env.KILN_RUN_BUDGET_TOKENS,
           usdMicros: Math.round(env.KILN_RUN_BUDGET_USD * 1_000_000),
         },
+        quotas,
+        pause,
         models: {
           extraModels: env.KILN_GATEWAY_EXTRA_MODELS,
           defaultPrice: parseDefaultPrice(env.KILN_GATEWAY_DEFAULT_PRICE),
@@ -215,6 +236,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
       return {
         db,
         serverId,
+        pause,
         pipelineDeps: (project) => platform.pipelineDeps(project),
         runnerEventDeps: () => platform.runnerEventDeps(),
       };
