@@ -3,6 +3,7 @@ import { initial } from "./0001_initial";
 import { leases } from "./0002_leases";
 import { modelProvider } from "./0003_model_provider";
 import { buildOutput } from "./0004_build_output";
+import { operators } from "./0007_operators";
 import { quotasPause } from "./0008_quotas_pause";
 
 /**
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   "0002_leases": leases,
   "0003_model_provider": modelProvider,
   "0004_build_output": buildOutput,
+  "0007_operators": operators,
   "0008_quotas_pause": quotasPause,
 };

@@ -31,6 +31,8 @@ const prefixes = {
   dbBranch: "dbb",
   sandbox: "sbx",
   usage: "use",
+  auditEvent: "aud",
+  operatorInvite: "inv",
 } as const;
 
 /** A new primary key: a readable prefix and 80 random bits ("prj_5k3x…"). */

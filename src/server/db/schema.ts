@@ -14,6 +14,10 @@ export interface UserTable {
   default_agent: string | null;
   default_model_provider: string | null;
   default_model: string | null;
+  /** "admin" or "operator" (see auth/roles.ts); the first operator is an admin. */
+  role: Generated<string>;
+  /** Set while an admin has disabled the account: its sessions and tokens are refused, its projects stay. */
+  disabled_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -225,6 +229,30 @@ export interface JobLeaseTable {
   expires_at: number;
 }
 
+/** Admin actions and credential changes: who, what, when, from where. `detail` is JSON and never holds a secret. */
+export interface AuditEventTable {
+  id: string;
+  actor_user_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  detail: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+}
+
+/** A one-time link that sets an operator's password (invite or reset); only the token's hash is kept. */
+export interface OperatorInviteTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: number;
+  used_at: number | null;
+  created_by: string | null;
+  created_at: number;
+}
+
 /**
  * An operator's quota overrides (migrations/0008_quotas_pause.ts): null = the platform default (KILN_QUOTA_*),
  * -1 = no limit for this operator (NO_LIMIT in governance/quota-limits.ts).
@@ -261,6 +289,8 @@ export interface DB {
   event: EventTable;
   usage: UsageTable;
   job_lease: JobLeaseTable;
+  audit_event: AuditEventTable;
+  operator_invite: OperatorInviteTable;
   operator_quota: OperatorQuotaTable;
   platform_pause: PlatformPauseTable;
 }
@@ -276,6 +306,8 @@ export const schemaColumns = {
     "default_agent",
     "default_model_provider",
     "default_model",
+    "role",
+    "disabled_at",
     "created_at",
     "updated_at",
   ],
@@ -434,6 +466,18 @@ export const schemaColumns = {
     "created_at",
   ],
   job_lease: ["name", "owner", "expires_at"],
+  audit_event: [
+    "id",
+    "actor_user_id",
+    "action",
+    "target_type",
+    "target_id",
+    "detail",
+    "ip",
+    "user_agent",
+    "created_at",
+  ],
+  operator_invite: ["id", "user_id", "token_hash", "expires_at", "used_at", "created_by", "created_at"],
   operator_quota: [
     "user_id",
     "builds_per_day",
@@ -456,6 +500,8 @@ export type NewRevision = Insertable<RevisionTable>;
 export type Credential = Selectable<CredentialTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
 export type Session = Selectable<SessionTable>;
+export type AuditEvent = Selectable<AuditEventTable>;
+export type OperatorInvite = Selectable<OperatorInviteTable>;
 
 // Compile-time guard: every column of every table is listed in `schemaColumns`.
 type UnlistedColumns = {

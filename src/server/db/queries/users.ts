@@ -32,3 +32,7 @@ export async function updateUserPassword(db: Executor, userId: string, passwordH
     .where("id", "=", userId)
     .execute();
 }
+
+export async function updateUserRole(db: Executor, userId: string, role: string, now: number): Promise<void> {
+  await db.updateTable("user").set({ role, updated_at: now }).where("id", "=", userId).execute();
+}
