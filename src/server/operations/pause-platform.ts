@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { recordAudit } from "@/server/audit/record-audit";
 import { listAllRunningRevisionIds, savePlatformPause } from "@/server/db/queries/quotas";
 import { type PauseState, pausedMessage } from "@/server/governance/pause-state";
 import { logError } from "@/server/http/log";
@@ -17,6 +18,9 @@ export const pauseInputSchema = z
   })
   .strict();
 
+/** Where an admin's request came from, for the audit log. */
+export type ClientMeta = { ip: string | null; userAgent: string | null };
+
 export type PauseResult = { pause: PauseState; cancelled: number };
 
 /**
@@ -28,11 +32,18 @@ export type PauseResult = { pause: PauseState; cancelled: number };
  */
 export async function pausePlatform(
   platform: Platform,
-  input: { reason: string; by: string | null },
+  input: { reason: string; by: string | null; from?: ClientMeta },
   now = Date.now(),
 ): Promise<PauseResult> {
   const pause: PauseState = { reason: input.reason, pausedBy: input.by, pausedAt: now };
   await savePlatformPause(platform.db, pause);
+  await recordAudit(platform.db, {
+    actorId: input.by,
+    action: "platform.pause",
+    detail: { reason: input.reason.slice(0, 500) },
+    ip: input.from?.ip,
+    userAgent: input.from?.userAgent,
+  });
   await platform.pause.fresh();
   const reason = pausedMessage(pause);
   const running = await listAllRunningRevisionIds(platform.db);
@@ -46,5 +57,6 @@ export async function pausePlatform(
   );
   for (const stop of stops)
     if (stop.status === "rejected") logError("pause: stopping a sandbox", stop.reason);
+  if (cancelled > 0) console.warn(`[kiln] paused: ${cancelled} running revision(s) cancelled.`);
   return { pause, cancelled };
 }

@@ -9,6 +9,7 @@ import { ensureSecretKeyFile, loadSecretKey } from "@/server/crypto/secret-key";
 import type { Database } from "@/server/db/connection";
 import type { Project } from "@/server/db/schema";
 import { platformSecretsFromEnv } from "@/server/events/known-secrets";
+import type { RunBudgetDefaults } from "@/server/gateway/budget";
 import { parseDefaultPrice } from "@/server/gateway/prices";
 import type { GatewayDeps } from "@/server/gateway/proxy";
 import { credentialUpstreamResolver } from "@/server/gateway/upstream";
@@ -64,6 +65,8 @@ export type Platform = {
   serverId: string;
   carryOnDeps(): CarryOnDeps;
   gatewayDeps(): GatewayDeps;
+  /** A run's budget where its project sets none (KILN_RUN_BUDGET_*; 0 = no limit). */
+  runBudget: RunBudgetDefaults;
   /** Operators' quotas where they have no override (KILN_QUOTA_*); null = no limit. */
   quotas: QuotaLimits;
   /** The kill switch's state, through this server's short cache (governance/pause-state.ts). */
@@ -154,11 +157,16 @@ export function wirePlatform(env: Env, db: Database): Platform {
         : Math.round(env.KILN_QUOTA_USD_PER_MONTH * 1_000_000),
   };
   const pause = pauseReader(db);
+  const runBudget: RunBudgetDefaults = {
+    tokens: env.KILN_RUN_BUDGET_TOKENS,
+    usdMicros: Math.round(env.KILN_RUN_BUDGET_USD * 1_000_000),
+  };
 
   const platform: Platform = {
     db,
     quotas,
     pause,
+    runBudget,
     get credentials() {
       return credentialContext();
     },
@@ -194,10 +202,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
         db,
         secretKey: credentials.key,
         resolveUpstream: credentialUpstreamResolver(db, credentials),
-        budget: {
-          tokens: env.KILN_RUN_BUDGET_TOKENS,
-          usdMicros: Math.round(env.KILN_RUN_BUDGET_USD * 1_000_000),
-        },
+        budget: runBudget,
         quotas,
         pause,
         models: {

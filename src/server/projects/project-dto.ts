@@ -21,6 +21,8 @@ export type ProjectDto = {
   repo: { fullName: string; url: string | null; defaultBranch: string | null } | null;
   database: { rootId: string; rootName: string | null } | null;
   deployUrl: string | null;
+  /** The project's run budget; null = the platform default (KILN_RUN_BUDGET_*), 0 = no limit. */
+  budget: { tokens: number | null; usd: number | null };
   createdAt: number;
   updatedAt: number;
   lastActivityAt: number;
@@ -65,6 +67,10 @@ export function toProjectDto(project: Project, latestRevisionStatus?: string | n
       : null,
     database: project.db_root_id ? { rootId: project.db_root_id, rootName: project.db_root_name } : null,
     deployUrl: project.deploy_url,
+    budget: {
+      tokens: project.budget_tokens === null ? null : Number(project.budget_tokens),
+      usd: project.budget_usd_micros === null ? null : Number(project.budget_usd_micros) / 1_000_000,
+    },
     createdAt: project.created_at,
     updatedAt: project.updated_at,
     lastActivityAt: project.last_activity_at,

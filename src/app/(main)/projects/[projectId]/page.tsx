@@ -4,6 +4,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
 import { DeleteProjectButton } from "@/components/projects/delete-project-button";
+import { ProjectBudgetCard } from "@/components/projects/project-budget-card";
 import { ProjectNameEditor } from "@/components/projects/project-name-editor";
 import { StatusBadge } from "@/components/projects/status-badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
@@ -12,6 +13,7 @@ import { timeAgo } from "@/lib/format";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { isAppError } from "@/server/errors";
 import { getPlatform } from "@/server/platform/get-platform";
+import { getProjectBudgetView } from "@/server/projects/project-budget-view";
 import type { ProjectDto } from "@/server/projects/project-dto";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
 
@@ -110,6 +112,8 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
   const { projectId } = await params;
   const operator = await requireOperatorOrRedirect(`/projects/${encodeURIComponent(projectId)}`);
   const { project, tasks } = await loadProject(operator.id, projectId);
+  const platform = await getPlatform();
+  const budget = await getProjectBudgetView(platform.db, operator.id, project.id, platform.runBudget);
   const now = Date.now();
 
   return (
@@ -187,6 +191,10 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
             </TableBody>
           </Table>
         </Card>
+      </section>
+
+      <section aria-label="Budget">
+        <ProjectBudgetCard view={budget} />
       </section>
     </div>
   );
