@@ -2,7 +2,6 @@ import type { Executor } from "@/server/db/connection";
 import { projectSpend } from "@/server/db/queries/project-budgets";
 import { findProjectOfUser } from "@/server/db/queries/projects";
 import { AppError } from "@/server/errors";
-import type { RunBudgetDefaults } from "@/server/gateway/budget";
 import type { ProjectBudgetView } from "./project-budget-types";
 
 /** The project's run budget, the platform's default, and what its runs spent (the Budget section). */
@@ -10,7 +9,8 @@ export async function getProjectBudgetView(
   db: Executor,
   userId: string,
   projectId: string,
-  defaults: RunBudgetDefaults,
+  /** The platform's run budget (KILN_RUN_BUDGET_*, money in micro-USD; 0 = no limit). */
+  defaults: { tokens: number; usdMicros: number },
 ): Promise<ProjectBudgetView> {
   const project = await findProjectOfUser(db, userId, projectId);
   if (!project) throw new AppError("not_found:project");
