@@ -1,13 +1,17 @@
 import Link from "next/link";
 import { KilnMark } from "@/components/layout/kiln-mark";
 import { MainNav } from "@/components/layout/main-nav";
+import { PauseBanner } from "@/components/layout/pause-banner";
 import { UserMenu } from "@/components/layout/user-menu";
 import { ThemeToggle } from "@/components/theme-toggle";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
+import { toPauseDto } from "@/server/governance/pause-dto";
+import { getPlatform } from "@/server/platform/get-platform";
 
 export default async function MainLayout({ children }: { children: React.ReactNode }) {
   // Each page checks the session itself too; the layout needs the operator for the header.
   const operator = await requireOperatorOrRedirect("/projects");
+  const pause = toPauseDto(await (await getPlatform()).pause.current());
   return (
     <div className="flex min-h-dvh flex-col">
       <header className="sticky top-0 z-30 border-b bg-background/90 backdrop-blur">
@@ -21,6 +25,7 @@ export default async function MainLayout({ children }: { children: React.ReactNo
             <UserMenu email={operator.email} />
           </div>
         </div>
+        <PauseBanner pause={pause} />
       </header>
       <main className="mx-auto w-full max-w-6xl flex-1 px-4 py-8">{children}</main>
     </div>

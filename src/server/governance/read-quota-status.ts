@@ -8,12 +8,13 @@ import {
 import {
   effectiveLimits,
   type QuotaLimits,
+  type QuotaOverrides,
   type QuotaUsage,
   startOfUtcDay,
   startOfUtcMonth,
 } from "./quota-limits";
 
-export type QuotaStatus = { limits: QuotaLimits; usage: QuotaUsage };
+export type QuotaStatus = { limits: QuotaLimits; usage: QuotaUsage; overrides: QuotaOverrides | undefined };
 
 /** The operator's limits in force (their overrides over the platform defaults) and what they used. */
 export async function readQuotaStatus(
@@ -30,6 +31,7 @@ export async function readQuotaStatus(
   ]);
   return {
     limits: effectiveLimits(defaults, overrides),
+    overrides,
     usage: { buildsToday, runningNow, tokensThisMonth: month.tokens, usdMicrosThisMonth: month.usdMicros },
   };
 }

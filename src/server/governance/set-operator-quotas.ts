@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recordAudit } from "@/server/audit/record-audit";
 import type { Executor } from "@/server/db/connection";
 import { findOperatorQuota, upsertOperatorQuota } from "@/server/db/queries/quotas";
 import { findUserById } from "@/server/db/queries/users";
@@ -35,11 +36,18 @@ function stored(value: number | null | "default" | undefined, current: number | 
   return value === null ? NO_LIMIT : value;
 }
 
-/** Sets an operator's quota overrides (admins only; the caller checks). No such operator: NOT_FOUND. */
+/** Who changed the quotas, for the audit log. */
+export type QuotaAuditContext = { actorId: string; ip?: string | null; userAgent?: string | null };
+
+/**
+ * Sets an operator's quota overrides (admins only; the caller checks), audited when `audit` names the admin.
+ * No such operator: NOT_FOUND.
+ */
 export async function setOperatorQuotas(
   db: Executor,
   userId: string,
   input: OperatorQuotasInput,
+  audit?: QuotaAuditContext,
   now = Date.now(),
 ): Promise<QuotaOverrides> {
   const quotas = operatorQuotasSchema.parse(input);
@@ -57,6 +65,22 @@ export async function setOperatorQuotas(
       ),
     };
     await upsertOperatorQuota(tx, userId, next, now);
+    if (audit) {
+      await recordAudit(
+        tx,
+        {
+          actorId: audit.actorId,
+          action: "operator.quotas",
+          target: { type: "user", id: userId },
+          detail: Object.fromEntries(
+            Object.entries(quotas).map(([key, value]) => [key, value === undefined ? null : value]),
+          ),
+          ip: audit.ip,
+          userAgent: audit.userAgent,
+        },
+        now,
+      );
+    }
     return next;
   });
 }
