@@ -14,6 +14,7 @@ import {
 import { updateUserPassword } from "@/server/db/queries/users";
 import { inTransaction } from "@/server/db/transaction";
 import { AppError } from "@/server/errors";
+import { parseOrThrow } from "@/server/http/parse-input";
 import { newId } from "@/server/ids";
 import type { OperatorLink } from "./admin-types";
 
@@ -70,7 +71,7 @@ export async function redeemOperatorLink(
   input: { token: string; password: string; sessionTtlMs: number; meta: SessionMeta },
   now = Date.now(),
 ): Promise<{ email: string; token: string; expiresAt: number }> {
-  const password = passwordSchema.parse(input.password);
+  const password = parseOrThrow(passwordSchema, input.password);
   const found = await findLiveLink(db, input.token, now);
   if (!found) throw new AppError("not_found:invite");
   const hash = await hashPassword(password);

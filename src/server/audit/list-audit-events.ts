@@ -14,10 +14,20 @@ function encodeCursor(row: { created_at: number; id: number }): string {
   return Buffer.from(`${row.created_at}.${row.id}`, "utf8").toString("base64url");
 }
 
-function decodeCursor(cursor: string): { createdAt: number; id: number } {
+function readCursor(cursor: string): { createdAt: number; id: number } | undefined {
   const match = /^(\d{1,16})\.(\d{1,19})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
-  if (!match?.[1] || !match[2]) throw new AppError("bad_request:input", "The cursor is not valid.");
-  return { createdAt: Number(match[1]), id: Number(match[2]) };
+  return match?.[1] && match[2] ? { createdAt: Number(match[1]), id: Number(match[2]) } : undefined;
+}
+
+/** Whether a cursor came from a page of this log (a page given a bad one shows the newest entries instead). */
+export function isAuditCursor(cursor: string): boolean {
+  return readCursor(cursor) !== undefined;
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: number } {
+  const decoded = readCursor(cursor);
+  if (!decoded) throw new AppError("bad_request:input", "The cursor is not valid.");
+  return decoded;
 }
 
 function parseDetail(text: string): Record<string, unknown> {
