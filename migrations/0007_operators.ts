@@ -1,5 +1,5 @@
 import { type Kysely, type Migration, sql } from "kysely";
-import { ID, longText, TIME } from "./helpers";
+import { bigSerial, ID, longText, TIME } from "./helpers";
 
 // Administrators (issue 11): an operator is an "admin" or an "operator"; an admin may disable one (disabled_at),
 // which ends their sessions and tokens at once but keeps their projects. Admin actions and credential changes are
@@ -21,7 +21,8 @@ export const operators: Migration = {
 
     await db.schema
       .createTable("audit_event")
-      .addColumn("id", ID, (c) => c.primaryKey())
+      // Auto-increment: entries of the same millisecond still page in the order they were written.
+      .addColumn("id", bigSerial(db), (c) => c.primaryKey().autoIncrement())
       .addColumn("actor_user_id", ID)
       .addColumn("action", "varchar(64)", (c) => c.notNull())
       .addColumn("target_type", "varchar(32)")

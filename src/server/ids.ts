@@ -31,7 +31,6 @@ const prefixes = {
   dbBranch: "dbb",
   sandbox: "sbx",
   usage: "use",
-  auditEvent: "aud",
   operatorInvite: "inv",
 } as const;
 

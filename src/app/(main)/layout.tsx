@@ -15,11 +15,11 @@ export default async function MainLayout({ children }: { children: React.ReactNo
   return (
     <div className="flex min-h-dvh flex-col">
       <header className="sticky top-0 z-30 border-b bg-background/90 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-4 px-4">
+        <div className="mx-auto flex h-14 max-w-6xl items-center gap-2 px-4 sm:gap-4">
           <Link href="/projects" className="rounded-md focus-visible:outline-2 focus-visible:outline-ring">
             <KilnMark />
           </Link>
-          <MainNav />
+          <MainNav isAdmin={operator.isAdmin} />
           <div className="ml-auto flex items-center gap-1">
             <ThemeToggle />
             <UserMenu email={operator.email} />

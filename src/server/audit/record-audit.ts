@@ -1,5 +1,4 @@
 import type { Executor } from "@/server/db/connection";
-import { newId } from "@/server/ids";
 
 // The audit log (issue 11): admin actions and credential changes, with who, what, when and from where. Details
 // hold names, ids and outcomes, never a secret: keys that name one are dropped before the row is written.
@@ -27,6 +26,9 @@ export type AuditAction = (typeof auditActions)[number];
 
 export type AuditDetail = Record<string, string | number | boolean | null>;
 
+/** Who acts and from where, as an entry point knows it (clientMeta gives ip and userAgent). */
+export type AuditRequest = { actorId: string | null; ip: string | null; userAgent: string | null };
+
 export type AuditInput = {
   /** Null when nobody is signed in (a failed login, an invite link). */
   actorId: string | null;
@@ -47,7 +49,6 @@ export async function recordAudit(db: Executor, input: AuditInput, now = Date.no
   await db
     .insertInto("audit_event")
     .values({
-      id: newId("auditEvent"),
       actor_user_id: input.actorId,
       action: input.action,
       target_type: input.target?.type ?? null,

@@ -231,7 +231,7 @@ export interface JobLeaseTable {
 
 /** Admin actions and credential changes: who, what, when, from where. `detail` is JSON and never holds a secret. */
 export interface AuditEventTable {
-  id: string;
+  id: Generated<number>;
   actor_user_id: string | null;
   action: string;
   target_type: string | null;
