@@ -37,6 +37,7 @@ type Routes = {
   projects: { POST: Handler };
   followUps: { POST: Handler };
   restore: { POST: Handler };
+  adminUser: { PATCH: Handler };
 };
 
 /** Freshly imported so their platform is built on this test's database and environment. */
@@ -47,6 +48,7 @@ async function loadRoutes(db: Database): Promise<Routes> {
     projects: await import("@/app/api/v1/projects/route"),
     followUps: await import("@/app/api/v1/projects/[projectId]/tasks/[taskId]/revisions/route"),
     restore: await import("@/app/api/v1/revisions/[revisionId]/restore/route"),
+    adminUser: await import("@/app/api/v1/admin/users/[userId]/route"),
   };
 }
 
@@ -79,10 +81,10 @@ describe.each(testDatabases)("operator quotas on $name", (factory) => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  function call(handler: Handler, url: string, token: string, body: unknown, params = {}) {
+  function call(handler: Handler, url: string, token: string, body: unknown, params = {}, method = "POST") {
     return handler(
       new Request(`http://kiln.test${url}`, {
-        method: "POST",
+        method,
         headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
         body: JSON.stringify(body),
       }),
@@ -182,8 +184,47 @@ describe.each(testDatabases)("operator quotas on $name", (factory) => {
     // Grace stays on the default; an override for an unknown operator is NOT_FOUND.
     await created(await newProject(routes, graceToken));
     expect((await appErrorOf(setOperatorQuotas(t.db, "usr_nobody", { buildsPerDay: 3 }))).code).toBe(
-      "not_found:user",
+      "not_found:operator",
     );
+  });
+
+  it("PATCH /api/v1/admin/users/:userId sets quotas (admins only), audited", async () => {
+    const routes = await loadRoutes(t.db);
+    const patchQuotas = (token: string, body: unknown) =>
+      call(
+        routes.adminUser.PATCH,
+        `/api/v1/admin/users/${grace.id}`,
+        token,
+        body,
+        { userId: grace.id },
+        "PATCH",
+      );
+    expect((await patchQuotas(graceToken, { quotas: { buildsPerDay: 5 } })).status).toBe(404);
+    for (const quotas of [
+      { buildsPerDay: -1 },
+      { concurrentRuns: 1.5 },
+      { usdPerMonth: "5" },
+      { other: 1 },
+    ]) {
+      expect((await patchQuotas(adaToken, { quotas })).status, JSON.stringify(quotas)).toBe(400);
+    }
+    const set = await patchQuotas(adaToken, { quotas: { buildsPerDay: 1, usdPerMonth: null } });
+    expect(set.status).toBe(200);
+    expect(
+      await t.db.selectFrom("operator_quota").selectAll().where("user_id", "=", grace.id).executeTakeFirst(),
+    ).toMatchObject({
+      builds_per_day: 1,
+      concurrent_runs: null,
+      usd_per_month_micros: -1,
+    });
+    await created(await newProject(routes, graceToken));
+    const refused = await refusal(await newProject(routes, graceToken));
+    expect([refused.status, refused.code]).toEqual([429, "quota_exceeded"]);
+    const audit = await t.db
+      .selectFrom("audit_event")
+      .select(["action", "actor_user_id", "target_id"])
+      .execute();
+    expect(audit).toContainEqual({ action: "operator.quotas", actor_user_id: ada.id, target_id: grace.id });
   });
 
   it("concurrent runs: a second build waits until the first ends; follow-ups and restores are refused alike", async () => {

@@ -6,6 +6,14 @@ import { toast } from "sonner";
 import { setOperatorQuotasAction } from "@/actions/governance";
 import { QuotaMeter } from "@/components/settings/quota-usage-card";
 import { Button } from "@/components/ui/button";
+import {
+  Dialog,
+  DialogContent,
+  DialogDescription,
+  DialogHeader,
+  DialogTitle,
+  DialogTrigger,
+} from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
@@ -37,8 +45,41 @@ function parse(text: string, whole: boolean): Value | "invalid" {
   return value;
 }
 
-/** One operator's usage against their quotas, and an admin's overrides of them. */
-export function QuotaEditor({ userId, email, view }: { userId: string; email: string; view: QuotaView }) {
+/** A row action on the Admin page: opens one operator's usage against their quotas, and the admin's overrides. */
+export function QuotaEditor(props: { userId: string; email: string; view: QuotaView }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <Dialog open={open} onOpenChange={setOpen}>
+      <DialogTrigger asChild>
+        <Button variant="ghost" size="sm" aria-label={`Quotas of ${props.email}`}>
+          Quotas
+        </Button>
+      </DialogTrigger>
+      <DialogContent className="sm:max-w-2xl">
+        <DialogHeader>
+          <DialogTitle>Quotas of {props.email}</DialogTitle>
+          <DialogDescription>
+            Builds count per UTC day, tokens and money per UTC month. Past a quota, new builds get 429 and
+            running ones stop at their next model call.
+          </DialogDescription>
+        </DialogHeader>
+        <QuotaForm {...props} onSaved={() => setOpen(false)} />
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+function QuotaForm({
+  userId,
+  email,
+  view,
+  onSaved,
+}: {
+  userId: string;
+  email: string;
+  view: QuotaView;
+  onSaved: () => void;
+}) {
   const router = useRouter();
   const baseId = useId();
   const [texts, setTexts] = useState<Record<QuotaKey, string>>(() => {
@@ -76,18 +117,19 @@ export function QuotaEditor({ userId, email, view }: { userId: string; email: st
       }
       setError(null);
       toast.success(`Quotas of ${email} saved`);
+      onSaved();
       router.refresh();
     });
   }
 
   return (
     <form onSubmit={save} aria-label={`Quotas of ${email}`} className="grid gap-4">
-      <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+      <div className="grid gap-4 sm:grid-cols-2">
         {view.lines.map((line) => (
           <div key={line.key} className="grid content-start gap-2">
             <QuotaMeter line={line} />
-            <Label htmlFor={`${baseId}-${line.key}`} className="sr-only">
-              {fieldLabels[line.key]} for {email}
+            <Label htmlFor={`${baseId}-${line.key}`} className="text-xs">
+              {fieldLabels[line.key]}
             </Label>
             <Input
               id={`${baseId}-${line.key}`}

@@ -11,10 +11,19 @@ import {
 } from "@/server/db/queries/users";
 import { inTransaction } from "@/server/db/transaction";
 import { AppError } from "@/server/errors";
+import { operatorQuotasSchema } from "@/server/governance/set-operator-quotas";
 
 export const operatorChangeSchema = z
-  .object({ disabled: z.boolean().optional(), role: operatorRoleSchema.optional() })
-  .refine((change) => change.disabled !== undefined || change.role !== undefined, "Give disabled or role");
+  .object({
+    disabled: z.boolean().optional(),
+    role: operatorRoleSchema.optional(),
+    // Applied by updateOperator through governance/set-operator-quotas.ts (null = no limit, "default").
+    quotas: operatorQuotasSchema.optional(),
+  })
+  .refine(
+    (change) => change.disabled !== undefined || change.role !== undefined || change.quotas !== undefined,
+    "Give disabled, role or quotas",
+  );
 
 export type OperatorChange = z.output<typeof operatorChangeSchema>;
 

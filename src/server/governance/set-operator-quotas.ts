@@ -37,7 +37,7 @@ function stored(value: number | null | "default" | undefined, current: number | 
 }
 
 /** Who changed the quotas, for the audit log. */
-export type QuotaAuditContext = { actorId: string; ip?: string | null; userAgent?: string | null };
+export type QuotaAuditContext = { actorId: string | null; ip?: string | null; userAgent?: string | null };
 
 /**
  * Sets an operator's quota overrides (admins only; the caller checks), audited when `audit` names the admin.
@@ -52,7 +52,7 @@ export async function setOperatorQuotas(
 ): Promise<QuotaOverrides> {
   const quotas = operatorQuotasSchema.parse(input);
   return inTransaction(db, async (tx) => {
-    if (!(await findUserById(tx, userId))) throw new AppError("not_found:user", "No such operator.");
+    if (!(await findUserById(tx, userId))) throw new AppError("not_found:operator");
     const current = await findOperatorQuota(tx, userId);
     const usd = quotas.usdPerMonth;
     const next: QuotaOverrides = {

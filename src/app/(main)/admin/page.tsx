@@ -1,10 +1,15 @@
 import type { Metadata } from "next";
 import { AuditLog } from "@/components/admin/audit-log";
 import { OperatorsPanel } from "@/components/admin/operators-panel";
+import { PauseControl } from "@/components/admin/pause-control";
+import { QuotaEditor } from "@/components/admin/quota-editor";
+import { QuotaUsageTable } from "@/components/admin/quota-usage-table";
 import { timeAgo } from "@/lib/format";
 import { listOperators } from "@/server/admin/list-operators";
 import { isAuditCursor, listAuditEvents } from "@/server/audit/list-audit-events";
 import { requireAdminOrNotFound } from "@/server/entry/current-user";
+import { listOperatorQuotas } from "@/server/governance/list-operator-quotas";
+import { toPauseDto } from "@/server/governance/pause-dto";
 import { getPlatform } from "@/server/platform/get-platform";
 
 export const metadata: Metadata = { title: "Admin" };
@@ -17,14 +22,23 @@ export default async function AdminPage({
   searchParams: Promise<{ audit?: string | string[] }>;
 }) {
   const operator = await requireAdminOrNotFound("/admin");
-  const { db } = await getPlatform();
+  const platform = await getPlatform();
+  const { db } = platform;
   const { audit } = await searchParams;
   const cursor = typeof audit === "string" && isAuditCursor(audit) ? audit : undefined;
-  const [operators, auditPage] = await Promise.all([
+  const now = Date.now();
+  const [operators, auditPage, quotas, pause] = await Promise.all([
     listOperators(db),
     listAuditEvents(db, { cursor, limit: AUDIT_PAGE_SIZE }),
+    listOperatorQuotas(db, platform.quotas, now),
+    platform.pause.fresh(),
   ]);
-  const now = Date.now();
+  const quotaEditors = Object.fromEntries(
+    quotas.map((entry) => [
+      entry.userId,
+      <QuotaEditor key={entry.userId} userId={entry.userId} email={entry.email} view={entry.view} />,
+    ]),
+  );
 
   return (
     <div className="space-y-10">
@@ -34,7 +48,9 @@ export default async function AdminPage({
           Operators of this Kiln, what they may do, and what admins changed.
         </p>
       </div>
-      {/* Platform controls slot: the pause switch for all builds goes here (issue 11, quotas). */}
+      <section aria-label="Kill switch">
+        <PauseControl pause={toPauseDto(pause)} />
+      </section>
       <section aria-label="Operators">
         <OperatorsPanel
           currentUserId={operator.id}
@@ -48,9 +64,11 @@ export default async function AdminPage({
             createdAt: timeAgo(o.createdAt, now),
             lastActive: o.lastActivityAt ? timeAgo(o.lastActivityAt, now) : "Never",
           }))}
-          // Quota editing slot: per-operator controls keyed by operator id (issue 11, quotas).
-          rowSlots={{}}
+          rowSlots={quotaEditors}
         />
+      </section>
+      <section aria-label="Usage and quotas">
+        <QuotaUsageTable operators={quotas} />
       </section>
       <section id="audit" aria-label="Audit log" className="scroll-mt-20">
         <AuditLog
