@@ -23,7 +23,7 @@ export function QuotaMeter({ line }: { line: QuotaLine }) {
         <div className="h-1.5 overflow-hidden rounded-full bg-muted" aria-hidden>
           <div
             className={cn("h-full rounded-full", full ? "bg-destructive" : "bg-primary")}
-            style={{ width: `${Math.max(2, line.fraction * 100)}%` }}
+            style={{ width: `${line.fraction * 100}%` }}
           />
         </div>
       ) : null}
