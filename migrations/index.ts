@@ -5,6 +5,8 @@ import { modelProvider } from "./0003_model_provider";
 import { buildOutput } from "./0004_build_output";
 import { appEnv } from "./0005_app_env";
 import { projectSource } from "./0006_project_source";
+import { operators } from "./0007_operators";
+import { quotasPause } from "./0008_quotas_pause";
 import { taskBranchUnique } from "./0009_task_branch_unique";
 
 /**
@@ -19,5 +21,7 @@ export const migrations: Record<string, Migration> = {
   "0004_build_output": buildOutput,
   "0005_app_env": appEnv,
   "0006_project_source": projectSource,
+  "0007_operators": operators,
+  "0008_quotas_pause": quotasPause,
   "0009_task_branch_unique": taskBranchUnique,
 };

@@ -10,5 +10,5 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/projects", "/projects/:path*", "/settings", "/settings/:path*"],
+  matcher: ["/projects", "/projects/:path*", "/settings", "/settings/:path*", "/admin", "/admin/:path*"],
 };

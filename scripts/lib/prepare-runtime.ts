@@ -1,4 +1,4 @@
-import { createOperator } from "../../src/server/auth/operators";
+import { createOperator, ensureAdminByEmail } from "../../src/server/auth/operators";
 import type { Env } from "../../src/server/config/env-schema";
 import { ensureSecretKeyFile } from "../../src/server/crypto/secret-key";
 import { resolveDatabaseTarget } from "../../src/server/db/connection";
@@ -25,12 +25,18 @@ export async function prepareRuntime(env: Env): Promise<void> {
   await createDatabaseIfMissing(target);
   const applied = await withDatabase(env, async (db) => {
     const done = await migrateToLatest(db);
-    if ((await countUsers(db)) > 0) return done;
+    if ((await countUsers(db)) > 0) {
+      if (env.KILN_ADMIN_EMAIL && (await ensureAdminByEmail(db, env.KILN_ADMIN_EMAIL))) {
+        console.log(`• ${env.KILN_ADMIN_EMAIL} is now an admin (KILN_ADMIN_EMAIL).`);
+      }
+      return done;
+    }
     if (env.KILN_ADMIN_EMAIL && env.KILN_ADMIN_PASSWORD) {
-      const user = await createOperator(db, {
-        email: env.KILN_ADMIN_EMAIL,
-        password: env.KILN_ADMIN_PASSWORD,
-      });
+      const user = await createOperator(
+        db,
+        { email: env.KILN_ADMIN_EMAIL, password: env.KILN_ADMIN_PASSWORD },
+        { role: "admin" },
+      );
       console.log(`• Created the first operator ${user.email} from KILN_ADMIN_EMAIL / KILN_ADMIN_PASSWORD.`);
     } else {
       console.log(

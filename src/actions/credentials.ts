@@ -1,16 +1,19 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { headers } from "next/headers";
 import { z } from "zod";
-import { deleteCredential, saveCredential } from "@/server/credentials/credential-store";
+import { deleteCredentialAudited, saveCredentialAudited } from "@/server/credentials/credential-changes";
 import { credentialInputSchema, credentialKindSchema } from "@/server/credentials/kinds";
+import { clientMeta } from "@/server/entry/client-meta";
 import { authedAction } from "./safe-action";
 
 export const saveCredentialAction = authedAction(
   "saveCredential",
   credentialInputSchema,
   async (input, { operator, platform }) => {
-    const result = await saveCredential(platform.db, platform.credentials, operator.id, input);
+    const request = { actorId: operator.id, ...clientMeta(await headers()) };
+    const result = await saveCredentialAudited(platform.db, platform.credentials, request, input);
     revalidatePath("/settings");
     return result.verification;
   },
@@ -20,7 +23,7 @@ export const deleteCredentialAction = authedAction(
   "deleteCredential",
   z.object({ kind: credentialKindSchema }),
   async ({ kind }, { operator, db }) => {
-    await deleteCredential(db, operator.id, kind);
+    await deleteCredentialAudited(db, { actorId: operator.id, ...clientMeta(await headers()) }, kind);
     revalidatePath("/settings");
     return null;
   },

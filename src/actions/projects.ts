@@ -6,6 +6,7 @@ import { createProjectInputSchema } from "@/server/operations/create-project";
 import { startProjectDeletion } from "@/server/operations/delete-project";
 import { startProject } from "@/server/operations/start-project";
 import { renameProject, renameProjectInputSchema } from "@/server/projects/rename-project";
+import { projectBudgetSchema, updateProject } from "@/server/projects/update-project";
 import { authedAction } from "./safe-action";
 
 export const createProjectAction = authedAction(
@@ -36,5 +37,15 @@ export const renameProjectAction = authedAction(
     // The dashboard, the project page and its workspaces all show the name.
     revalidatePath("/projects", "layout");
     return renamed;
+  },
+);
+
+export const setProjectBudgetAction = authedAction(
+  "setProjectBudget",
+  projectBudgetSchema.extend({ projectId: z.string().min(1).max(40) }).strict(),
+  async ({ projectId, budgetTokens, budgetUsd }, { operator, db }) => {
+    await updateProject(db, operator.id, projectId, { budgetTokens, budgetUsd });
+    revalidatePath(`/projects/${projectId}`);
+    return null;
   },
 );

@@ -2,7 +2,7 @@ import "server-only";
 import { unstable_rethrow } from "next/navigation";
 import type { z } from "zod";
 import type { Database } from "@/server/db/connection";
-import { type Operator, requireOperator } from "@/server/entry/current-user";
+import { assertAdmin, type Operator, requireOperator } from "@/server/entry/current-user";
 import { type PublicError, toPublicError } from "@/server/errors";
 import { logError } from "@/server/http/log";
 import { parseOrThrow } from "@/server/http/parse-input";
@@ -38,6 +38,22 @@ export function authedAction<S extends z.ZodType, T>(
   return (input) =>
     run(name, async () => {
       const operator = await requireOperator();
+      const parsed = parseOrThrow(schema, formToObject(input));
+      const platform = await getPlatform();
+      return work(parsed, { operator, db: platform.db, platform });
+    });
+}
+
+/** An action for admins only: any other operator gets `not_found:route`, as if it did not exist. */
+export function adminAction<S extends z.ZodType, T>(
+  name: string,
+  schema: S,
+  work: (input: z.output<S>, ctx: { operator: Operator; db: Database; platform: Platform }) => Promise<T>,
+): (input: z.input<S> | FormData) => Promise<ActionResult<T>> {
+  return (input) =>
+    run(name, async () => {
+      const operator = await requireOperator();
+      assertAdmin(operator);
       const parsed = parseOrThrow(schema, formToObject(input));
       const platform = await getPlatform();
       return work(parsed, { operator, db: platform.db, platform });

@@ -19,6 +19,17 @@ const registry = {
   "not_found:api_token": { status: 404, visibility: "user", message: "API token not found." },
   "not_found:user": { status: 404, visibility: "user", message: "No operator with that email." },
   "not_found:route": { status: 404, visibility: "user", message: "Not found." },
+  "not_found:operator": { status: 404, visibility: "user", message: "Operator not found." },
+  "not_found:invite": {
+    status: 404,
+    visibility: "user",
+    message: "This link is not valid: it was already used, it expired, or a newer one replaced it.",
+  },
+  "conflict:last_admin": {
+    status: 409,
+    visibility: "user",
+    message: "Kiln needs at least one active admin: make another operator an admin first.",
+  },
   "conflict:email": {
     status: 409,
     visibility: "user",
@@ -62,6 +73,17 @@ const registry = {
     status: 429,
     visibility: "user",
     message: "Too many sign-in attempts. Try again later.",
+  },
+  // The wire codes of issue 11, as API clients match them (no detail part): the message names the limit or reason.
+  quota_exceeded: {
+    status: 429,
+    visibility: "user",
+    message: "An operator quota is used up.",
+  },
+  paused: {
+    status: 503,
+    visibility: "user",
+    message: "An admin paused all agent work on this Kiln.",
   },
   "rejected:credential": {
     status: 422,

@@ -31,6 +31,7 @@ const prefixes = {
   dbBranch: "dbb",
   sandbox: "sbx",
   usage: "use",
+  operatorInvite: "inv",
 } as const;
 
 /** A new primary key: a readable prefix and 80 random bits ("prj_5k3x…"). */

@@ -60,7 +60,7 @@ describe("imported repositories through the pipeline", { timeout: 1_500_000 }, (
       { prompt: "Get this app running, then add a todo list", agent: "codex", source },
       localProviderChoices,
       Date.now(),
-      origin,
+      { origin },
     );
     await h.run(created.revision.id);
     const revision = await h.waitForEnd(created.revision.id, 900_000);

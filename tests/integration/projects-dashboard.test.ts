@@ -294,7 +294,7 @@ describe.each(testDatabases)("the dashboard's projects on $name", (factory) => {
 
     it.each([
       ["an empty name", { name: "   " }, "name: Name the project"],
-      ["no name", {}, "name: Name the project"],
+      ["nothing to change", {}, "Send a name, budgetTokens or budgetUsd"],
       ["a name that is not text", { name: 42 }, "name: Name the project"],
       ["a name too long", { name: "x".repeat(121) }, "name: Keep the name to 120 characters or fewer"],
       ["a field it does not know", { name: "Fine", slug: "other" }, 'Unrecognized key: "slug"'],

@@ -160,7 +160,7 @@ describe.each(testDatabases)(
         h.userId,
         branched.id,
         {},
-        created.task.id,
+        { ontoTaskId: created.task.id },
       );
       expect(promote).toMatchObject({
         ordinal: 3,

@@ -2,13 +2,17 @@ import Link from "next/link";
 import { KilnMark } from "@/components/layout/kiln-mark";
 import { HeaderFrame, MainFrame } from "@/components/layout/main-frame";
 import { MainNav } from "@/components/layout/main-nav";
+import { PauseBanner } from "@/components/layout/pause-banner";
 import { UserMenu } from "@/components/layout/user-menu";
 import { ThemeToggle } from "@/components/theme-toggle";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
+import { toPauseDto } from "@/server/governance/pause-dto";
+import { getPlatform } from "@/server/platform/get-platform";
 
 export default async function MainLayout({ children }: { children: React.ReactNode }) {
   // Each page checks the session itself too; the layout needs the operator for the header.
   const operator = await requireOperatorOrRedirect("/projects");
+  const pause = toPauseDto(await (await getPlatform()).pause.current());
   return (
     <div className="flex min-h-dvh flex-col">
       <header className="sticky top-0 z-30 border-b bg-background/90 backdrop-blur">
@@ -16,12 +20,13 @@ export default async function MainLayout({ children }: { children: React.ReactNo
           <Link href="/projects" className="rounded-md focus-visible:outline-2 focus-visible:outline-ring">
             <KilnMark />
           </Link>
-          <MainNav />
+          <MainNav isAdmin={operator.isAdmin} />
           <div className="ml-auto flex items-center gap-1">
             <ThemeToggle />
             <UserMenu email={operator.email} />
           </div>
         </HeaderFrame>
+        <PauseBanner pause={pause} />
       </header>
       <MainFrame>{children}</MainFrame>
     </div>

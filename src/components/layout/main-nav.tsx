@@ -9,11 +9,13 @@ const links = [
   { href: "/settings", label: "Settings" },
 ];
 
-export function MainNav() {
+const adminLink = { href: "/admin", label: "Admin" };
+
+export function MainNav({ isAdmin = false }: { isAdmin?: boolean }) {
   const pathname = usePathname();
   return (
     <nav aria-label="Main" className="flex items-center gap-1 text-sm">
-      {links.map((link) => {
+      {(isAdmin ? [...links, adminLink] : links).map((link) => {
         const active = pathname === link.href || pathname.startsWith(`${link.href}/`);
         return (
           <Link
@@ -21,7 +23,7 @@ export function MainNav() {
             href={link.href}
             aria-current={active ? "page" : undefined}
             className={cn(
-              "rounded-md px-3 py-1.5 text-muted-foreground transition-colors hover:text-foreground",
+              "rounded-md px-2 py-1.5 text-muted-foreground sm:px-3 transition-colors hover:text-foreground",
               active && "bg-accent text-accent-foreground",
             )}
           >

@@ -68,7 +68,8 @@ export async function login(
   const valid = user
     ? await verifyPassword(input.password, user.password_hash)
     : await verifyAgainstNothing(input.password);
-  if (!user || !valid) throw new AppError("unauthorized:credentials");
+  // A disabled operator hears the same as a wrong password: the answer does not say the account exists.
+  if (!user || !valid || user.disabled_at !== null) throw new AppError("unauthorized:credentials");
 
   const [address, accountAtAddress, account] = claims;
   if (address) await releaseAttempt(db, address);

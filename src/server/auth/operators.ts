@@ -3,10 +3,18 @@ import type { Executor } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
 import { revokeAllApiTokensOfUser } from "@/server/db/queries/api-tokens";
 import { revokeAllAuthSessionsOfUser } from "@/server/db/queries/auth-sessions";
-import { findUserByEmail, insertUser, normalizeEmail, updateUserPassword } from "@/server/db/queries/users";
+import {
+  countUsers,
+  findUserByEmail,
+  insertUser,
+  normalizeEmail,
+  updateUserPassword,
+  updateUserRole,
+} from "@/server/db/queries/users";
 import { AppError } from "@/server/errors";
 import { newId } from "@/server/ids";
 import { hashPassword, passwordSchema } from "./password";
+import type { OperatorRole } from "./roles";
 
 export const operatorInputSchema = z.object({
   email: z.email("Enter a valid email address").max(254),
@@ -16,16 +24,18 @@ export const operatorInputSchema = z.object({
 
 export type OperatorInput = z.input<typeof operatorInputSchema>;
 
+/** Creates an operator. With no role given, the very first operator is an admin and every later one is not. */
 export async function createOperator(
   db: Executor,
   input: OperatorInput,
-  options: { bcryptCost?: number; now?: number } = {},
-): Promise<{ id: string; email: string }> {
+  options: { bcryptCost?: number; now?: number; role?: OperatorRole } = {},
+): Promise<{ id: string; email: string; role: OperatorRole }> {
   const parsed = operatorInputSchema.parse(input);
   const now = options.now ?? Date.now();
   const email = normalizeEmail(parsed.email);
   const id = newId("user");
   const passwordHash = await hashPassword(parsed.password, options.bcryptCost);
+  const role = options.role ?? ((await countUsers(db)) === 0 ? "admin" : "operator");
   try {
     await insertUser(db, {
       id,
@@ -33,6 +43,7 @@ export async function createOperator(
       name: parsed.name || null,
       password_hash: passwordHash,
       password_changed_at: now,
+      role,
       created_at: now,
       updated_at: now,
     });
@@ -40,7 +51,15 @@ export async function createOperator(
     if (isUniqueViolation(error)) throw new AppError("conflict:email", undefined, { cause: error });
     throw error;
   }
-  return { id, email };
+  return { id, email, role };
+}
+
+/** KILN_ADMIN_EMAIL names an admin: at boot its operator, if it exists, is made one. Returns whether it changed. */
+export async function ensureAdminByEmail(db: Executor, email: string, now = Date.now()): Promise<boolean> {
+  const user = await findUserByEmail(db, email);
+  if (!user || user.role === "admin") return false;
+  await updateUserRole(db, user.id, "admin", now);
+  return true;
 }
 
 /**

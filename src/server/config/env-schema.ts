@@ -45,6 +45,25 @@ const flagDefaultOn = z
   .optional()
   .transform((value) => !(value === "0" || value === "false" || value === "no"));
 
+/** A platform quota (KILN_QUOTA_*): unset, empty or 0 = no limit. */
+const quotaLimit = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value, ctx) => {
+    if (!value) return undefined;
+    const limit = Number(value);
+    if (!Number.isFinite(limit) || limit < 0) {
+      ctx.addIssue({ code: "custom", message: "A quota is a number, 0 or more (empty or 0: no limit)" });
+      return z.NEVER;
+    }
+    return limit === 0 ? undefined : limit;
+  });
+const wholeQuotaLimit = quotaLimit.refine(
+  (value) => value === undefined || Number.isInteger(value),
+  "This quota is a whole number",
+);
+
 /**
  * Every variable Kiln reads, validated once. Keep in sync with `.env.example` (a unit test compares them).
  * Per-operator secrets never pass through here: they are stored encrypted and handed to functions as arguments.
@@ -96,6 +115,12 @@ export const envSchema = z.object({
   KILN_LOGIN_WINDOW_MINUTES: z.coerce.number().int().min(1).default(15),
   KILN_RUN_BUDGET_TOKENS: z.coerce.number().int().min(0).default(2_000_000),
   KILN_RUN_BUDGET_USD: z.coerce.number().min(0).default(5),
+  // Quotas of every operator without overrides of their own (README "Quotas"): builds per UTC day, builds running
+  // at once, tokens and USD per UTC month.
+  KILN_QUOTA_BUILDS_PER_DAY: wholeQuotaLimit,
+  KILN_QUOTA_CONCURRENT_RUNS: wholeQuotaLimit,
+  KILN_QUOTA_TOKENS_PER_MONTH: wholeQuotaLimit,
+  KILN_QUOTA_USD_PER_MONTH: quotaLimit,
   // Models any run may use besides its own (comma-separated), and the price of models Kiln has no list price for.
   KILN_GATEWAY_EXTRA_MODELS: commaList,
   KILN_GATEWAY_DEFAULT_PRICE: z

@@ -14,6 +14,10 @@ export interface UserTable {
   default_agent: string | null;
   default_model_provider: string | null;
   default_model: string | null;
+  /** "admin" or "operator" (see auth/roles.ts); the first operator is an admin. */
+  role: Generated<string>;
+  /** Set while an admin has disabled the account: its sessions and tokens are refused, its projects stay. */
+  disabled_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -241,6 +245,51 @@ export interface AppEnvTable {
   updated_at: number;
 }
 
+/** Admin actions and credential changes: who, what, when, from where. `detail` is JSON and never holds a secret. */
+export interface AuditEventTable {
+  id: Generated<number>;
+  actor_user_id: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  detail: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: number;
+}
+
+/** A one-time link that sets an operator's password (invite or reset); only the token's hash is kept. */
+export interface OperatorInviteTable {
+  id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: number;
+  used_at: number | null;
+  created_by: string | null;
+  created_at: number;
+}
+
+/**
+ * An operator's quota overrides (migrations/0008_quotas_pause.ts): null = the platform default (KILN_QUOTA_*),
+ * -1 = no limit for this operator (NO_LIMIT in governance/quota-limits.ts).
+ */
+export interface OperatorQuotaTable {
+  user_id: string;
+  builds_per_day: number | null;
+  concurrent_runs: number | null;
+  tokens_per_month: number | null;
+  usd_per_month_micros: number | null;
+  updated_at: number;
+}
+
+/** The platform-wide pause: at most one row (id "platform"); present = all agent work is paused. */
+export interface PlatformPauseTable {
+  id: string;
+  reason: string;
+  paused_by: string | null;
+  paused_at: number;
+}
+
 export interface DB {
   user: UserTable;
   auth_session: AuthSessionTable;
@@ -257,6 +306,10 @@ export interface DB {
   usage: UsageTable;
   job_lease: JobLeaseTable;
   app_env: AppEnvTable;
+  audit_event: AuditEventTable;
+  operator_invite: OperatorInviteTable;
+  operator_quota: OperatorQuotaTable;
+  platform_pause: PlatformPauseTable;
 }
 
 /** Column names per table, for the schema/migration consistency test. `satisfies` ties it to `DB`. */
@@ -270,6 +323,8 @@ export const schemaColumns = {
     "default_agent",
     "default_model_provider",
     "default_model",
+    "role",
+    "disabled_at",
     "created_at",
     "updated_at",
   ],
@@ -432,6 +487,27 @@ export const schemaColumns = {
   ],
   job_lease: ["name", "owner", "expires_at"],
   app_env: ["project_id", "name", "is_secret", "value_ciphertext", "created_at", "updated_at"],
+  audit_event: [
+    "id",
+    "actor_user_id",
+    "action",
+    "target_type",
+    "target_id",
+    "detail",
+    "ip",
+    "user_agent",
+    "created_at",
+  ],
+  operator_invite: ["id", "user_id", "token_hash", "expires_at", "used_at", "created_by", "created_at"],
+  operator_quota: [
+    "user_id",
+    "builds_per_day",
+    "concurrent_runs",
+    "tokens_per_month",
+    "usd_per_month_micros",
+    "updated_at",
+  ],
+  platform_pause: ["id", "reason", "paused_by", "paused_at"],
 } satisfies { [T in keyof DB]: ReadonlyArray<keyof DB[T] & string> };
 
 export type User = Selectable<UserTable>;
@@ -446,6 +522,8 @@ export type Credential = Selectable<CredentialTable>;
 export type ApiToken = Selectable<ApiTokenTable>;
 export type Session = Selectable<SessionTable>;
 export type AppEnvRow = Selectable<AppEnvTable>;
+export type AuditEvent = Selectable<AuditEventTable>;
+export type OperatorInvite = Selectable<OperatorInviteTable>;
 
 // Compile-time guard: every column of every table is listed in `schemaColumns`.
 type UnlistedColumns = {

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { authenticateApiToken } from "@/server/auth/api-tokens";
 import { findUserBySessionToken } from "@/server/auth/auth-sessions";
 import type { Database } from "@/server/db/connection";
-import { type Operator, toOperator } from "@/server/entry/current-user";
+import { assertAdmin, type Operator, toOperator } from "@/server/entry/current-user";
 import { AppError, toPublicError } from "@/server/errors";
 import { getPlatform } from "@/server/platform/get-platform";
 import type { Platform } from "@/server/platform/platform";
@@ -74,13 +74,14 @@ export const noParams = z.object({});
 export const noBody = z.undefined();
 
 export function apiRoute<PS extends z.ZodType, BS extends z.ZodType>(
-  schemas: { params: PS; body: BS },
+  schemas: { params: PS; body: BS; admin?: boolean },
   handler: (args: ApiHandlerArgs<z.output<PS>, z.output<BS>>) => Promise<Response>,
 ): (request: Request, context: RouteContext) => Promise<Response> {
   return async (request, context) => {
     try {
       const platform = await getPlatform();
       const operator = await authenticate(request, platform);
+      if (schemas.admin) assertAdmin(operator);
       const params = parseOrThrow(schemas.params, (await context?.params) ?? {});
       const rawBody = (schemas.body as z.ZodType) === noBody ? undefined : await readJsonBody(request);
       const body = parseOrThrow(schemas.body, rawBody);

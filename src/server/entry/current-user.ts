@@ -1,16 +1,24 @@
 import "server-only";
 import { cookies } from "next/headers";
-import { redirect } from "next/navigation";
+import { notFound, redirect } from "next/navigation";
 import { cache } from "react";
 import type { User } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import { getPlatform } from "@/server/platform/get-platform";
 import { findUserBySessionToken } from "../auth/auth-sessions";
+import { type OperatorRole, toOperatorRole } from "../auth/roles";
 
-export type Operator = { id: string; email: string; name: string | null };
+export type Operator = {
+  id: string;
+  email: string;
+  name: string | null;
+  role: OperatorRole;
+  isAdmin: boolean;
+};
 
 function toOperator(user: User): Operator {
-  return { id: user.id, email: user.email, name: user.name };
+  const role = toOperatorRole(user.role);
+  return { id: user.id, email: user.email, name: user.name, role, isAdmin: role === "admin" };
 }
 
 /** The signed-in operator for this request (cached per render), or null. */
@@ -34,6 +42,18 @@ export async function requireOperatorOrRedirect(returnTo: string): Promise<Opera
   const operator = await getCurrentOperator();
   if (!operator) redirect(`/login?next=${encodeURIComponent(returnTo)}`);
   return operator;
+}
+
+/** For admin pages: anonymous visitors go to login; signed-in operators who are not admins see a 404. */
+export async function requireAdminOrNotFound(returnTo: string): Promise<Operator> {
+  const operator = await requireOperatorOrRedirect(returnTo);
+  if (!operator.isAdmin) notFound();
+  return operator;
+}
+
+/** Admin-only routes and actions answer as if they did not exist, so their existence is not revealed. */
+export function assertAdmin(operator: Operator): void {
+  if (!operator.isAdmin) throw new AppError("not_found:route");
 }
 
 export async function setSessionCookie(token: string, expiresAt: number): Promise<void> {

@@ -44,6 +44,7 @@ export function checkBudget(run: MeteredRun, defaults: RunBudgetDefaults): Budge
     ok: false,
     message:
       `Budget exceeded: this run used its budget of ${limits} (so far ${tokens(usedTokens)} tokens, not counting ` +
-      `cache reads, and ${dollars(run.costUsdMicros)}). Raise the project's run budget and start a new revision.`,
+      `cache reads, and ${dollars(run.costUsdMicros)}). Raise the budget in the project's settings (Budget) or via ` +
+      `PATCH /api/v1/projects/${run.projectId} {"budgetTokens", "budgetUsd"}, then start a new revision.`,
   };
 }

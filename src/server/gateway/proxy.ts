@@ -3,6 +3,10 @@ import { type ModelProvider, providerOfRun } from "@/agents/models";
 import { checkModelBaseUrl } from "@/server/credentials/model-url-policy";
 import type { Database } from "@/server/db/connection";
 import { findMeteredRun, type MeteredRun } from "@/server/db/queries/usage";
+import { monthlyQuotaCutOff } from "@/server/governance/monthly-quota-cut-off";
+import type { PauseReader } from "@/server/governance/pause-state";
+import { pausedMessage } from "@/server/governance/pause-state";
+import type { QuotaLimits } from "@/server/governance/quota-limits";
 import { logError } from "@/server/http/log";
 import { scrub } from "@/server/integrations/provider-error";
 import { isTerminal } from "@/server/revisions/state-machine";
@@ -45,6 +49,10 @@ export type GatewayDeps = {
   secretKey: Buffer;
   resolveUpstream: ResolveUpstream;
   budget: RunBudgetDefaults;
+  /** Operators' quotas where they have none of their own; monthly tokens and money cut runs off like a budget. */
+  quotas?: QuotaLimits;
+  /** The kill switch: while paused, no run gets another upstream call. */
+  pause?: PauseReader;
   /** Extra models and a default price; default: the run's own model only, at its list price. */
   models?: ModelPolicy;
   fetch?: typeof fetch;
@@ -91,6 +99,24 @@ async function proxy({ protocol, request }: GatewayRequest, deps: GatewayDeps): 
       type: "budget_exceeded",
       code: "budget_exceeded",
       message: budget.message,
+      retry: false,
+    });
+  }
+  const pause = await deps.pause?.current();
+  if (pause) {
+    return gatewayError(protocol, 503, {
+      type: "api_error",
+      code: "paused",
+      message: pausedMessage(pause),
+      retry: false,
+    });
+  }
+  const quota = deps.quotas && (await monthlyQuotaCutOff(deps.db, deps.quotas, run.userId, now));
+  if (quota) {
+    return gatewayError(protocol, 429, {
+      type: "budget_exceeded",
+      code: "quota_exceeded",
+      message: quota,
       retry: false,
     });
   }

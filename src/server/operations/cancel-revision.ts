@@ -1,10 +1,13 @@
 import "server-only";
 import type { Executor } from "@/server/db/connection";
+import { listRunningRevisionIdsOfUser } from "@/server/db/queries/revisions";
+import { isAppError } from "@/server/errors";
 import { appendPlatformEvent } from "@/server/events/append";
 import type { Platform } from "@/server/platform/platform";
 import type { PreviewOrigins } from "@/server/previews/preview-origin";
-import { cancelRevision } from "../revisions/revision-queries";
+import { cancelRevision, type RecordCancel } from "../revisions/revision-queries";
 import type { RevisionDto } from "../revisions/revision-types";
+import { runningStatuses } from "../revisions/state-machine";
 import { scheduleSandboxStop } from "./schedule";
 
 /**
@@ -17,15 +20,40 @@ export async function cancelRevisionAndRecord(
   origins: PreviewOrigins,
   userId: string,
   revisionId: string,
+  reason?: string,
 ): Promise<RevisionDto> {
-  return cancelRevision(db, origins, userId, revisionId, async (tx, revision, reason) => {
+  const record: RecordCancel = async (tx, revision, recordedReason) => {
     await appendPlatformEvent(tx, {
       projectId: revision.project_id,
       taskId: revision.task_id,
       revisionId: revision.id,
-      body: { type: "revision.status", payload: { status: "cancelled", reason } },
+      body: { type: "revision.status", payload: { status: "cancelled", reason: recordedReason } },
     });
-  });
+  };
+  return cancelRevision(db, origins, userId, revisionId, record, reason);
+}
+
+/**
+ * Cancels every running checkpoint of an operator with the reason they will read (an admin disabled them), and
+ * returns the ones this call cancelled; stopping their sandboxes is the caller's. One that ends by itself meanwhile
+ * is left as it ended.
+ */
+export async function cancelRunningRevisionsOfOperator(
+  db: Executor,
+  origins: PreviewOrigins,
+  userId: string,
+  reason: string,
+): Promise<string[]> {
+  const cancelled: string[] = [];
+  for (const revisionId of await listRunningRevisionIdsOfUser(db, userId, runningStatuses)) {
+    try {
+      await cancelRevisionAndRecord(db, origins, userId, revisionId, reason);
+      cancelled.push(revisionId);
+    } catch (error) {
+      if (!(isAppError(error) && error.code === "conflict:revision_state")) throw error;
+    }
+  }
+  return cancelled;
 }
 
 /** Cancels a running checkpoint now; its sandbox is stopped after the response. */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { modelNameSchema, modelProviderSchema, providerRefusal } from "@/agents/models";
 import { agentDefinition, agentKindSchema, defaultAgentKind } from "@/agents/registry";
-import type { Database } from "@/server/db/connection";
+import type { Database, Executor } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
 import { insertProject, isProjectSlugTaken } from "@/server/db/queries/projects";
 import { insertRevision } from "@/server/db/queries/revisions";
@@ -82,6 +82,9 @@ async function uniqueSlug(db: Database, userId: string, base: string): Promise<s
   return `${base}-${randomBase32(4)}`;
 }
 
+/** Checks run first in the transaction that records the new revision (the operator's quotas). */
+export type CreationGuard = (tx: Executor, now: number) => Promise<void>;
+
 /**
  * Records a new project with its first task, its first revision (queued, holding the prompt) and a share link.
  * The pipeline picks queued revisions up; nothing outside the database happens here.
@@ -92,8 +95,12 @@ export async function createProject(
   input: CreateProjectInput,
   defaults: ProviderChoices,
   now = Date.now(),
-  /** An imported project's checked origin (operations/check-import.ts); null: the template. */
-  origin: ImportOrigin | null = null,
+  options: {
+    /** An imported project's checked origin (operations/check-import.ts); none: the template. */
+    origin?: ImportOrigin | null;
+    /** Checks run in the transaction that records the project (quotas). */
+    guard?: CreationGuard;
+  } = {},
 ): Promise<CreatedProject> {
   const parsed = createProjectInputSchema.parse(input);
   const providers = { ...defaults, ...parsed.providers };
@@ -104,7 +111,7 @@ export async function createProject(
   for (let attempt = 1; ; attempt++) {
     const slug = await uniqueSlug(db, userId, baseSlug);
     try {
-      return await insertProjectRows(db, userId, parsed, providers, name, slug, now, origin);
+      return await insertProjectRows(db, userId, parsed, providers, name, slug, now, options);
     } catch (error) {
       if (attempt >= 3 || !isUniqueViolation(error)) throw error;
     }
@@ -119,7 +126,7 @@ async function insertProjectRows(
   name: string,
   slug: string,
   now: number,
-  origin: ImportOrigin | null,
+  { origin = null, guard }: { origin?: ImportOrigin | null; guard?: CreationGuard },
 ): Promise<CreatedProject> {
   const ids = { project: newId("project"), task: newId("task"), revision: newId("revision") };
   const shareSlug = newShareSlug();
@@ -158,6 +165,7 @@ async function insertProjectRows(
   };
 
   await db.transaction().execute(async (tx) => {
+    await guard?.(tx, now);
     await insertProject(tx, projectRow);
     await insertTask(tx, {
       id: ids.task,

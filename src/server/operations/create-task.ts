@@ -11,11 +11,13 @@ import {
 import { insertShareSession } from "@/server/db/queries/share-links";
 import { findMainTask, findTaskOfUser, insertTask, listTaskBranches } from "@/server/db/queries/tasks";
 import type { Revision, Task } from "@/server/db/schema";
+import { inTransaction } from "@/server/db/transaction";
 import { AppError } from "@/server/errors";
 import { newId, newShareSlug } from "@/server/ids";
 import type { PreviewOrigins } from "@/server/previews/preview-origin";
 import { type TaskDto, toTaskDto } from "@/server/projects/project-dto";
 import { assertBranchRetained, type RetentionContext } from "@/server/revisions/assert-branch-retained";
+import type { RevisionGuard } from "@/server/revisions/create-revision";
 import { queuedRevisionRow } from "@/server/revisions/queued-revision";
 import { toRevisionDto } from "@/server/revisions/revision-dto";
 import type { RevisionDto } from "@/server/revisions/revision-types";
@@ -101,6 +103,8 @@ export async function createTask(
   input: { projectId: string } & CreateTaskInput,
   retention: RetentionContext = {},
   now = Date.now(),
+  /** Checks run in the transaction that records the task (quotas). */
+  guard?: RevisionGuard,
 ): Promise<CreatedTask> {
   const parsed = createTaskInputSchema.parse(input);
   const project = await findProjectOfUser(db, userId, input.projectId);
@@ -114,7 +118,14 @@ export async function createTask(
     const taken = await listTaskBranches(db, project.id);
     const branch = taskBranchName(title, taken.length + 1, taken);
     try {
-      return await insertTaskRows(db, origins, { projectId: project.id, title, branch, source }, parsed, now);
+      return await insertTaskRows(
+        db,
+        origins,
+        { projectId: project.id, title, branch, source },
+        parsed,
+        now,
+        guard,
+      );
     } catch (error) {
       if (attempt >= 3 || !isUniqueViolation(error)) throw error;
     }
@@ -127,6 +138,7 @@ async function insertTaskRows(
   task: { projectId: string; title: string; branch: string; source: Revision },
   parsed: z.output<typeof createTaskInputSchema>,
   now: number,
+  guard: RevisionGuard | undefined,
 ): Promise<CreatedTask> {
   const taskRow: Task = {
     id: newId("task"),
@@ -155,7 +167,8 @@ async function insertTaskRows(
     now,
   );
   const slug = newShareSlug();
-  await db.transaction().execute(async (tx) => {
+  await inTransaction(db, async (tx) => {
+    await guard?.(tx, now);
     await insertTask(tx, taskRow);
     await insertRevision(tx, revisionRow);
     await insertShareSession(tx, {

@@ -1,4 +1,6 @@
 import "server-only";
+import { assertWithinQuota } from "@/server/governance/assert-within-quota";
+import { assertNotPaused } from "@/server/governance/pause-state";
 import type { Platform } from "@/server/platform/platform";
 import { createFollowUp, type FollowUpInput } from "../revisions/create-revision";
 import type { RevisionDto } from "../revisions/revision-types";
@@ -10,7 +12,10 @@ export async function startFollowUp(
   userId: string,
   input: { projectId: string; taskId: string } & FollowUpInput,
 ): Promise<RevisionDto> {
-  const revision = await createFollowUp(platform.db, platform.previewOrigins, userId, input);
+  assertNotPaused(await platform.pause.current());
+  const revision = await createFollowUp(platform.db, platform.previewOrigins, userId, input, (tx, now) =>
+    assertWithinQuota(tx, platform.quotas, userId, now),
+  );
   scheduleRevision(platform, revision.id);
   return revision;
 }

@@ -1,4 +1,6 @@
 import "server-only";
+import { assertWithinQuota } from "@/server/governance/assert-within-quota";
+import { assertNotPaused } from "@/server/governance/pause-state";
 import { parseOrThrow } from "@/server/http/parse-input";
 import type { Platform } from "@/server/platform/platform";
 import { checkImport } from "../imports/check-import";
@@ -23,6 +25,7 @@ export async function startProject(
   const defaults = await getModelDefaults(platform.db, userId);
   const parsed = parseOrThrow(createProjectInputSchema, withModelDefaults(input, defaults));
   const providers = resolveProviderChoices(parsed.providers, await providerAvailability(platform, userId));
+  assertNotPaused(await platform.pause.current());
   // An import is fetched and checked before anything is created, so a repository that does not fit is refused here.
   const origin = parsed.source ? await checkImport(await platform.importerFor(userId), parsed.source) : null;
   const name = parsed.name ?? origin?.name;
@@ -32,7 +35,10 @@ export async function startProject(
     { ...parsed, name, providers },
     providers,
     Date.now(),
-    origin && { kind: origin.kind, location: origin.location, sha: origin.sha },
+    {
+      origin: origin && { kind: origin.kind, location: origin.location, sha: origin.sha },
+      guard: (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now),
+    },
   );
   scheduleRevision(platform, created.revision.id);
   return created;

@@ -1,4 +1,6 @@
 import "server-only";
+import { assertWithinQuota } from "@/server/governance/assert-within-quota";
+import { assertNotPaused } from "@/server/governance/pause-state";
 import type { Platform } from "@/server/platform/platform";
 import { createRestore } from "../revisions/create-revision";
 import type { RevisionDto } from "../revisions/revision-types";
@@ -14,13 +16,14 @@ export async function startRestore(
   revisionId: string,
   ontoTaskId?: string,
 ): Promise<RevisionDto> {
+  assertNotPaused(await platform.pause.current());
   const revision = await createRestore(
     platform.db,
     platform.previewOrigins,
     userId,
     revisionId,
     { defaultRetention: platform.branchRetention },
-    ontoTaskId,
+    { ontoTaskId, guard: (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now) },
   );
   scheduleRevision(platform, revision.id);
   return revision;

@@ -1,4 +1,6 @@
 import "server-only";
+import { assertWithinQuota } from "@/server/governance/assert-within-quota";
+import { assertNotPaused } from "@/server/governance/pause-state";
 import type { Platform } from "@/server/platform/platform";
 import { type CreatedTask, type CreateTaskInput, createTask } from "./create-task";
 import { scheduleRevision } from "./schedule";
@@ -9,9 +11,16 @@ export async function startTask(
   userId: string,
   input: { projectId: string } & CreateTaskInput,
 ): Promise<CreatedTask> {
-  const created = await createTask(platform.db, platform.previewOrigins, userId, input, {
-    defaultRetention: platform.branchRetention,
-  });
+  assertNotPaused(await platform.pause.current());
+  const created = await createTask(
+    platform.db,
+    platform.previewOrigins,
+    userId,
+    input,
+    { defaultRetention: platform.branchRetention },
+    Date.now(),
+    (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now),
+  );
   scheduleRevision(platform, created.revision.id);
   return created;
 }

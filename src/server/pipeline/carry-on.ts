@@ -7,17 +7,20 @@ import {
   updateRevisionRow,
 } from "@/server/db/queries/pipeline";
 import type { Project, Revision } from "@/server/db/schema";
+import { type PauseReader, pausedMessage } from "@/server/governance/pause-state";
 import { logError } from "@/server/http/log";
 import { claimRevisionLease, releaseRevisionLease, renewRevisionLease } from "@/server/leases/revision-lease";
 import { isServerAlive } from "@/server/leases/server-presence";
 import { isTerminal } from "@/server/revisions/state-machine";
 import { applyRunnerEvents } from "./advance-from-runner";
+import { cancelWithReason } from "./cancel-with-reason";
 import { finishRevision } from "./finish-revision";
 import type { PipelineDeps, RunnerEventDeps } from "./pipeline-deps";
 import { startPreviewAtCommit } from "./preview-at-commit";
 import { withRevisionLock } from "./revision-lock";
 import { runRevision } from "./run-revision";
 import { emit, type RunScope } from "./run-step";
+import { stopRevisionSandbox } from "./stop-sandbox";
 
 // Any app server carries a revision on from what the database says is done (docs/pipeline.md "Durability"). It
 // holds the revision's lease while it works, renewing it; when it dies the lease runs out and the recovery scan
@@ -30,6 +33,8 @@ export type CarryOnDeps = {
   serverId: string;
   pipelineDeps(project: Project): Promise<PipelineDeps>;
   runnerEventDeps(): RunnerEventDeps;
+  /** The kill switch: paused work is cancelled with the admin's reason, never carried on. */
+  pause?: PauseReader;
   /** How long a lease lasts without renewal; a dead holder's revision moves on this long after it died. */
   leaseTtlMs?: number;
 };
@@ -107,6 +112,13 @@ async function recoverRunner(deps: CarryOnDeps, revision: Revision, project: Pro
 async function carryOnOnce(deps: CarryOnDeps, revisionId: string): Promise<void> {
   const revision = await findRevisionById(deps.db, revisionId);
   if (!revision || isTerminal(revision.status)) return;
+  // Read fresh: a revision created on a server whose cache had not seen the pause yet must not start.
+  const pause = await deps.pause?.fresh();
+  if (pause) {
+    await cancelWithReason(deps.db, revisionId, pausedMessage(pause));
+    await stopRevisionSandbox(deps.runnerEventDeps(), revisionId);
+    return;
+  }
   const project = await getProjectById(deps.db, revision.project_id);
   if (revision.status === "queued") return runRevision(await deps.pipelineDeps(project), revisionId);
   if (!isRunnerAtWork(revision)) {

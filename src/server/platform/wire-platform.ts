@@ -9,9 +9,12 @@ import { ensureSecretKeyFile, loadSecretKey } from "@/server/crypto/secret-key";
 import type { Database } from "@/server/db/connection";
 import type { Project } from "@/server/db/schema";
 import { platformSecretsFromEnv } from "@/server/events/known-secrets";
+import type { RunBudgetDefaults } from "@/server/gateway/budget";
 import { parseDefaultPrice } from "@/server/gateway/prices";
 import type { GatewayDeps } from "@/server/gateway/proxy";
 import { credentialUpstreamResolver } from "@/server/gateway/upstream";
+import { type PauseReader, pauseReader } from "@/server/governance/pause-state";
+import type { QuotaLimits } from "@/server/governance/quota-limits";
 import type { RepoImporter } from "@/server/integrations/git-host/repo-importer";
 import { localLayout, type Providers, providersFor, repoImporterFor } from "@/server/integrations/registry";
 import { verifyCredential } from "@/server/integrations/verify-credential";
@@ -65,6 +68,12 @@ export type Platform = {
   serverId: string;
   carryOnDeps(): CarryOnDeps;
   gatewayDeps(): GatewayDeps;
+  /** A run's budget where its project sets none (KILN_RUN_BUDGET_*; 0 = no limit). */
+  runBudget: RunBudgetDefaults;
+  /** Operators' quotas where they have no override (KILN_QUOTA_*); null = no limit. */
+  quotas: QuotaLimits;
+  /** The kill switch's state, through this server's short cache (governance/pause-state.ts). */
+  pause: PauseReader;
 };
 
 const SERVER_ID = Symbol.for("kiln.serverId");
@@ -142,8 +151,26 @@ export function wirePlatform(env: Env, db: Database): Platform {
     });
   }
 
+  const quotas: QuotaLimits = {
+    buildsPerDay: env.KILN_QUOTA_BUILDS_PER_DAY ?? null,
+    concurrentRuns: env.KILN_QUOTA_CONCURRENT_RUNS ?? null,
+    tokensPerMonth: env.KILN_QUOTA_TOKENS_PER_MONTH ?? null,
+    usdPerMonthMicros:
+      env.KILN_QUOTA_USD_PER_MONTH === undefined
+        ? null
+        : Math.round(env.KILN_QUOTA_USD_PER_MONTH * 1_000_000),
+  };
+  const pause = pauseReader(db);
+  const runBudget: RunBudgetDefaults = {
+    tokens: env.KILN_RUN_BUDGET_TOKENS,
+    usdMicros: Math.round(env.KILN_RUN_BUDGET_USD * 1_000_000),
+  };
+
   const platform: Platform = {
     db,
+    quotas,
+    pause,
+    runBudget,
     get credentials() {
       return credentialContext();
     },
@@ -183,10 +210,9 @@ export function wirePlatform(env: Env, db: Database): Platform {
         db,
         secretKey: credentials.key,
         resolveUpstream: credentialUpstreamResolver(db, credentials),
-        budget: {
-          tokens: env.KILN_RUN_BUDGET_TOKENS,
-          usdMicros: Math.round(env.KILN_RUN_BUDGET_USD * 1_000_000),
-        },
+        budget: runBudget,
+        quotas,
+        pause,
         models: {
           extraModels: env.KILN_GATEWAY_EXTRA_MODELS,
           defaultPrice: parseDefaultPrice(env.KILN_GATEWAY_DEFAULT_PRICE),
@@ -223,6 +249,7 @@ export function wirePlatform(env: Env, db: Database): Platform {
       return {
         db,
         serverId,
+        pause,
         pipelineDeps: (project) => platform.pipelineDeps(project),
         runnerEventDeps: () => platform.runnerEventDeps(),
       };

@@ -23,6 +23,8 @@ export type ProjectDto = {
   deployUrl: string | null;
   /** Where an imported project came from ("Imported from …"); null: made from the template. */
   source: { kind: string; location: string; sha: string | null } | null;
+  /** The project's run budget; null = the platform default (KILN_RUN_BUDGET_*), 0 = no limit. */
+  budget: { tokens: number | null; usd: number | null };
   createdAt: number;
   updatedAt: number;
   lastActivityAt: number;
@@ -73,6 +75,10 @@ export function toProjectDto(project: Project, latestRevisionStatus?: string | n
       project.source_kind && project.source_location
         ? { kind: project.source_kind, location: project.source_location, sha: project.source_sha }
         : null,
+    budget: {
+      tokens: project.budget_tokens === null ? null : Number(project.budget_tokens),
+      usd: project.budget_usd_micros === null ? null : Number(project.budget_usd_micros) / 1_000_000,
+    },
     createdAt: project.created_at,
     updatedAt: project.updated_at,
     lastActivityAt: project.last_activity_at,

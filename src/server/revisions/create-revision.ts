@@ -1,12 +1,13 @@
 import { z } from "zod";
 import { modelNameSchema, modelProviderSchema, providerOfRun, providerRefusal } from "@/agents/models";
 import { storedAgentKind } from "@/agents/registry";
-import type { Database } from "@/server/db/connection";
+import type { Database, Executor } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { findRevisionOfUser, insertRevision, listRevisionsOfTask } from "@/server/db/queries/revisions";
 import { findTaskOfUser } from "@/server/db/queries/tasks";
 import type { Revision } from "@/server/db/schema";
+import { inTransaction } from "@/server/db/transaction";
 import { AppError } from "@/server/errors";
 import { newId } from "@/server/ids";
 import type { PreviewOrigins } from "@/server/previews/preview-origin";
@@ -27,6 +28,9 @@ export const followUpInputSchema = z.object({
   model: modelNameSchema.optional(),
 });
 export type FollowUpInput = z.input<typeof followUpInputSchema>;
+
+/** Checks run first in the transaction that records the new revision (the operator's quotas). */
+export type RevisionGuard = (tx: Executor, now: number) => Promise<void>;
 
 function assertIdle(revisions: Revision[]): void {
   const running = revisions.find((revision) => !isTerminal(revision.status));
@@ -53,6 +57,7 @@ async function insertNext(
     | "restored_from_revision_id"
   >,
   base: Pick<Revision, "project_id" | "task_id">,
+  guard: RevisionGuard | undefined,
 ): Promise<RevisionDto> {
   const now = Date.now();
   const row = queuedRevisionRow(
@@ -66,7 +71,10 @@ async function insertNext(
     now,
   );
   try {
-    await insertRevision(db, row);
+    await inTransaction(db, async (tx) => {
+      await guard?.(tx, now);
+      await insertRevision(tx, row);
+    });
   } catch (error) {
     // Two requests raced for the same ordinal: the other one won.
     if (isUniqueViolation(error))
@@ -86,6 +94,7 @@ export async function createFollowUp(
   origins: PreviewOrigins,
   userId: string,
   input: { projectId: string; taskId: string } & FollowUpInput,
+  guard?: RevisionGuard,
 ): Promise<RevisionDto> {
   const parsed = followUpInputSchema.parse(input);
   const revisions = await listRevisionsOfTask(db, userId, input.projectId, input.taskId);
@@ -111,6 +120,7 @@ export async function createFollowUp(
       restored_from_revision_id: null,
     },
     latest,
+    guard,
   );
 }
 
@@ -147,8 +157,14 @@ export async function createRestore(
   userId: string,
   revisionId: string,
   retention: RetentionContext = {},
-  ontoTaskId?: string,
+  options: {
+    /** Another task of the project to restore onto (a promote); default: the checkpoint's own. */
+    ontoTaskId?: string;
+    /** Checks run in the transaction that records the checkpoint (quotas). */
+    guard?: RevisionGuard;
+  } = {},
 ): Promise<RevisionDto> {
+  const { ontoTaskId, guard } = options;
   const target = await findRevisionOfUser(db, userId, revisionId);
   if (!target) throw new AppError("not_found:revision");
   const taskId = ontoTaskId ?? target.task_id;
@@ -182,5 +198,6 @@ export async function createRestore(
       restored_from_revision_id: target.id,
     },
     { project_id: target.project_id, task_id: taskId },
+    guard,
   );
 }

@@ -48,6 +48,7 @@ export async function cancelRevision(
   userId: string,
   revisionId: string,
   record?: RecordCancel,
+  reason = CANCELLED_REASON,
 ): Promise<RevisionDto> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const row = await findRevisionOfUser(db, userId, revisionId);
@@ -60,8 +61,8 @@ export async function cancelRevision(
     }
     // Each attempt is its own transaction: a retry must read the status another writer committed meanwhile.
     const cancelled = await inTransaction(db, async (tx) => {
-      if (!(await transitionRevision(tx, row, "cancelled", { reason: CANCELLED_REASON }))) return false;
-      await record?.(tx, row, CANCELLED_REASON);
+      if (!(await transitionRevision(tx, row, "cancelled", { reason }))) return false;
+      await record?.(tx, row, reason);
       return true;
     });
     if (cancelled) return getRevisionOrThrow(db, origins, userId, revisionId);

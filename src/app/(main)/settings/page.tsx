@@ -3,10 +3,13 @@ import { agentDefinition, agentKinds, defaultAgentKind } from "@/agents/registry
 import { ApiTokensPanel } from "@/components/settings/api-tokens-panel";
 import { CredentialCard } from "@/components/settings/credential-card";
 import { ModelDefaultsCard } from "@/components/settings/model-defaults-card";
+import { QuotaUsageCard } from "@/components/settings/quota-usage-card";
 import { timeAgo } from "@/lib/format";
 import { listApiTokens } from "@/server/auth/api-tokens";
 import { listCredentialStatuses } from "@/server/credentials/credential-store";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
+import { toQuotaView } from "@/server/governance/quota-view";
+import { readQuotaStatus } from "@/server/governance/read-quota-status";
 import { getPlatform } from "@/server/platform/get-platform";
 import { getModelDefaults } from "@/server/projects/model-defaults";
 
@@ -16,10 +19,12 @@ export default async function SettingsPage() {
   const operator = await requireOperatorOrRedirect("/settings");
   const platform = await getPlatform();
   const { db } = platform;
-  const [credentials, tokens, defaults] = await Promise.all([
+  const now = Date.now();
+  const [credentials, tokens, defaults, quotas] = await Promise.all([
     listCredentialStatuses(db, platform.credentials, operator.id),
     listApiTokens(db, operator.id),
     getModelDefaults(db, operator.id),
+    readQuotaStatus(db, platform.quotas, operator.id, now),
   ]);
   const agents = agentKinds.map((kind) => {
     const definition = agentDefinition(kind);
@@ -30,7 +35,6 @@ export default async function SettingsPage() {
       defaultModel: definition.defaultModel,
     };
   });
-  const now = Date.now();
 
   return (
     <div className="space-y-10">
@@ -71,6 +75,9 @@ export default async function SettingsPage() {
             lastUsed: token.lastUsedAt ? timeAgo(token.lastUsedAt, now) : "Never",
           }))}
         />
+      </section>
+      <section aria-label="Usage and quotas">
+        <QuotaUsageCard view={toQuotaView(quotas, now)} />
       </section>
     </div>
   );

@@ -22,6 +22,7 @@ export async function findUserByApiTokenHash(
     .select(["api_token.id as token_id", "api_token.last_used_at as token_last_used_at"])
     .where("api_token.token_hash", "=", tokenHash)
     .where("api_token.revoked_at", "is", null)
+    .where("user.disabled_at", "is", null)
     .executeTakeFirst();
   if (!row) return undefined;
   const { token_id, token_last_used_at, ...user } = row;

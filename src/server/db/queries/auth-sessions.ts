@@ -26,7 +26,7 @@ export async function insertAuthSession(db: Executor, s: NewAuthSession): Promis
     .execute();
 }
 
-/** The operator behind a live (unexpired, unrevoked) session. */
+/** The operator behind a live (unexpired, unrevoked) session, unless an admin has disabled them. */
 export async function findUserByLiveSession(
   db: Executor,
   sessionId: string,
@@ -40,6 +40,7 @@ export async function findUserByLiveSession(
     .where("auth_session.id", "=", sessionId)
     .where("auth_session.revoked_at", "is", null)
     .where("auth_session.expires_at", ">", now)
+    .where("user.disabled_at", "is", null)
     .executeTakeFirst();
   if (!row) return undefined;
   const { session_last_seen_at, ...user } = row;

@@ -182,3 +182,19 @@ export async function findUnleasedRunningRevisions(
     .limit(200)
     .execute();
 }
+
+/** The ids of an operator's running revisions (to cancel them when an admin disables the operator). */
+export async function listRunningRevisionIdsOfUser(
+  db: Executor,
+  userId: string,
+  runningStatuses: readonly string[],
+): Promise<string[]> {
+  const rows = await db
+    .selectFrom("revision")
+    .innerJoin("project", "project.id", "revision.project_id")
+    .select("revision.id")
+    .where((eb) => projectOwnedBy(eb, userId))
+    .where("revision.status", "in", [...runningStatuses])
+    .execute();
+  return rows.map((row) => row.id);
+}

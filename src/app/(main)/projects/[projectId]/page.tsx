@@ -4,6 +4,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
 import { DeleteProjectButton } from "@/components/projects/delete-project-button";
+import { ProjectBudgetCard } from "@/components/projects/project-budget-card";
 import { ProjectNameEditor } from "@/components/projects/project-name-editor";
 import { StatusBadge } from "@/components/projects/status-badge";
 import { NewTaskDialog } from "@/components/tasks/new-task-dialog";
@@ -14,6 +15,7 @@ import { timeAgo } from "@/lib/format";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { isAppError } from "@/server/errors";
 import { getPlatform } from "@/server/platform/get-platform";
+import { getProjectBudgetView } from "@/server/projects/project-budget-view";
 import type { ProjectDto } from "@/server/projects/project-dto";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
 import { listTaskStartPoints } from "@/server/tasks/task-start-points";
@@ -113,7 +115,9 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
   const { projectId } = await params;
   const operator = await requireOperatorOrRedirect(`/projects/${encodeURIComponent(projectId)}`);
   const { project, tasks } = await loadProject(operator.id, projectId);
-  const startPoints = await listTaskStartPoints((await getPlatform()).db, operator.id, project.id);
+  const platform = await getPlatform();
+  const startPoints = await listTaskStartPoints(platform.db, operator.id, project.id);
+  const budget = await getProjectBudgetView(platform.db, operator.id, project.id, platform.runBudget);
   const now = Date.now();
 
   return (
@@ -211,6 +215,10 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
             </TableBody>
           </Table>
         </Card>
+      </section>
+
+      <section aria-label="Budget">
+        <ProjectBudgetCard view={budget} />
       </section>
     </div>
   );

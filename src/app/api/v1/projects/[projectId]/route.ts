@@ -1,8 +1,9 @@
 import { z } from "zod";
 import { apiRoute, noBody } from "@/server/entry/api-route";
+import { clientMeta } from "@/server/entry/client-meta";
 import { startProjectDeletion } from "@/server/operations/delete-project";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
-import { renameProject, renameProjectInputSchema } from "@/server/projects/rename-project";
+import { updateProject, updateProjectInputSchema } from "@/server/projects/update-project";
 
 const params = z.object({ projectId: z.string().min(1).max(40) });
 
@@ -10,11 +11,14 @@ export const GET = apiRoute({ params, body: noBody }, async ({ operator, db, par
   Response.json(await getProjectOrThrow(db, operator.id, params.projectId)),
 );
 
-/** Renames the project: `{ "name": "…" }`. Answers as GET does, with the new name. */
+/**
+ * Renames the project and/or sets its run budget: `{ "name"?, "budgetTokens"?, "budgetUsd"? }` (budget: null = the
+ * platform default, 0 = no limit). Answers as GET does.
+ */
 export const PATCH = apiRoute(
-  { params, body: renameProjectInputSchema.strict() },
-  async ({ operator, db, params, body }) => {
-    await renameProject(db, operator.id, params.projectId, body.name);
+  { params, body: updateProjectInputSchema },
+  async ({ operator, db, params, body, request }) => {
+    await updateProject(db, operator.id, params.projectId, body, clientMeta(request.headers));
     return Response.json(await getProjectOrThrow(db, operator.id, params.projectId));
   },
 );

@@ -1,0 +1,133 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createApiToken } from "@/server/auth/api-tokens";
+import { createOperator } from "@/server/auth/operators";
+import type { Database } from "@/server/db/connection";
+import { findMeteredRun } from "@/server/db/queries/usage";
+import { checkBudget } from "@/server/gateway/budget";
+import { createProject } from "@/server/operations/create-project";
+import { getProjectBudgetView } from "@/server/projects/project-budget-view";
+import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { localProviderChoices } from "../helpers/local-providers";
+
+// A project's run budget (issue 11): PATCH /api/v1/projects/:id sets it beside the name, the gateway enforces it,
+// and its refusal says where to raise it.
+
+type Handler = (
+  request: Request,
+  context: { params?: Promise<Record<string, string | string[]>> },
+) => Promise<Response>;
+
+async function loadRoute(db: Database): Promise<{ GET: Handler; PATCH: Handler }> {
+  vi.resetModules();
+  (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb = Promise.resolve(db);
+  return import("@/app/api/v1/projects/[projectId]/route");
+}
+
+describe.each(testDatabases)("project budgets on $name", (factory) => {
+  let t: TestDatabase;
+  let dataDir: string;
+  let ada: { id: string };
+  let adaToken: string;
+  let graceToken: string;
+
+  beforeEach(async () => {
+    t = await factory.open();
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-budget-"));
+    vi.stubEnv("KILN_DATA_DIR", dataDir);
+    vi.stubEnv("KILN_SECRET_KEY", Buffer.alloc(32, 7).toString("base64"));
+    const password = "correct horse battery";
+    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
+    const grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
+    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
+    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+  });
+  afterEach(async () => {
+    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
+    vi.unstubAllEnvs();
+    await t.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function patch(route: { PATCH: Handler }, projectId: string, token: string, body: unknown) {
+    return route.PATCH(
+      new Request(`http://kiln.test/api/v1/projects/${projectId}`, {
+        method: "PATCH",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+      { params: Promise.resolve({ projectId }) },
+    );
+  }
+
+  it("sets, shows and clears the run budget; the gateway enforces it and its refusal names where to raise it", async () => {
+    const route = await loadRoute(t.db);
+    const created = await createProject(t.db, ada.id, { prompt: "A guestbook" }, localProviderChoices);
+    const projectId = created.project.id;
+
+    const set = await patch(route, projectId, adaToken, { budgetTokens: 1000, budgetUsd: 0.5 });
+    expect(set.status).toBe(200);
+    expect(((await set.json()) as { project: { budget: unknown } }).project.budget).toEqual({
+      tokens: 1000,
+      usd: 0.5,
+    });
+    // A rename alone leaves the budget; the budget alone leaves the name.
+    await patch(route, projectId, adaToken, { name: "Guestbook" });
+    const tokensOnly = await patch(route, projectId, adaToken, { budgetTokens: 2000 });
+    const after = (await tokensOnly.json()) as { project: { name: string; budget: unknown } };
+    expect(after.project).toMatchObject({ name: "Guestbook", budget: { tokens: 2000, usd: 0.5 } });
+
+    const run = await findMeteredRun(t.db, created.revision.id);
+    if (!run) throw new Error("no run");
+    expect([run.budgetTokens, run.budgetUsdMicros]).toEqual([2000, 500_000]);
+    const over = checkBudget({ ...run, inputTokens: 2500 }, { tokens: 2_000_000, usdMicros: 5_000_000 });
+    expect(over.ok).toBe(false);
+    if (!over.ok) {
+      expect(over.message).toContain("budget of 2,000 tokens / $0.50");
+      expect(over.message).toContain("Raise the budget in the project's settings (Budget)");
+      expect(over.message).toContain(`PATCH /api/v1/projects/${projectId}`);
+    }
+
+    const cleared = await patch(route, projectId, adaToken, { budgetTokens: null, budgetUsd: null });
+    expect(((await cleared.json()) as { project: { budget: unknown } }).project.budget).toEqual({
+      tokens: null,
+      usd: null,
+    });
+    const view = await getProjectBudgetView(t.db, ada.id, projectId, {
+      tokens: 2_000_000,
+      usdMicros: 5_000_000,
+    });
+    expect(view).toMatchObject({ tokens: null, usd: null, defaults: { tokens: 2_000_000, usd: 5 } });
+    const audit = await t.db.selectFrom("audit_event").select(["action", "target_id"]).execute();
+    expect(audit.filter((row) => row.action === "project.budget")).toHaveLength(3);
+  });
+
+  it("400 on bad input, 404 on another operator's project (nothing changed)", async () => {
+    const route = await loadRoute(t.db);
+    const created = await createProject(t.db, ada.id, { prompt: "A guestbook" }, localProviderChoices);
+    const projectId = created.project.id;
+    for (const body of [
+      { budgetTokens: -1 },
+      { budgetTokens: 1.5 },
+      { budgetUsd: "5" },
+      { budgetUsd: -0.01 },
+      { budget: 5 },
+      {},
+    ]) {
+      const response = await patch(route, projectId, adaToken, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe("bad_request:input");
+    }
+    const other = await patch(route, projectId, graceToken, { budgetTokens: 5 });
+    expect(other.status).toBe(404);
+    expect(((await other.json()) as { error: { code: string } }).error.code).toBe("not_found:project");
+    const row = await t.db
+      .selectFrom("project")
+      .select(["budget_tokens", "budget_usd_micros"])
+      .where("id", "=", projectId)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({ budget_tokens: null, budget_usd_micros: null });
+  });
+});
