@@ -312,7 +312,8 @@ describe.each(testDatabases)("projects on $name", (factory) => {
     const prompt = "Build a todo app";
     const created = await create(ada.id, { prompt });
     const shown = await getProjectOrThrow(t.db, ada.id, created.project.id);
-    expect(shown.project).toEqual(created.project);
+    expect(shown.project).toMatchObject(created.project);
+    expect(shown.project.card).toEqual({ state: "building", label: "Building", note: "Waiting to start…" });
     expect(shown.tasks).toEqual([
       expect.objectContaining({
         id: created.task.id,
@@ -323,6 +324,25 @@ describe.each(testDatabases)("projects on $name", (factory) => {
         latestPrompt: prompt,
       }),
     ]);
+  });
+
+  it("the project page reads a working app whose latest change failed as live, like its card", async () => {
+    const created = await create(ada.id, { prompt: "Build a todo app" });
+    await t.db
+      .updateTable("revision")
+      .set({ status: "finished", commit_sha: "a".repeat(40) })
+      .where("id", "=", created.revision.id)
+      .execute();
+    const later = await createFollowUp(t.db, testPreviewOrigins, ada.id, {
+      projectId: created.project.id,
+      taskId: created.task.id,
+      prompt: "add due dates",
+    });
+    await t.db.updateTable("revision").set({ status: "failed" }).where("id", "=", later.id).execute();
+    const { project } = await getProjectOrThrow(t.db, ada.id, created.project.id);
+    const [card] = await listProjects(t.db, ada.id);
+    expect(project.card).toEqual(card?.card);
+    expect(project.card.state).toBe("live");
   });
 
   it("answers not_found for another operator's project, exactly as for a missing one", async () => {

@@ -2,14 +2,7 @@ import type { Database, Executor } from "@/server/db/connection";
 import { deleteProjectOfUser, findProjectOfUser, listProjectsOfUser } from "@/server/db/queries/projects";
 import { listTasksOfProject } from "@/server/db/queries/tasks";
 import { AppError } from "@/server/errors";
-import {
-  type ProjectDto,
-  type ProjectSummaryDto,
-  type TaskDto,
-  toProjectDto,
-  toProjectSummaryDto,
-  toTaskDto,
-} from "./project-dto";
+import { type ProjectSummaryDto, type TaskDto, toProjectSummaryDto, toTaskDto } from "./project-dto";
 
 /** The operator's projects, most recently active first; `nameContains` keeps those whose name contains it. */
 export async function listProjects(
@@ -21,17 +14,18 @@ export async function listProjects(
   return rows.map(toProjectSummaryDto);
 }
 
-/** The operator's project with its tasks. Someone else's project is NOT_FOUND, exactly like a missing one. */
+/**
+ * The operator's project, as its dashboard card sees it (status, totals), with its tasks. Someone else's project is
+ * NOT_FOUND, exactly like a missing one.
+ */
 export async function getProjectOrThrow(
   db: Executor,
   userId: string,
   projectId: string,
-): Promise<{ project: ProjectDto; tasks: TaskDto[] }> {
-  const row = await findProjectOfUser(db, userId, projectId);
+): Promise<{ project: ProjectSummaryDto; tasks: TaskDto[] }> {
+  const [row] = await listProjectsOfUser(db, userId, { projectId });
   if (!row) throw new AppError("not_found:project");
-  const tasks = await listTaskDtos(db, userId, projectId);
-  // The project's status is its main task's.
-  return { project: toProjectDto(row, tasks[0]?.status), tasks };
+  return { project: toProjectSummaryDto(row), tasks: await listTaskDtos(db, userId, projectId) };
 }
 
 /** The tasks of the operator's project, the main task first. Someone else's project is NOT_FOUND. */

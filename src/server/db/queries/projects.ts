@@ -62,7 +62,7 @@ function newestRevisionStatus(eb: ExpressionBuilder<DB, "project">, among: "all"
 export async function listProjectsOfUser(
   db: Executor,
   userId: string,
-  filter: { nameContains?: string } = {},
+  filter: { nameContains?: string; projectId?: string } = {},
 ): Promise<ProjectListRow[]> {
   let query = db
     .selectFrom("project")
@@ -118,6 +118,7 @@ export async function listProjectsOfUser(
         .as("cost_usd_micros"),
     ])
     .where((eb) => projectOwnedBy(eb, userId));
+  if (filter.projectId !== undefined) query = query.where("project.id", "=", filter.projectId);
   const nameContains = filter.nameContains?.trim();
   if (nameContains) {
     // The database's lower() on both sides: case-insensitive whatever the column's collation (MySQL) or LIKE's

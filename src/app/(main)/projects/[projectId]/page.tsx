@@ -3,6 +3,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
+import { CardStatusBadge } from "@/components/projects/card-status-badge";
 import { DeleteProjectButton } from "@/components/projects/delete-project-button";
 import { ProjectBudgetCard } from "@/components/projects/project-budget-card";
 import { ProjectNameEditor } from "@/components/projects/project-name-editor";
@@ -136,8 +137,9 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
               name={project.name}
               className="font-semibold text-2xl tracking-tight"
             />
-            <StatusBadge status={project.status} />
+            <CardStatusBadge status={project.card} />
           </div>
+          {project.card.note ? <p className="text-muted-foreground text-sm">{project.card.note}</p> : null}
           <p className="text-muted-foreground text-sm">
             Created {timeAgo(project.createdAt, now)} · slug <span className="font-mono">{project.slug}</span>
           </p>
