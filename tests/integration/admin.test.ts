@@ -8,7 +8,7 @@ import { createApiTokenAudited } from "@/server/auth/api-token-changes";
 import { authenticateApiToken, createApiToken } from "@/server/auth/api-tokens";
 import { findUserBySessionToken, startAuthSession } from "@/server/auth/auth-sessions";
 import { type LoginPolicy, login } from "@/server/auth/login";
-import { createOperator } from "@/server/auth/operators";
+import { createOperator, setOperatorPassword } from "@/server/auth/operators";
 import type { Database } from "@/server/db/connection";
 import { cancelRunningRevisionsOfOperator } from "@/server/operations/cancel-revision";
 import { createProject } from "@/server/operations/create-project";
@@ -395,6 +395,8 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
       link: { path: string };
     };
     const apiToken = await createApiTokenAudited(t.db, { actorId: ada.id, ...meta }, "deploy bot");
+    const cliPassword = "changed-on-the-command-line";
+    await setOperatorPassword(t.db, "grace@example.com", cliPassword);
 
     const all: Array<{
       action: string;
@@ -416,6 +418,7 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
 
     expect(pages).toBe(3);
     expect(all.map((entry) => entry.action)).toEqual([
+      "password.change",
       "api_token.create",
       "operator.password_reset",
       "operator.enable",
@@ -424,7 +427,9 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
       "operator.invite",
       "operator.create",
     ]);
-    expect(new Set(all.map((entry) => entry.actorEmail))).toEqual(new Set(["ada@example.com"]));
+    // A password changed with `npm run user:password` has no actor: nobody was signed in.
+    expect(all[0]).toMatchObject({ actorEmail: null, targetId: grace.id });
+    expect(new Set(all.slice(1).map((entry) => entry.actorEmail))).toEqual(new Set(["ada@example.com"]));
     expect(all.find((entry) => entry.action === "operator.disable")).toMatchObject({
       targetId: grace.id,
       userAgent: "vitest-admin",
@@ -433,6 +438,7 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
     const stored = JSON.stringify(await t.db.selectFrom("audit_event").selectAll().execute());
     for (const secret of [
       secretPassword,
+      cliPassword,
       apiToken.token,
       invited.invite.path.slice("/invite/".length),
       reset.link.path.slice("/invite/".length),
