@@ -9,10 +9,14 @@ import { authenticateApiToken, createApiToken } from "@/server/auth/api-tokens";
 import { findUserBySessionToken, startAuthSession } from "@/server/auth/auth-sessions";
 import { type LoginPolicy, login } from "@/server/auth/login";
 import { createOperator, setOperatorPassword } from "@/server/auth/operators";
+import { deleteCredentialAudited, saveCredentialAudited } from "@/server/credentials/credential-changes";
+import type { CredentialContext } from "@/server/credentials/credential-store";
 import type { Database } from "@/server/db/connection";
+import { verifyCredential } from "@/server/integrations/verify-credential";
 import { cancelRunningRevisionsOfOperator } from "@/server/operations/cancel-revision";
 import { createProject } from "@/server/operations/create-project";
 import { DISABLED_BY_ADMIN_REASON } from "@/server/operations/update-operator";
+import { startFakeGitHub } from "../fakes/github";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
@@ -446,5 +450,43 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
       expect(stored).not.toContain(secret);
     }
     expect((await errorOf(await auditPage(adaToken, "?cursor=bm90LWEtY3Vyc29y"))).status).toBe(400);
+  });
+
+  it("records credential saves and removals by any operator with the kind and the check's outcome, never the value", async () => {
+    const githubToken = "ghp_Q7vXk2LmN9pR4sT6wY8zA1bC3dE5fG7hJ9kM";
+    const github = await startFakeGitHub({ token: githubToken });
+    try {
+      const endpoints = {
+        githubApiUrl: github.url,
+        vercelApiUrl: github.url,
+        tidbCloudApiUrl: github.url,
+        openaiBaseUrl: `${github.url}/v1`,
+        anthropicBaseUrl: github.url,
+        allowPrivateModelUrls: true,
+      };
+      const ctx: CredentialContext = {
+        key: Buffer.alloc(32, 7),
+        endpoints,
+        platformDefaults: {},
+        verify: (input) => verifyCredential(input, { endpoints }),
+      };
+      const request = { actorId: grace.id, ...meta };
+      const saved = await saveCredentialAudited(t.db, ctx, request, { kind: "github", token: githubToken });
+      expect(saved.verification.status).toBe("verified");
+      await deleteCredentialAudited(t.db, request, "github");
+
+      const page = (await (await auditPage(adaToken)).json()) as {
+        entries: Array<{ action: string; actorEmail: string; detail: unknown; ip: string }>;
+      };
+      expect(page.entries.map((e) => [e.action, e.actorEmail, e.detail, e.ip])).toEqual([
+        ["credential.delete", "grace@example.com", { kind: "github" }, "203.0.113.7"],
+        ["credential.put", "grace@example.com", { kind: "github", verification: "verified" }, "203.0.113.7"],
+      ]);
+      expect(JSON.stringify(await t.db.selectFrom("audit_event").selectAll().execute())).not.toContain(
+        "ghp_",
+      );
+    } finally {
+      await github.close();
+    }
   });
 });
