@@ -1,5 +1,6 @@
 import { type Browser, expect, type Page, test } from "@playwright/test";
-import { E2E_ADMIN } from "./env";
+import { listServerActions } from "./app-surface";
+import { E2E_ADMIN, E2E_BASE_URL } from "./env";
 import { createOperator, createToken } from "./operators";
 
 // Administrators (issue 11) against the real server: the first operator (KILN_ADMIN_EMAIL) invites an operator by
@@ -95,4 +96,25 @@ test("an operator made with the CLI is not an admin: /admin and the admin API ar
   expect((await page.goto("/admin"))?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "Nothing here" })).toBeVisible();
   expect((await page.request.get("/api/v1/admin/audit")).status()).toBe(404);
+
+  // The admin page's server actions answer a signed-in non-admin as if they did not exist.
+  const adminActions = listServerActions().filter((action) => action.file.endsWith("actions/admin.ts"));
+  expect(adminActions.map((action) => action.name).sort()).toEqual([
+    "createOperatorAction",
+    "resetOperatorPasswordAction",
+    "updateOperatorAction",
+  ]);
+  for (const action of adminActions) {
+    const response = await page.request.post(action.pagePath, {
+      maxRedirects: 0,
+      headers: {
+        "next-action": action.id,
+        "content-type": "text/plain;charset=UTF-8",
+        accept: "text/x-component",
+        origin: E2E_BASE_URL,
+      },
+      data: JSON.stringify([{ email: "mallory@kiln.test", userId: "usr_x", change: { role: "admin" } }]),
+    });
+    expect(await response.text(), action.name).toContain('"code":"not_found:route"');
+  }
 });

@@ -8,11 +8,15 @@ import { createApiTokenAudited } from "@/server/auth/api-token-changes";
 import { authenticateApiToken, createApiToken } from "@/server/auth/api-tokens";
 import { findUserBySessionToken, startAuthSession } from "@/server/auth/auth-sessions";
 import { type LoginPolicy, login } from "@/server/auth/login";
-import { createOperator } from "@/server/auth/operators";
+import { createOperator, setOperatorPassword } from "@/server/auth/operators";
+import { deleteCredentialAudited, saveCredentialAudited } from "@/server/credentials/credential-changes";
+import type { CredentialContext } from "@/server/credentials/credential-store";
 import type { Database } from "@/server/db/connection";
+import { verifyCredential } from "@/server/integrations/verify-credential";
 import { cancelRunningRevisionsOfOperator } from "@/server/operations/cancel-revision";
 import { createProject } from "@/server/operations/create-project";
 import { DISABLED_BY_ADMIN_REASON } from "@/server/operations/update-operator";
+import { startFakeGitHub } from "../fakes/github";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
@@ -395,6 +399,8 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
       link: { path: string };
     };
     const apiToken = await createApiTokenAudited(t.db, { actorId: ada.id, ...meta }, "deploy bot");
+    const cliPassword = "changed-on-the-command-line";
+    await setOperatorPassword(t.db, "grace@example.com", cliPassword);
 
     const all: Array<{
       action: string;
@@ -416,6 +422,7 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
 
     expect(pages).toBe(3);
     expect(all.map((entry) => entry.action)).toEqual([
+      "password.change",
       "api_token.create",
       "operator.password_reset",
       "operator.enable",
@@ -424,7 +431,9 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
       "operator.invite",
       "operator.create",
     ]);
-    expect(new Set(all.map((entry) => entry.actorEmail))).toEqual(new Set(["ada@example.com"]));
+    // A password changed with `npm run user:password` has no actor: nobody was signed in.
+    expect(all[0]).toMatchObject({ actorEmail: null, targetId: grace.id });
+    expect(new Set(all.slice(1).map((entry) => entry.actorEmail))).toEqual(new Set(["ada@example.com"]));
     expect(all.find((entry) => entry.action === "operator.disable")).toMatchObject({
       targetId: grace.id,
       userAgent: "vitest-admin",
@@ -433,6 +442,7 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
     const stored = JSON.stringify(await t.db.selectFrom("audit_event").selectAll().execute());
     for (const secret of [
       secretPassword,
+      cliPassword,
       apiToken.token,
       invited.invite.path.slice("/invite/".length),
       reset.link.path.slice("/invite/".length),
@@ -440,5 +450,43 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
       expect(stored).not.toContain(secret);
     }
     expect((await errorOf(await auditPage(adaToken, "?cursor=bm90LWEtY3Vyc29y"))).status).toBe(400);
+  });
+
+  it("records credential saves and removals by any operator with the kind and the check's outcome, never the value", async () => {
+    const githubToken = "ghp_Q7vXk2LmN9pR4sT6wY8zA1bC3dE5fG7hJ9kM";
+    const github = await startFakeGitHub({ token: githubToken });
+    try {
+      const endpoints = {
+        githubApiUrl: github.url,
+        vercelApiUrl: github.url,
+        tidbCloudApiUrl: github.url,
+        openaiBaseUrl: `${github.url}/v1`,
+        anthropicBaseUrl: github.url,
+        allowPrivateModelUrls: true,
+      };
+      const ctx: CredentialContext = {
+        key: Buffer.alloc(32, 7),
+        endpoints,
+        platformDefaults: {},
+        verify: (input) => verifyCredential(input, { endpoints }),
+      };
+      const request = { actorId: grace.id, ...meta };
+      const saved = await saveCredentialAudited(t.db, ctx, request, { kind: "github", token: githubToken });
+      expect(saved.verification.status).toBe("verified");
+      await deleteCredentialAudited(t.db, request, "github");
+
+      const page = (await (await auditPage(adaToken)).json()) as {
+        entries: Array<{ action: string; actorEmail: string; detail: unknown; ip: string }>;
+      };
+      expect(page.entries.map((e) => [e.action, e.actorEmail, e.detail, e.ip])).toEqual([
+        ["credential.delete", "grace@example.com", { kind: "github" }, "203.0.113.7"],
+        ["credential.put", "grace@example.com", { kind: "github", verification: "verified" }, "203.0.113.7"],
+      ]);
+      expect(JSON.stringify(await t.db.selectFrom("audit_event").selectAll().execute())).not.toContain(
+        "ghp_",
+      );
+    } finally {
+      await github.close();
+    }
   });
 });

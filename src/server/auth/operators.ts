@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { recordAudit } from "@/server/audit/record-audit";
 import type { Executor } from "@/server/db/connection";
 import { isUniqueViolation } from "@/server/db/dialect";
 import { revokeAllApiTokensOfUser } from "@/server/db/queries/api-tokens";
@@ -74,6 +75,17 @@ export async function setOperatorPassword(db: Executor, email: string, password:
     await updateUserPassword(trx, user.id, hash, now);
     await revokeAllAuthSessionsOfUser(trx, user.id, now);
     await revokeAllApiTokensOfUser(trx, user.id, now);
+    // Run on the server (npm run user:password): nobody signed in, no client address.
+    await recordAudit(
+      trx,
+      {
+        actorId: null,
+        action: "password.change",
+        target: { type: "user", id: user.id },
+        detail: { email: user.email, via: "command line" },
+      },
+      now,
+    );
   };
   await (db.isTransaction ? change(db) : db.transaction().execute(change));
 }
