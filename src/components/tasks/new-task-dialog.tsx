@@ -106,7 +106,7 @@ export function NewTaskDialog(props: {
                 <SelectContent className="max-w-[calc(100vw-2rem)]">
                   {(props.startPoints ?? []).map((point, index) => (
                     <SelectItem key={point.revisionId} value={point.revisionId} className="min-w-0">
-                      <span className="truncate">
+                      <span className="min-w-0 truncate">
                         {startPointLabel(point)}
                         {index === 0 && point.isMainTask ? " (latest)" : ""}
                       </span>
