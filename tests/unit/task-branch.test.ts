@@ -14,6 +14,12 @@ describe("taskBranchName", () => {
     expect(taskBranchName("Dark mode", 3, ["main", "task/dark-mode-2"])).toBe("task/dark-mode-3");
   });
 
+  it("cuts a long title at a word boundary", () => {
+    expect(taskBranchName("Try a dark theme with a high-contrast palette", 2, [])).toBe(
+      "task/try-a-dark-theme-with-a-high-contrast-2",
+    );
+  });
+
   it("keeps long titles short and never ends the slug on a dash", () => {
     const name = taskBranchName(`${"word ".repeat(30)}end`, 2, []);
     expect(name.length).toBeLessThanOrEqual("task/".length + 40 + "-2".length);

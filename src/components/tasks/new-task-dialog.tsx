@@ -86,24 +86,30 @@ export function NewTaskDialog(props: {
         </DialogHeader>
         <form
           id={`${ids}-form`}
-          className="space-y-4"
+          className="min-w-0 space-y-4"
           onSubmit={(event) => {
             event.preventDefault();
             start();
           }}
         >
           {props.from ? null : (
-            <div className="space-y-2">
+            <div className="min-w-0 space-y-2">
               <Label htmlFor={`${ids}-from`}>Start from</Label>
               <Select value={picked} onValueChange={setPicked} disabled={pending}>
-                <SelectTrigger id={`${ids}-from`} className="w-full">
+                {/* A checkpoint's prompt can be long: the choice is cut, never the dialog widened. */}
+                <SelectTrigger
+                  id={`${ids}-from`}
+                  className="w-full min-w-0 *:data-[slot=select-value]:block! *:data-[slot=select-value]:truncate"
+                >
                   <SelectValue placeholder="The main task's latest checkpoint" />
                 </SelectTrigger>
-                <SelectContent>
+                <SelectContent className="max-w-[calc(100vw-2rem)]">
                   {(props.startPoints ?? []).map((point, index) => (
-                    <SelectItem key={point.revisionId} value={point.revisionId}>
-                      {startPointLabel(point)}
-                      {index === 0 && point.isMainTask ? " (latest)" : ""}
+                    <SelectItem key={point.revisionId} value={point.revisionId} className="min-w-0">
+                      <span className="min-w-0 truncate">
+                        {startPointLabel(point)}
+                        {index === 0 && point.isMainTask ? " (latest)" : ""}
+                      </span>
                     </SelectItem>
                   ))}
                 </SelectContent>

@@ -49,7 +49,15 @@ const MAX_BRANCH_SLUG = 40;
  * single dashes, so the name is always a valid git branch.
  */
 export function taskBranchName(title: string, position: number, taken: readonly string[]): string {
-  const slug = slugify(title).slice(0, MAX_BRANCH_SLUG).replace(/-+$/g, "") || "task";
+  const full = slugify(title);
+  const cut = full.slice(0, MAX_BRANCH_SLUG);
+  // Cut at a word boundary when one is not too far back, so the name does not end mid-word.
+  const lastDash = cut.lastIndexOf("-");
+  const slug =
+    (full.length > MAX_BRANCH_SLUG && lastDash > MAX_BRANCH_SLUG / 2 ? cut.slice(0, lastDash) : cut).replace(
+      /-+$/g,
+      "",
+    ) || "task";
   const used = new Set(taken);
   for (let n = Math.max(1, position); ; n++) {
     const name = `task/${slug}-${n}`;
