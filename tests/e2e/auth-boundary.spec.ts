@@ -5,9 +5,10 @@ import { E2E_BASE_URL } from "./env";
 // Anonymous visitors, and visitors with a forged session cookie (which gets past the proxy), must be turned away
 // by every page, route handler and server action itself.
 
-// A share link's replay is public by design (the slug is the proof); an unknown slug is a plain 404.
-const PUBLIC_PAGES = new Set(["/login", "/s/prj_e2e_missing"]);
-const PUBLIC_ACTIONS = new Set(["signIn", "signInWithForm"]);
+// A share link's replay is public by design (the slug is the proof); an unknown slug is a plain 404. So is a
+// one-time link that sets a password (the link is the proof); an unknown one says it no longer works.
+const PUBLIC_PAGES = new Set(["/login", "/s/prj_e2e_missing", "/invite/prj_e2e_missing"]);
+const PUBLIC_ACTIONS = new Set(["signIn", "signInWithForm", "setPasswordFromLink"]);
 const FORGED_COOKIE = "kiln_session=forged-session-token-that-matches-nothing";
 /**
  * Route handlers deliberately outside session/API-token auth, each with what a caller without the right proof must

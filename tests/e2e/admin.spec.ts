@@ -1,0 +1,98 @@
+import { type Browser, expect, type Page, test } from "@playwright/test";
+import { E2E_ADMIN } from "./env";
+import { createOperator, createToken } from "./operators";
+
+// Administrators (issue 11) against the real server: the first operator (KILN_ADMIN_EMAIL) invites an operator by
+// a one-time link, the invitee sets a password with it and sees no admin page; the admin disables them and their
+// session and API token are refused at once. Quota and pause steps join this spec with those features.
+
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/projects$/);
+}
+
+async function newPage(browser: Browser): Promise<Page> {
+  return (await browser.newContext()).newPage();
+}
+
+test("an admin invites an operator, who sets a password once and has no admin page; disabling them locks them out at once", async ({
+  browser,
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
+  await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }).click();
+  await expect(page.getByRole("heading", { name: "Admin", level: 1 })).toBeVisible();
+
+  const email = `invited-${Date.now()}@kiln.test`;
+  const form = page.getByRole("form", { name: "Add operator" });
+  await form.getByLabel("Email").fill(email);
+  await form.getByRole("button", { name: "Invite" }).click();
+  const dialog = page.getByRole("dialog", { name: "Invite link" });
+  await expect(dialog).toBeVisible();
+  const link = await dialog.getByLabel("One-time link").inputValue();
+  expect(link).toMatch(/\/invite\/[A-Za-z0-9_-]{43}$/);
+  await dialog.getByRole("button", { name: "Done" }).click();
+  const row = page.locator(`tr[data-operator="${email}"]`);
+  await expect(row.getByText("Operator", { exact: true }).filter({ visible: true })).toBeVisible();
+
+  // The invitee sets a password with the link and lands signed in; the link then no longer works.
+  const invitee = await newPage(browser);
+  await invitee.goto(new URL(link).pathname);
+  await expect(invitee.getByText(email)).toBeVisible();
+  const password = "an invited battery 42";
+  await invitee.getByLabel("New password").fill(password);
+  await invitee.getByLabel("Repeat it").fill(password);
+  await invitee.getByRole("button", { name: "Set password and sign in" }).click();
+  await expect(invitee).toHaveURL(/\/projects$/);
+  const spent = await newPage(browser);
+  await spent.goto(new URL(link).pathname);
+  await expect(spent.getByText("This link no longer works")).toBeVisible();
+
+  // Not an admin: no Admin link, and the page and the API answer 404.
+  await expect(
+    invitee.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Admin" }),
+  ).toHaveCount(0);
+  const adminPage = await invitee.goto("/admin");
+  expect(adminPage?.status()).toBe(404);
+  const apiAsInvitee = await invitee.request.get("/api/v1/admin/users");
+  expect(apiAsInvitee.status()).toBe(404);
+  const token = createToken(email, "e2e-admin");
+  expect(
+    (await invitee.request.get("/api/v1/me", { headers: { authorization: `Bearer ${token}` } })).status(),
+  ).toBe(200);
+
+  // The admin disables them: their session and token are refused from the next request on.
+  await page.reload();
+  await row.getByRole("button", { name: `Disable ${email}` }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Disable operator" }).click();
+  await expect(row.getByText("Disabled", { exact: true }).filter({ visible: true })).toBeVisible();
+
+  await invitee.goto("/projects");
+  await expect(invitee).toHaveURL(/\/login/);
+  expect(
+    (await invitee.request.get("/api/v1/me", { headers: { authorization: `Bearer ${token}` } })).status(),
+  ).toBe(401);
+  await invitee.getByLabel("Email").fill(email);
+  await invitee.getByLabel("Password").fill(password);
+  await invitee.getByRole("button", { name: "Sign in" }).click();
+  await expect(invitee.getByRole("main").getByRole("alert")).toHaveText("Email or password is incorrect.");
+
+  // The audit log has both, newest first.
+  await page.reload();
+  const audit = page.getByRole("region", { name: "Audit log" });
+  await expect(audit.locator('tr[data-audit-action="operator.disable"]').first()).toContainText(email);
+  await expect(audit.locator('tr[data-audit-action="operator.invite"]').first()).toContainText(email);
+  await page.screenshot({ path: "test-results/e2e/artifacts/admin.png", fullPage: true });
+});
+
+test("an operator made with the CLI is not an admin: /admin and the admin API are 404", async ({ page }) => {
+  const operator = createOperator();
+  await signIn(page, operator.email, operator.password);
+  expect((await page.goto("/admin"))?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Nothing here" })).toBeVisible();
+  expect((await page.request.get("/api/v1/admin/audit")).status()).toBe(404);
+});
