@@ -5,7 +5,7 @@ import { createOperator, createToken } from "./operators";
 
 // Administrators (issue 11) against the real server: the first operator (KILN_ADMIN_EMAIL) invites an operator by
 // a one-time link, the invitee sets a password with it and sees no admin page; the admin disables them and their
-// session and API token are refused at once. Quota and pause steps join this spec with those features.
+// session and API token are refused at once; an admin sets a quota and pauses all agent work.
 
 async function signIn(page: Page, email: string, password: string) {
   await page.goto("/login");
@@ -117,4 +117,79 @@ test("an operator made with the CLI is not an admin: /admin and the admin API ar
     });
     expect(await response.text(), action.name).toContain('"code":"not_found:route"');
   }
+});
+
+test("an admin sets an operator's quota and pauses all agent work: the operator is refused, naming why, and sees the banner until resumed", async ({
+  browser,
+  page,
+}) => {
+  test.setTimeout(120_000);
+  const operator = createOperator();
+  const token = createToken(operator.email, "e2e-quota");
+  const newProject = (target: Page) =>
+    target.request.post("/api/v1/projects", {
+      headers: { authorization: `Bearer ${token}` },
+      data: {
+        prompt: "A guestbook",
+        providers: { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" },
+      },
+    });
+
+  await signIn(page, E2E_ADMIN.email, E2E_ADMIN.password);
+  await page.goto("/admin");
+  const row = page.locator(`tr[data-operator="${operator.email}"]`);
+  await row.getByRole("button", { name: `Quotas of ${operator.email}` }).click();
+  const quotas = page.getByRole("dialog", { name: `Quotas of ${operator.email}` });
+  await quotas.getByLabel("Builds per day").fill("0");
+  await quotas.getByRole("button", { name: "Save quotas" }).click();
+  await expect(quotas).toBeHidden();
+  await expect(page.locator(`tr[data-quota-operator="${operator.email}"]`)).toContainText("0 / 0");
+
+  const overQuota = await newProject(page);
+  expect(overQuota.status()).toBe(429);
+  const quotaError = (await overQuota.json()) as { error: { code: string; message: string } };
+  expect(quotaError.error.code).toBe("quota_exceeded");
+  expect(quotaError.error.message).toMatch(/builds per day.*resets at \d{4}-\d\d-\d\d 00:00 UTC/);
+
+  // Back to the platform default (no limit on the e2e server).
+  await row.getByRole("button", { name: `Quotas of ${operator.email}` }).click();
+  await quotas.getByLabel("Builds per day").fill("");
+  await quotas.getByRole("button", { name: "Save quotas" }).click();
+  await expect(quotas).toBeHidden();
+
+  // The kill switch: a reason, a confirmation, and every page shows the banner.
+  const reason = `Vendor outage ${Date.now()}`;
+  await page.getByLabel("Reason (shown to everyone)").fill(reason);
+  await page.getByRole("button", { name: "Pause all agent work" }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: "Pause everything" }).click();
+  await expect(page.getByRole("button", { name: "Resume agent work" })).toBeVisible();
+  // Each bundled copy of the platform reads the pause through its own cache of at most 5 s: the promise is that
+  // every server (and every copy) refuses new work within 10 s.
+  const operatorPage = await newPage(browser);
+  await signIn(operatorPage, operator.email, operator.password);
+  await expect(async () => {
+    await operatorPage.reload();
+    await expect(operatorPage.getByTestId("pause-banner")).toContainText(reason, { timeout: 1000 });
+  }).toPass({ timeout: 10_000 });
+  let pausedError: { error: { code: string; message: string } } | undefined;
+  await expect(async () => {
+    const paused = await newProject(operatorPage);
+    pausedError = (await paused.json()) as { error: { code: string; message: string } };
+    expect(paused.status()).toBe(503);
+  }).toPass({ timeout: 10_000 });
+  expect(pausedError?.error.code).toBe("paused");
+  expect(pausedError?.error.message).toContain(reason);
+  await operatorPage.screenshot({ path: "test-results/e2e/artifacts/paused.png", fullPage: true });
+
+  await page.getByRole("button", { name: "Resume agent work" }).click();
+  await expect(page.getByRole("button", { name: "Pause all agent work" })).toBeVisible();
+  await expect(async () => {
+    await operatorPage.reload();
+    await expect(operatorPage.getByTestId("pause-banner")).toHaveCount(0, { timeout: 1000 });
+  }).toPass({ timeout: 10_000 });
+  const audit = page.getByRole("region", { name: "Audit log" });
+  await page.reload();
+  await expect(audit.locator('tr[data-audit-action="platform.resume"]').first()).toBeVisible();
+  await expect(audit.locator('tr[data-audit-action="platform.pause"]').first()).toContainText(reason);
+  await expect(audit.locator('tr[data-audit-action="operator.quotas"]').first()).toBeVisible();
 });
