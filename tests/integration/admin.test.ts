@@ -294,12 +294,7 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
 
     const request = { actorId: ada.id, ip: null, userAgent: null };
     expect(await changeOperator(t.db, request, grace.id, { disabled: true })).toEqual({ disabledNow: true });
-    const cancelled = await cancelRunningRevisionsOfOperator(
-      t.db,
-      testPreviewOrigins,
-      grace.id,
-      DISABLED_BY_ADMIN_REASON,
-    );
+    const cancelled = await cancelRunningRevisionsOfOperator(t.db, grace.id, DISABLED_BY_ADMIN_REASON);
     expect(cancelled).toEqual([created.revision.id]);
 
     const statuses = await t.db

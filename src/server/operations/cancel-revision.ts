@@ -1,10 +1,10 @@
 import "server-only";
 import type { Executor } from "@/server/db/connection";
 import { listRunningRevisionIdsOfUser } from "@/server/db/queries/revisions";
-import { isAppError } from "@/server/errors";
 import { appendPlatformEvent } from "@/server/events/append";
 import type { Platform } from "@/server/platform/platform";
 import type { PreviewOrigins } from "@/server/previews/preview-origin";
+import { cancelWithReason } from "../pipeline/cancel-with-reason";
 import { cancelRevision, type RecordCancel } from "../revisions/revision-queries";
 import type { RevisionDto } from "../revisions/revision-types";
 import { runningStatuses } from "../revisions/state-machine";
@@ -40,18 +40,12 @@ export async function cancelRevisionAndRecord(
  */
 export async function cancelRunningRevisionsOfOperator(
   db: Executor,
-  origins: PreviewOrigins,
   userId: string,
   reason: string,
 ): Promise<string[]> {
   const cancelled: string[] = [];
   for (const revisionId of await listRunningRevisionIdsOfUser(db, userId, runningStatuses)) {
-    try {
-      await cancelRevisionAndRecord(db, origins, userId, revisionId, reason);
-      cancelled.push(revisionId);
-    } catch (error) {
-      if (!(isAppError(error) && error.code === "conflict:revision_state")) throw error;
-    }
+    if (await cancelWithReason(db, revisionId, reason)) cancelled.push(revisionId);
   }
   return cancelled;
 }

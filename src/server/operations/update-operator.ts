@@ -25,12 +25,7 @@ export async function updateOperator(
   const { disabledNow } = await changeOperator(db, request, userId, change);
   if (change.quotas) await setOperatorQuotas(db, userId, change.quotas, request);
   if (disabledNow) {
-    const cancelled = await cancelRunningRevisionsOfOperator(
-      db,
-      platform.previewOrigins,
-      userId,
-      DISABLED_BY_ADMIN_REASON,
-    );
+    const cancelled = await cancelRunningRevisionsOfOperator(db, userId, DISABLED_BY_ADMIN_REASON);
     for (const revisionId of cancelled) scheduleSandboxStop(platform, revisionId);
   }
   const operator = await getOperatorSummary(db, userId);
