@@ -11,6 +11,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@
 import { timeAgo } from "@/lib/format";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { isAppError } from "@/server/errors";
+import { describeOrigin } from "@/server/integrations/git-host/import-source";
 import { getPlatform } from "@/server/platform/get-platform";
 import type { ProjectDto } from "@/server/projects/project-dto";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
@@ -132,6 +133,18 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
           </div>
           <p className="text-muted-foreground text-sm">
             Created {timeAgo(project.createdAt, now)} · slug <span className="font-mono">{project.slug}</span>
+            {project.source ? (
+              <>
+                {" "}
+                · Imported from{" "}
+                <span className="break-all font-mono">
+                  {describeOrigin(project.source.kind, project.source.location)}
+                </span>
+                {project.source.sha ? (
+                  <span className="font-mono"> @ {project.source.sha.slice(0, 7)}</span>
+                ) : null}
+              </>
+            ) : null}
           </p>
         </div>
         <DeleteProjectButton projectId={project.id} projectName={project.name} />
