@@ -29,11 +29,13 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
       "0002_leases",
       "0003_model_provider",
       "0004_build_output",
+      "0006_project_source",
     ]);
     expect(await tableNames(current)).toEqual(appTables);
 
     // Down runs newest first.
     expect(await migrateAllDown(current.db)).toEqual([
+      "0006_project_source",
       "0004_build_output",
       "0003_model_provider",
       "0002_leases",
