@@ -112,6 +112,8 @@ type RunOptions = {
   /** Placed under `.kiln/session/` before the runner starts, as the platform does from blob storage. */
   sessionFiles?: Array<{ path: string; content: Buffer }>;
   steps?: { migrate: boolean; build: boolean; commit: boolean };
+  /** The app the sandbox starts from (default: the test app with migrate, build and dev scripts). */
+  appDir?: string;
 };
 
 const isTerminal = (event: WireEvent) => event.type === "runner.finished" || event.type === "runner.failed";
@@ -125,7 +127,7 @@ async function runRunner(
   const hook = await startWebhookReceiver({ secret: webhookSecret });
   const sandbox = await sandboxes.create({
     name: `runner-${options.agent}-${Date.now()}`,
-    source: { kind: "directory", path: templateDir },
+    source: { kind: "directory", path: options.appDir ?? templateDir },
     ports: options.preview ? [3000] : [],
     env: {},
     timeoutMs: 5 * 60_000,
@@ -525,6 +527,35 @@ function savedSession(sandbox: SandboxHandle): Array<{ path: string; content: Bu
       return { path: path.relative(store, file), content: fs.readFileSync(file) };
     });
 }
+
+describe("an app without a migrate script (an imported one, docs/import.md)", () => {
+  it("runs no migration: the migrate step says so and passes, and the build and commit follow", async () => {
+    const appDir = path.join(root, "no-migrate");
+    fs.cpSync(templateDir, appDir, { recursive: true });
+    const { migrate: _none, ...scripts } = appPackage.scripts;
+    fs.writeFileSync(
+      path.join(appDir, "package.json"),
+      `${JSON.stringify({ ...appPackage, scripts }, null, 2)}\n`,
+    );
+    const result = await runRunner({ agent: "codex", scenario: basic("codex"), appDir });
+    expect(result.exitCode, result.logs).toBe(0);
+    expectWellFormed(result.events, result.hook);
+    expect(steps(result.events)).toEqual([
+      "generate:started:1",
+      "generate:finished:1",
+      "migrate:started:1",
+      "migrate:finished:1",
+      "verify:started:1",
+      "verify:finished:1",
+      "commit:started:1",
+      "commit:finished:1",
+    ]);
+    expect(outputOf(result.events, "migrate")).toBe(
+      'package.json has no "migrate" script: no migrations to run.\n',
+    );
+    expect(result.events.some((event) => event.type === "runner.finished")).toBe(true);
+  }, 180_000);
+});
 
 describe("the runner's next revision", () => {
   it.each(["codex", "claude-code"] as const)(

@@ -9,8 +9,10 @@ import { Label } from "@/components/ui/label";
 import { Spinner } from "@/components/ui/spinner";
 import { Textarea } from "@/components/ui/textarea";
 import { cn } from "@/lib/utils";
+import type { ImportSource } from "@/server/integrations/git-host/import-source";
 import type { ProviderAvailability } from "@/server/integrations/providers";
 import { type AgentOption, AgentSelect } from "./agent-select";
+import { ImportSourceFields } from "./import-source-fields";
 import { type ModelChoice, ModelPicker } from "./model-picker";
 import { type ProviderOverrides, ProviderPicker } from "./provider-picker";
 
@@ -54,6 +56,18 @@ export function NewProjectForm({
   const [providers, setProviders] = useState<ProviderOverrides>({});
   const [providerErrors, setProviderErrors] = useState<Record<string, string[] | undefined>>({});
   const [pending, startTransition] = useTransition();
+  // "Import a repository" (docs/import.md): the prompt then says what to change in it.
+  const [source, setSource] = useState<ImportSource | null>(null);
+
+  function chooseImport(importing: boolean) {
+    setSource(
+      importing ? (availability.github ? { kind: "github", fullName: "" } : { kind: "git", url: "" }) : null,
+    );
+    setProviderErrors({});
+    setError(null);
+    if (importing && !prompt.trim()) setPrompt("Get this app running.");
+    if (!importing && prompt === "Get this app running.") setPrompt("");
+  }
 
   function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -65,11 +79,17 @@ export function NewProjectForm({
         providers,
         provider,
         ...(modelChoice.model ? { model: modelChoice.model } : {}),
+        ...(source ? { source } : {}),
       });
       if (!result.ok) {
         const fields = result.error.fields ?? {};
         setProviderErrors(fields);
         const providerTrouble = Object.keys(fields).some((field) => field.startsWith("providers."));
+        // The repository's problems are shown inline, under the import fields.
+        if (Object.keys(fields).some((field) => field.startsWith("source"))) {
+          setError(null);
+          return;
+        }
         setError(
           fields.prompt?.[0] ??
             fields.model?.[0] ??
@@ -88,9 +108,31 @@ export function NewProjectForm({
 
   return (
     <form onSubmit={onSubmit} className="grid gap-3" aria-label="New project">
-      <Label htmlFor={promptId} className={cn(size === "hero" && "sr-only")}>
-        What should Kiln build?
-      </Label>
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <Label htmlFor={promptId} className={cn(size === "hero" && !source && "sr-only")}>
+          {source ? "What should the agent change?" : "What should Kiln build?"}
+        </Label>
+        <Button
+          type="button"
+          variant="link"
+          size="sm"
+          className={cn("h-auto px-0", size === "hero" && !source && "ml-auto")}
+          onClick={() => chooseImport(!source)}
+        >
+          {source ? "Describe a new app instead" : "Import a repository"}
+        </Button>
+      </div>
+      {source ? (
+        <ImportSourceFields
+          value={source}
+          onChange={(next) => {
+            setSource(next);
+            setProviderErrors({});
+          }}
+          githubAvailable={availability.github}
+          errors={providerErrors}
+        />
+      ) : null}
       <Textarea
         ref={promptRef}
         id={promptId}
@@ -108,7 +150,7 @@ export function NewProjectForm({
         maxLength={20_000}
         required
       />
-      {examples?.length ? (
+      {examples?.length && !source ? (
         <div className="flex flex-wrap items-center gap-2 text-sm">
           <span className="text-muted-foreground">Try an example:</span>
           {examples.map((example) => (
@@ -174,8 +216,8 @@ export function NewProjectForm({
           </div>
         </details>
         <Button type="submit" className="ml-auto" disabled={pending}>
-          {pending ? <Spinner label="Creating project" /> : null}
-          Create project
+          {pending ? <Spinner label={source ? "Checking the repository" : "Creating project"} /> : null}
+          {source ? (pending ? "Checking the repository…" : "Import and build") : "Create project"}
         </Button>
       </div>
     </form>

@@ -15,6 +15,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@
 import { timeAgo } from "@/lib/format";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { isAppError } from "@/server/errors";
+import { describeOrigin } from "@/server/integrations/git-host/import-source";
 import { getPlatform } from "@/server/platform/get-platform";
 import { getProjectBudgetView } from "@/server/projects/project-budget-view";
 import type { ProjectDto } from "@/server/projects/project-dto";
@@ -142,6 +143,18 @@ export default async function ProjectPage({ params }: { params: Promise<{ projec
           {project.card.note ? <p className="text-muted-foreground text-sm">{project.card.note}</p> : null}
           <p className="text-muted-foreground text-sm">
             Created {timeAgo(project.createdAt, now)} · slug <span className="font-mono">{project.slug}</span>
+            {project.source ? (
+              <>
+                {" "}
+                · Imported from{" "}
+                <span className="break-all font-mono">
+                  {describeOrigin(project.source.kind, project.source.location)}
+                </span>
+                {project.source.sha ? (
+                  <span className="font-mono"> @ {project.source.sha.slice(0, 7)}</span>
+                ) : null}
+              </>
+            ) : null}
           </p>
         </div>
         <DeleteProjectButton projectId={project.id} projectName={project.name} />
