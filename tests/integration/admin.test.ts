@@ -20,7 +20,6 @@ import { startFakeGitHub } from "../fakes/github";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
-import { testPreviewOrigins } from "../helpers/public-site";
 
 // Administrators and the audit log (issue 11): the admin routes called as Next.js calls them, with real API tokens,
 // on a real database. What a disabled operator's running work becomes is checked on the functions the PATCH route
