@@ -1,14 +1,11 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { changeOperator } from "@/server/admin/change-operator";
 import { OPERATOR_LINK_TTL_MS, redeemOperatorLink } from "@/server/admin/operator-links";
 import { createApiTokenAudited } from "@/server/auth/api-token-changes";
-import { authenticateApiToken, createApiToken } from "@/server/auth/api-tokens";
+import { authenticateApiToken } from "@/server/auth/api-tokens";
 import { findUserBySessionToken, startAuthSession } from "@/server/auth/auth-sessions";
 import { type LoginPolicy, login } from "@/server/auth/login";
-import { createOperator, setOperatorPassword } from "@/server/auth/operators";
+import { setOperatorPassword } from "@/server/auth/operators";
 import { deleteCredentialAudited, saveCredentialAudited } from "@/server/credentials/credential-changes";
 import type { CredentialContext } from "@/server/credentials/credential-store";
 import type { Database } from "@/server/db/connection";
@@ -20,15 +17,13 @@ import { startFakeGitHub } from "../fakes/github";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
+import { closeRouteWorld, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // Administrators and the audit log (issue 11): the admin routes called as Next.js calls them, with real API tokens,
 // on a real database. What a disabled operator's running work becomes is checked on the functions the PATCH route
 // runs (its sandbox stop is scheduled after the response, which needs Next's request scope: see the e2e spec).
 
-type Handler = (
-  request: Request,
-  context: { params?: Promise<Record<string, string | string[]>> },
-) => Promise<Response>;
+type Handler = RouteHandler;
 type Routes = {
   users: { GET: Handler; POST: Handler };
   user: { PATCH: Handler };
@@ -71,21 +66,17 @@ describe.each(testDatabases)("administrators on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-admin-"));
-    vi.stubEnv("KILN_DATA_DIR", dataDir);
-    vi.stubEnv("KILN_SECRET_KEY", Buffer.alloc(32, 7).toString("base64"));
-    vi.stubEnv("KILN_PUBLIC_URL", "http://kiln.test");
-    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
-    grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
-    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
-    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+    const world = await openRouteWorld(t.db, "admin", { env: { KILN_PUBLIC_URL: "http://kiln.test" } });
+    dataDir = world.dataDir;
+    ada = world.ada;
+    grace = world.grace;
+    adaToken = world.adaToken;
+    graceToken = world.graceToken;
     routes = await loadRoutes(t.db);
   });
   afterEach(async () => {
-    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
-    vi.unstubAllEnvs();
+    closeRouteWorld({ dataDir });
     await t.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   function call(

@@ -1,15 +1,11 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appEnvForRun } from "@/server/app-env/app-env-for-run";
-import { createApiToken } from "@/server/auth/api-tokens";
-import { createOperator } from "@/server/auth/operators";
 import type { Database } from "@/server/db/connection";
 import type { ProviderChoices } from "@/server/integrations/providers";
 import { createProject } from "@/server/operations/create-project";
 import { deleteProject } from "@/server/projects/project-queries";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // The app environment routes (`src/app/api/v1/projects/[projectId]/env…`), called as Next.js calls them with real API
 // tokens: what they store, what they give back (never a secret's value), what they refuse and how. What the
@@ -25,19 +21,16 @@ const localOnly: ProviderChoices = {
 
 const KEY = Buffer.alloc(32, 7);
 
-type Handler = (
-  request: Request,
-  context: { params?: Promise<Record<string, string | string[]>> },
-) => Promise<Response>;
+type Handler = RouteHandler;
 type Routes = { list: { GET: Handler }; one: { PUT: Handler; DELETE: Handler } };
 
 /** Freshly imported so their platform is built on this test's database (db/shared-database.ts). */
 async function loadRoutes(db: Database): Promise<Routes> {
-  vi.resetModules();
-  (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb = Promise.resolve(db);
-  const list = await import("@/app/api/v1/projects/[projectId]/env/route");
-  const one = await import("@/app/api/v1/projects/[projectId]/env/[name]/route");
-  return { list, one };
+  return importRoutesOn(db, async () => {
+    const list = await import("@/app/api/v1/projects/[projectId]/env/route");
+    const one = await import("@/app/api/v1/projects/[projectId]/env/[name]/route");
+    return { list, one };
+  });
 }
 
 type Listed = { env: Array<{ name: string; secret: boolean; value: string | null; updatedAt: number }> };
@@ -53,22 +46,17 @@ describe.each(testDatabases)("app env routes on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-app-env-routes-"));
-    vi.stubEnv("KILN_DATA_DIR", dataDir);
-    vi.stubEnv("KILN_SECRET_KEY", KEY.toString("base64"));
-    const password = "correct horse battery";
-    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
-    const grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
-    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
-    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+    const world = await openRouteWorld(t.db, "app-env-routes", { key: KEY });
+    dataDir = world.dataDir;
+    ada = world.ada;
+    adaToken = world.adaToken;
+    graceToken = world.graceToken;
     projectId = (await createProject(t.db, ada.id, { prompt: "A guestbook" }, localOnly)).project.id;
     routes = await loadRoutes(t.db);
   });
   afterEach(async () => {
-    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
-    vi.unstubAllEnvs();
+    closeRouteWorld({ dataDir });
     await t.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   function request(method: string, url: string, token: string, body?: unknown) {

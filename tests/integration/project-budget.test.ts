@@ -1,9 +1,4 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApiToken } from "@/server/auth/api-tokens";
-import { createOperator } from "@/server/auth/operators";
 import type { Database } from "@/server/db/connection";
 import { findMeteredRun } from "@/server/db/queries/usage";
 import { checkBudget } from "@/server/gateway/budget";
@@ -11,14 +6,12 @@ import { createProject } from "@/server/operations/create-project";
 import { getProjectBudgetView } from "@/server/projects/project-budget-view";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { localProviderChoices } from "../helpers/local-providers";
+import { closeRouteWorld, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // A project's run budget (issue 11): PATCH /api/v1/projects/:id sets it beside the name, the gateway enforces it,
 // and its refusal says where to raise it.
 
-type Handler = (
-  request: Request,
-  context: { params?: Promise<Record<string, string | string[]>> },
-) => Promise<Response>;
+type Handler = RouteHandler;
 
 async function loadRoute(db: Database): Promise<{ GET: Handler; PATCH: Handler }> {
   vi.resetModules();
@@ -35,20 +28,15 @@ describe.each(testDatabases)("project budgets on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-budget-"));
-    vi.stubEnv("KILN_DATA_DIR", dataDir);
-    vi.stubEnv("KILN_SECRET_KEY", Buffer.alloc(32, 7).toString("base64"));
-    const password = "correct horse battery";
-    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
-    const grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
-    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
-    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+    const world = await openRouteWorld(t.db, "budget");
+    dataDir = world.dataDir;
+    ada = world.ada;
+    adaToken = world.adaToken;
+    graceToken = world.graceToken;
   });
   afterEach(async () => {
-    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
-    vi.unstubAllEnvs();
+    closeRouteWorld({ dataDir });
     await t.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   function patch(route: { PATCH: Handler }, projectId: string, token: string, body: unknown) {

@@ -1,6 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApiToken } from "@/server/auth/api-tokens";
-import { createOperator } from "@/server/auth/operators";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@/server/db/connection";
 import type { ProviderChoices } from "@/server/integrations/providers";
 import { type CreateProjectInput, createProject } from "@/server/operations/create-project";
@@ -13,6 +11,7 @@ import { createFollowUp } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { testPreviewOrigins } from "../helpers/public-site";
+import { closeRouteWorld, importRoutesOn, type RouteHandler, twoOperators } from "../helpers/route-world";
 
 // The dashboard's reads and the rename, through the domain functions and through the REST routes themselves
 // (`src/app/api/v1/projects/…`, called as Next.js calls them, authenticated by a real API token).
@@ -25,10 +24,7 @@ const localOnly: ProviderChoices = {
   deploy: "local",
 };
 
-type Handler = (
-  request: Request,
-  context: { params?: Promise<Record<string, string | string[]>> },
-) => Promise<Response>;
+type Handler = RouteHandler;
 type Routes = { project: { GET: Handler; PATCH: Handler }; projects: { GET: Handler } };
 
 /**
@@ -36,11 +32,11 @@ type Routes = { project: { GET: Handler; PATCH: Handler }; projects: { GET: Hand
  * holder (db/shared-database.ts) is the one place the platform takes its database from.
  */
 async function loadRoutes(db: Database): Promise<Routes> {
-  vi.resetModules();
-  (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb = Promise.resolve(db);
-  const project = await import("@/app/api/v1/projects/[projectId]/route");
-  const projects = await import("@/app/api/v1/projects/route");
-  return { project, projects };
+  return importRoutesOn(db, async () => {
+    const project = await import("@/app/api/v1/projects/[projectId]/route");
+    const projects = await import("@/app/api/v1/projects/route");
+    return { project, projects };
+  });
 }
 
 describe.each(testDatabases)("the dashboard's projects on $name", (factory) => {
@@ -52,14 +48,10 @@ describe.each(testDatabases)("the dashboard's projects on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    const password = "correct horse battery";
-    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
-    grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
-    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
-    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+    ({ ada, grace, adaToken, graceToken } = await twoOperators(t.db));
   });
   afterEach(async () => {
-    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
+    closeRouteWorld(undefined);
     await t.drop();
   });
 

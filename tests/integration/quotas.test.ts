@@ -1,10 +1,5 @@
 import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApiToken } from "@/server/auth/api-tokens";
-import { createOperator } from "@/server/auth/operators";
 import type { Database } from "@/server/db/connection";
 import { type GatewayDeps, handleGatewayRequest } from "@/server/gateway/proxy";
 import { recordUsage } from "@/server/gateway/record-usage";
@@ -17,6 +12,7 @@ import { createProject } from "@/server/operations/create-project";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
+import { closeRouteWorld, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // Quotas per operator (issue 11): the routes that start builds refuse one over a quota with 429 quota_exceeded,
 // naming the limit and when it resets; admins' overrides (or "no limit") win over the platform defaults; the
@@ -29,10 +25,7 @@ vi.mock("next/server", async (importOriginal) => ({
   after: () => undefined,
 }));
 
-type Handler = (
-  request: Request,
-  context: { params?: Promise<Record<string, string | string[]>> },
-) => Promise<Response>;
+type Handler = RouteHandler;
 type Routes = {
   projects: { POST: Handler };
   followUps: { POST: Handler };
@@ -64,21 +57,16 @@ describe.each(testDatabases)("operator quotas on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-quotas-"));
-    vi.stubEnv("KILN_DATA_DIR", dataDir);
-    vi.stubEnv("KILN_SECRET_KEY", Buffer.alloc(32, 7).toString("base64"));
-    vi.stubEnv("KILN_PUBLIC_URL", "http://kiln.test");
-    const password = "correct horse battery";
-    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
-    grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
-    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
-    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+    const world = await openRouteWorld(t.db, "quotas", { env: { KILN_PUBLIC_URL: "http://kiln.test" } });
+    dataDir = world.dataDir;
+    ada = world.ada;
+    grace = world.grace;
+    adaToken = world.adaToken;
+    graceToken = world.graceToken;
   });
   afterEach(async () => {
-    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
-    vi.unstubAllEnvs();
+    closeRouteWorld({ dataDir });
     await t.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   function call(handler: Handler, url: string, token: string, body: unknown, params = {}, method = "POST") {

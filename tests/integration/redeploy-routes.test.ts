@@ -1,15 +1,11 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApiToken } from "@/server/auth/api-tokens";
-import { createOperator } from "@/server/auth/operators";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@/server/db/connection";
 import type { ProviderChoices } from "@/server/integrations/providers";
 import { createProject } from "@/server/operations/create-project";
 import { requestRedeploy } from "@/server/revisions/redeploy-request";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { testPreviewOrigins } from "../helpers/public-site";
+import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // The redeploy and deployment routes (`src/app/api/v1/revisions/[revisionId]/deploy|deployment`), called as Next.js
 // calls them with a real API token: what they refuse and how. The redeploy itself (202, a new deployment that
@@ -23,19 +19,16 @@ const localOnly: ProviderChoices = {
   deploy: "local",
 };
 
-type Handler = (
-  request: Request,
-  context: { params?: Promise<Record<string, string | string[]>> },
-) => Promise<Response>;
+type Handler = RouteHandler;
 type Routes = { deploy: { POST: Handler }; deployment: { GET: Handler } };
 
 /** Freshly imported so their platform is built on this test's database (db/shared-database.ts). */
 async function loadRoutes(db: Database): Promise<Routes> {
-  vi.resetModules();
-  (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb = Promise.resolve(db);
-  const deploy = await import("@/app/api/v1/revisions/[revisionId]/deploy/route");
-  const deployment = await import("@/app/api/v1/revisions/[revisionId]/deployment/route");
-  return { deploy, deployment };
+  return importRoutesOn(db, async () => {
+    const deploy = await import("@/app/api/v1/revisions/[revisionId]/deploy/route");
+    const deployment = await import("@/app/api/v1/revisions/[revisionId]/deployment/route");
+    return { deploy, deployment };
+  });
 }
 
 describe.each(testDatabases)("redeploy routes on $name", (factory) => {
@@ -48,21 +41,16 @@ describe.each(testDatabases)("redeploy routes on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-redeploy-routes-"));
-    vi.stubEnv("KILN_DATA_DIR", dataDir);
-    vi.stubEnv("KILN_SECRET_KEY", Buffer.alloc(32, 7).toString("base64"));
-    const password = "correct horse battery";
-    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
-    const grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
-    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
-    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+    const world = await openRouteWorld(t.db, "redeploy-routes");
+    dataDir = world.dataDir;
+    ada = world.ada;
+    adaToken = world.adaToken;
+    graceToken = world.graceToken;
     routes = await loadRoutes(t.db);
   });
   afterEach(async () => {
-    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
-    vi.unstubAllEnvs();
+    closeRouteWorld({ dataDir });
     await t.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** Ada's first checkpoint, with the given status (finished ones have a commit and a database branch). */

@@ -1,9 +1,4 @@
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { createApiToken } from "@/server/auth/api-tokens";
-import { createOperator } from "@/server/auth/operators";
 import type { Database } from "@/server/db/connection";
 import type { ProviderChoices } from "@/server/integrations/providers";
 import { type CreatedProject, createProject } from "@/server/operations/create-project";
@@ -12,6 +7,7 @@ import { createFollowUp } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { testPreviewOrigins } from "../helpers/public-site";
+import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // The task routes (`GET|POST /api/v1/projects/:projectId/tasks`) and the promote (`POST /api/v1/revisions/:id/restore`
 // with a taskId), called as Next.js calls them with real API tokens: what they refuse, how, and what a new task
@@ -35,19 +31,16 @@ const localOnly: ProviderChoices = {
   deploy: "local",
 };
 
-type Handler = (
-  request: Request,
-  context: { params?: Promise<Record<string, string | string[]>> },
-) => Promise<Response>;
+type Handler = RouteHandler;
 type Routes = { tasks: { GET: Handler; POST: Handler }; restore: { POST: Handler } };
 
 /** Freshly imported so their platform is built on this test's database (db/shared-database.ts). */
 async function loadRoutes(db: Database): Promise<Routes> {
-  vi.resetModules();
-  (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb = Promise.resolve(db);
-  const tasks = await import("@/app/api/v1/projects/[projectId]/tasks/route");
-  const restore = await import("@/app/api/v1/revisions/[revisionId]/restore/route");
-  return { tasks, restore };
+  return importRoutesOn(db, async () => {
+    const tasks = await import("@/app/api/v1/projects/[projectId]/tasks/route");
+    const restore = await import("@/app/api/v1/revisions/[revisionId]/restore/route");
+    return { tasks, restore };
+  });
 }
 
 describe.each(testDatabases)("task routes on $name", (factory) => {
@@ -61,23 +54,18 @@ describe.each(testDatabases)("task routes on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-task-routes-"));
-    vi.stubEnv("KILN_DATA_DIR", dataDir);
-    vi.stubEnv("KILN_SECRET_KEY", Buffer.alloc(32, 7).toString("base64"));
-    const password = "correct horse battery";
-    ada = await createOperator(t.db, { email: "ada@example.com", password }, { bcryptCost: 4 });
-    const grace = await createOperator(t.db, { email: "grace@example.com", password }, { bcryptCost: 4 });
-    adaToken = (await createApiToken(t.db, ada.id, "tests")).token;
-    graceToken = (await createApiToken(t.db, grace.id, "tests")).token;
+    const world = await openRouteWorld(t.db, "task-routes");
+    dataDir = world.dataDir;
+    ada = world.ada;
+    adaToken = world.adaToken;
+    graceToken = world.graceToken;
     project = await createProject(t.db, ada.id, { prompt: "A guestbook", agent: "claude-code" }, localOnly);
     routes = await loadRoutes(t.db);
     scheduled.count = 0;
   });
   afterEach(async () => {
-    delete (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb;
-    vi.unstubAllEnvs();
+    closeRouteWorld({ dataDir });
     await t.drop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   /** Marks a checkpoint finished with a commit and a database branch (or sets another status). */
