@@ -24,7 +24,7 @@ const envProbe: ScenarioInput = {
       reply: {
         kind: "shell",
         command:
-          "printenv APP_SECRET_TOKEN || echo no-secret-in-agent-env; printenv APP_GREETING || echo no-greeting-in-agent-env; env | grep -c -e APP_SECRET_TOKEN -e APP_GREETING || true; cat .env.example",
+          "printenv APP_SIGNING_SALT || echo no-secret-in-agent-env; printenv APP_GREETING || echo no-greeting-in-agent-env; env | grep -c -e APP_SIGNING_SALT -e APP_GREETING || true; cat .env.example",
         say: "Checking which variables the app has.",
       },
     },
@@ -39,7 +39,7 @@ const envProbe: ScenarioInput = {
           "// Records what the migration saw of the app's environment (and prints it: Kiln must redact it).",
           "",
           "export async function up(db: Kysely<unknown>): Promise<void> {",
-          '  const value = process.env.APP_SECRET_TOKEN ?? "missing";',
+          '  const value = process.env.APP_SIGNING_SALT ?? "missing";',
           '  console.log("migration sees " + value);',
           `  await sql\`insert into app_meta (name, value, updated_at) values ('env_probe', \${value}, '2026-03-01T00:00:00Z')\`.execute(db);`,
           "}",
@@ -63,7 +63,7 @@ const envProbe: ScenarioInput = {
           "    <main>",
           "      <h1>Env probe</h1>",
           '      <p>greeting: {process.env.APP_GREETING ?? "missing"}</p>',
-          '      <p>secret: {process.env.APP_SECRET_TOKEN ?? "missing"}</p>',
+          '      <p>secret: {process.env.APP_SIGNING_SALT ?? "missing"}</p>',
           "    </main>",
           "  );",
           "}",
@@ -88,7 +88,7 @@ describe("app environment variables on the pipeline", { timeout: 900_000 }, () =
   it("reach the migration, the preview and the deployment, never the agent, the events or the replay", async () => {
     const created = await h.createProject("build an env probe");
     await putAppEnv(h.db, h.key, h.userId, created.project.id, {
-      name: "APP_SECRET_TOKEN",
+      name: "APP_SIGNING_SALT",
       value: SECRET,
       secret: true,
     });
@@ -119,12 +119,15 @@ describe("app environment variables on the pipeline", { timeout: 900_000 }, () =
 
     // The agent's environment had neither variable; it saw the names in .env.example.
     const events = await h.events(revision.id);
-    const commands = events.flatMap((event) => (event.type === "agent.command" ? [event.payload] : []));
-    const probe = JSON.stringify(commands);
+    // (What the commands printed, not the command lines, which name the fallbacks themselves. The secret's name has
+    // no KEY, SECRET or TOKEN in it: Codex's default shell policy may drop such variables itself, hiding a leak.)
+    const outputs = events.flatMap((event) => (event.type === "agent.command" ? [event.payload.output] : []));
+    const probe = outputs.join("\n");
     expect(probe).toContain("no-secret-in-agent-env");
     expect(probe).toContain("no-greeting-in-agent-env");
-    expect(probe).toContain("APP_SECRET_TOKEN=");
+    expect(probe).toContain("APP_SIGNING_SALT=");
     expect(probe).toContain("APP_GREETING=");
+    expect(probe).not.toContain("[redacted]");
     // …and the model (through the gateway) never got the value either.
     expect(JSON.stringify(h.models.modelRequests())).not.toContain(SECRET);
 
