@@ -110,10 +110,11 @@ describe.each(testDatabases)("app env routes on $name", (factory) => {
       expect(row.value_ciphertext).not.toContain(secretValue);
       expect(row.value_ciphertext).not.toContain("hello");
     }
-    // What a run gets: every value, and the secret ones to redact.
+    // What a run gets: every value, the secret ones to redact, and which names are secret.
     expect(await appEnvForRun(t.db, KEY, projectId)).toEqual({
       env: { APP_GREETING: "hello from the settings", STRIPE_SECRET_KEY: secretValue },
       secrets: [secretValue],
+      secretNames: ["STRIPE_SECRET_KEY"],
     });
   });
 
