@@ -29,6 +29,10 @@ export function ConfirmButton(props: {
   disabled?: boolean;
   onConfirm: () => Promise<boolean>;
   triggerVariant?: "ghost" | "outline";
+  /** What keeping things as they are is called; default "Cancel". */
+  cancelLabel?: string;
+  /** "default" when the action is not destructive (a promote); default "destructive". */
+  confirmVariant?: "default" | "destructive";
 }) {
   const [open, setOpen] = useState(false);
   const [pending, startTransition] = useTransition();
@@ -58,8 +62,8 @@ export function ConfirmButton(props: {
           <AlertDialogDescription>{props.description}</AlertDialogDescription>
         </AlertDialogHeader>
         <AlertDialogFooter>
-          <AlertDialogCancel disabled={pending}>Cancel</AlertDialogCancel>
-          <Button variant="destructive" onClick={confirm} disabled={pending}>
+          <AlertDialogCancel disabled={pending}>{props.cancelLabel ?? "Cancel"}</AlertDialogCancel>
+          <Button variant={props.confirmVariant ?? "destructive"} onClick={confirm} disabled={pending}>
             {pending ? <Spinner label={props.pendingLabel} /> : null}
             {props.confirmLabel}
           </Button>
