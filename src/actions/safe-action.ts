@@ -29,35 +29,35 @@ async function run<T>(name: string, work: () => Promise<T>): Promise<ActionResul
   }
 }
 
-/** An action for signed-in operators. */
-export function authedAction<S extends z.ZodType, T>(
+type OperatorWork<S extends z.ZodType, T> = (
+  input: z.output<S>,
+  ctx: { operator: Operator; db: Database; platform: Platform },
+) => Promise<T>;
+
+function operatorAction<S extends z.ZodType, T>(
   name: string,
   schema: S,
-  work: (input: z.output<S>, ctx: { operator: Operator; db: Database; platform: Platform }) => Promise<T>,
+  work: OperatorWork<S, T>,
+  authorize: (operator: Operator) => void,
 ): (input: z.input<S> | FormData) => Promise<ActionResult<T>> {
   return (input) =>
     run(name, async () => {
       const operator = await requireOperator();
+      authorize(operator);
       const parsed = parseOrThrow(schema, formToObject(input));
       const platform = await getPlatform();
       return work(parsed, { operator, db: platform.db, platform });
     });
 }
 
+/** An action for signed-in operators. */
+export function authedAction<S extends z.ZodType, T>(name: string, schema: S, work: OperatorWork<S, T>) {
+  return operatorAction(name, schema, work, () => undefined);
+}
+
 /** An action for admins only: any other operator gets `not_found:route`, as if it did not exist. */
-export function adminAction<S extends z.ZodType, T>(
-  name: string,
-  schema: S,
-  work: (input: z.output<S>, ctx: { operator: Operator; db: Database; platform: Platform }) => Promise<T>,
-): (input: z.input<S> | FormData) => Promise<ActionResult<T>> {
-  return (input) =>
-    run(name, async () => {
-      const operator = await requireOperator();
-      assertAdmin(operator);
-      const parsed = parseOrThrow(schema, formToObject(input));
-      const platform = await getPlatform();
-      return work(parsed, { operator, db: platform.db, platform });
-    });
+export function adminAction<S extends z.ZodType, T>(name: string, schema: S, work: OperatorWork<S, T>) {
+  return operatorAction(name, schema, work, assertAdmin);
 }
 
 /** An action anyone may call (sign-in). Input is still parsed; nothing else is assumed. */

@@ -12,7 +12,7 @@ import { carryOn } from "@/server/pipeline/carry-on";
 import { wirePlatform } from "@/server/platform/wire-platform";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { localProviderChoices } from "../helpers/local-providers";
-import { closeRouteWorld, openRouteWorld, type RouteHandler } from "../helpers/route-world";
+import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 import { waitUntil } from "../helpers/wait-until";
 
 // The kill switch (issue 11): an admin pauses all agent work; running revisions of every operator are cancelled with
@@ -32,16 +32,16 @@ type Routes = {
   pause: { GET: Handler; POST: Handler; DELETE: Handler };
   projects: { POST: Handler };
   followUps: { POST: Handler };
+  tasks: { POST: Handler };
 };
 
-async function loadRoutes(db: Database): Promise<Routes> {
-  vi.resetModules();
-  (globalThis as { __kilnDb?: Promise<Database> }).__kilnDb = Promise.resolve(db);
-  return {
+function loadRoutes(db: Database): Promise<Routes> {
+  return importRoutesOn(db, async () => ({
     pause: await import("@/app/api/v1/admin/pause/route"),
     projects: await import("@/app/api/v1/projects/route"),
     followUps: await import("@/app/api/v1/projects/[projectId]/tasks/[taskId]/revisions/route"),
-  };
+    tasks: await import("@/app/api/v1/projects/[projectId]/tasks/route"),
+  }));
 }
 
 const REASON = "The model vendor is double-billing; investigating";
@@ -228,6 +228,17 @@ describe.each(testDatabases)("the kill switch on $name", (factory) => {
       ),
     );
     expect([followUp.status, followUp.code]).toEqual([503, "paused"]);
+    const task = await errorOf(
+      await call(
+        routes.tasks.POST,
+        "POST",
+        `/api/v1/projects/${done.project.id}/tasks`,
+        graceToken,
+        { prompt: "Try a dark theme on its own branch" },
+        { projectId: done.project.id },
+      ),
+    );
+    expect([task.status, task.code]).toEqual([503, "paused"]);
     expect(await (await call(routes.pause.GET, "GET", "/api/v1/admin/pause", adaToken)).json()).toMatchObject(
       {
         paused: true,

@@ -1,11 +1,10 @@
 import "server-only";
-import { assertWithinQuota } from "@/server/governance/assert-within-quota";
-import { assertNotPaused } from "@/server/governance/pause-state";
 import { parseOrThrow } from "@/server/http/parse-input";
 import type { Platform } from "@/server/platform/platform";
 import { checkImport } from "../imports/check-import";
 import { resolveProviderChoices } from "../integrations/providers";
 import { getModelDefaults, withModelDefaults } from "../projects/model-defaults";
+import { admitAgentWork } from "./admit-agent-work";
 import {
   type CreatedProject,
   type CreateProjectInput,
@@ -25,7 +24,7 @@ export async function startProject(
   const defaults = await getModelDefaults(platform.db, userId);
   const parsed = parseOrThrow(createProjectInputSchema, withModelDefaults(input, defaults));
   const providers = resolveProviderChoices(parsed.providers, await providerAvailability(platform, userId));
-  assertNotPaused(await platform.pause.current());
+  const guard = await admitAgentWork(platform, userId);
   // An import is fetched and checked before anything is created, so a repository that does not fit is refused here.
   const origin = parsed.source ? await checkImport(await platform.importerFor(userId), parsed.source) : null;
   const name = parsed.name ?? origin?.name;
@@ -37,7 +36,7 @@ export async function startProject(
     Date.now(),
     {
       origin: origin && { kind: origin.kind, location: origin.location, sha: origin.sha },
-      guard: (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now),
+      guard,
     },
   );
   scheduleRevision(platform, created.revision.id);

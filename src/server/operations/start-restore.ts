@@ -1,9 +1,8 @@
 import "server-only";
-import { assertWithinQuota } from "@/server/governance/assert-within-quota";
-import { assertNotPaused } from "@/server/governance/pause-state";
 import type { Platform } from "@/server/platform/platform";
 import { createRestore } from "../revisions/create-revision";
 import type { RevisionDto } from "../revisions/revision-types";
+import { admitAgentWork } from "./admit-agent-work";
 import { scheduleRevision } from "./schedule";
 
 /**
@@ -16,14 +15,14 @@ export async function startRestore(
   revisionId: string,
   ontoTaskId?: string,
 ): Promise<RevisionDto> {
-  assertNotPaused(await platform.pause.current());
+  const guard = await admitAgentWork(platform, userId);
   const revision = await createRestore(
     platform.db,
     platform.previewOrigins,
     userId,
     revisionId,
     { defaultRetention: platform.branchRetention },
-    { ontoTaskId, guard: (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now) },
+    { ontoTaskId, guard },
   );
   scheduleRevision(platform, revision.id);
   return revision;

@@ -1,7 +1,6 @@
 import "server-only";
-import { assertWithinQuota } from "@/server/governance/assert-within-quota";
-import { assertNotPaused } from "@/server/governance/pause-state";
 import type { Platform } from "@/server/platform/platform";
+import { admitAgentWork } from "./admit-agent-work";
 import { type CreatedTask, type CreateTaskInput, createTask } from "./create-task";
 import { scheduleRevision } from "./schedule";
 
@@ -11,7 +10,7 @@ export async function startTask(
   userId: string,
   input: { projectId: string } & CreateTaskInput,
 ): Promise<CreatedTask> {
-  assertNotPaused(await platform.pause.current());
+  const guard = await admitAgentWork(platform, userId);
   const created = await createTask(
     platform.db,
     platform.previewOrigins,
@@ -19,7 +18,7 @@ export async function startTask(
     input,
     { defaultRetention: platform.branchRetention },
     Date.now(),
-    (tx, now) => assertWithinQuota(tx, platform.quotas, userId, now),
+    guard,
   );
   scheduleRevision(platform, created.revision.id);
   return created;
