@@ -4,6 +4,7 @@ import { putAppEnv } from "@/server/app-env/put-app-env";
 import { getShareLink } from "@/server/share-links/share-link";
 import { getSharedSession } from "@/server/share-links/shared-session";
 import type { ScenarioInput } from "../fakes/model-server";
+import { testDatabases } from "../helpers/databases";
 import { type PipelineHarness, startPipelineHarness } from "../helpers/pipeline-harness";
 import { testPublicSite, testPublicUrl } from "../helpers/public-site";
 
@@ -74,82 +75,88 @@ const envProbe: ScenarioInput = {
   ],
 };
 
-describe("app environment variables on the pipeline", { timeout: 900_000 }, () => {
-  let h: PipelineHarness;
+describe.each(testDatabases)(
+  "app environment variables on the pipeline, control plane on $name",
+  { timeout: 900_000 },
+  (database) => {
+    let h: PipelineHarness;
 
-  beforeAll(async () => {
-    h = await startPipelineHarness({ scenarios: ["plan-todo", envProbe], deploy: true });
-  });
-
-  afterAll(async () => {
-    await h?.close();
-  });
-
-  it("reach the migration, the preview and the deployment, never the agent, the events or the replay", async () => {
-    const created = await h.createProject("build an env probe");
-    await putAppEnv(h.db, h.key, h.userId, created.project.id, {
-      name: "APP_SIGNING_SALT",
-      value: SECRET,
-      secret: true,
-    });
-    await putAppEnv(h.db, h.key, h.userId, created.project.id, { name: "APP_GREETING", value: GREETING });
-    await h.run(created.revision.id);
-    const revision = await h.waitForEnd(created.revision.id, 600_000);
-    expect(h.platform.errors).toEqual([]);
-    expect({ status: revision.status, error: revision.error_message }).toEqual({
-      status: "finished",
-      error: null,
+    beforeAll(async () => {
+      h = await startPipelineHarness({ database, scenarios: ["plan-todo", envProbe], deploy: true });
     });
 
-    // The preview and the deployment render both values.
-    for (const url of [revision.preview_url, revision.deploy_url]) {
-      const page = await fetch(url ?? "http://127.0.0.1:1");
-      const html = await page.text();
-      expect(page.status).toBe(200);
-      expect(html).toContain(SECRET);
-      expect(html).toContain(GREETING);
-    }
-    // The migration read the secret: it is in the revision's database branch.
-    const probed = await h.onBranch(revision.id, async (client) =>
-      (await client.execute("SELECT value FROM app_meta WHERE name = 'env_probe'")).rows.map((row) =>
-        String(row.value),
-      ),
-    );
-    expect(probed).toEqual([SECRET]);
+    afterAll(async () => {
+      await h?.close();
+    });
 
-    // The agent's environment had neither variable; it saw the names in .env.example.
-    const events = await h.events(revision.id);
-    // (What the commands printed, not the command lines, which name the fallbacks themselves. The secret's name has
-    // no KEY, SECRET or TOKEN in it: Codex's default shell policy may drop such variables itself, hiding a leak.)
-    const outputs = events.flatMap((event) => (event.type === "agent.command" ? [event.payload.output] : []));
-    const probe = outputs.join("\n");
-    expect(probe).toContain("no-secret-in-agent-env");
-    expect(probe).toContain("no-greeting-in-agent-env");
-    expect(probe).toContain("APP_SIGNING_SALT=");
-    expect(probe).toContain("APP_GREETING=");
-    expect(probe).not.toContain("[redacted]");
-    // …and the model (through the gateway) never got the value either.
-    expect(JSON.stringify(h.models.modelRequests())).not.toContain(SECRET);
+    it("reach the migration, the preview and the deployment, never the agent, the events or the replay", async () => {
+      const created = await h.createProject("build an env probe");
+      await putAppEnv(h.db, h.key, h.userId, created.project.id, {
+        name: "APP_SIGNING_SALT",
+        value: SECRET,
+        secret: true,
+      });
+      await putAppEnv(h.db, h.key, h.userId, created.project.id, { name: "APP_GREETING", value: GREETING });
+      await h.run(created.revision.id);
+      const revision = await h.waitForEnd(created.revision.id, 600_000);
+      expect(h.platform.errors).toEqual([]);
+      expect({ status: revision.status, error: revision.error_message }).toEqual({
+        status: "finished",
+        error: null,
+      });
 
-    // The migration printed the secret: stored redacted. No stored event of the project holds it.
-    const rows = await h.db
-      .selectFrom("event")
-      .select(["type", "payload"])
-      .where("project_id", "=", created.project.id)
-      .execute();
-    const stored = JSON.stringify(rows);
-    expect(stored).toContain("migration sees [redacted]");
-    expect(stored).not.toContain(SECRET);
+      // The preview and the deployment render both values.
+      for (const url of [revision.preview_url, revision.deploy_url]) {
+        const page = await fetch(url ?? "http://127.0.0.1:1");
+        const html = await page.text();
+        expect(page.status).toBe(200);
+        expect(html).toContain(SECRET);
+        expect(html).toContain(GREETING);
+      }
+      // The migration read the secret: it is in the revision's database branch.
+      const probed = await h.onBranch(revision.id, async (client) =>
+        (await client.execute("SELECT value FROM app_meta WHERE name = 'env_probe'")).rows.map((row) =>
+          String(row.value),
+        ),
+      );
+      expect(probed).toEqual([SECRET]);
 
-    // The public replay neither.
-    const link = await getShareLink(h.db, testPublicUrl, h.userId, created.task.id);
-    const shared = await getSharedSession(h.db, testPublicSite, link.slug);
-    expect(shared.events.length).toBeGreaterThan(0);
-    expect(JSON.stringify(shared)).not.toContain(SECRET);
+      // The agent's environment had neither variable; it saw the names in .env.example.
+      const events = await h.events(revision.id);
+      // (What the commands printed, not the command lines, which name the fallbacks themselves. The secret's name has
+      // no KEY, SECRET or TOKEN in it: Codex's default shell policy may drop such variables itself, hiding a leak.)
+      const outputs = events.flatMap((event) =>
+        event.type === "agent.command" ? [event.payload.output] : [],
+      );
+      const probe = outputs.join("\n");
+      expect(probe).toContain("no-secret-in-agent-env");
+      expect(probe).toContain("no-greeting-in-agent-env");
+      expect(probe).toContain("APP_SIGNING_SALT=");
+      expect(probe).toContain("APP_GREETING=");
+      expect(probe).not.toContain("[redacted]");
+      // …and the model (through the gateway) never got the value either.
+      expect(JSON.stringify(h.models.modelRequests())).not.toContain(SECRET);
 
-    // The deployment's log neither.
-    const log = await h.providers.deployer.deploymentLog(revision.deployment_id ?? "missing");
-    expect(log?.lines.length).toBeGreaterThan(0);
-    expect(JSON.stringify(log)).not.toContain(SECRET);
-  });
-});
+      // The migration printed the secret: stored redacted. No stored event of the project holds it.
+      const rows = await h.db
+        .selectFrom("event")
+        .select(["type", "payload"])
+        .where("project_id", "=", created.project.id)
+        .execute();
+      const stored = JSON.stringify(rows);
+      expect(stored).toContain("migration sees [redacted]");
+      expect(stored).not.toContain(SECRET);
+
+      // The public replay neither.
+      const link = await getShareLink(h.db, testPublicUrl, h.userId, created.task.id);
+      const shared = await getSharedSession(h.db, testPublicSite, link.slug);
+      expect(shared.events.length).toBeGreaterThan(0);
+      expect(JSON.stringify(shared)).not.toContain(SECRET);
+
+      // The deployment's log neither.
+      const log = await h.providers.deployer.deploymentLog(revision.deployment_id ?? "missing");
+      expect(log?.lines.length).toBeGreaterThan(0);
+      expect(JSON.stringify(log)).not.toContain(SECRET);
+    });
+  },
+);

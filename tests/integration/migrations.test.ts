@@ -72,6 +72,7 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
     current = await factory.open();
     const { db } = current;
     // Later migrations go down first (0008_quotas_pause has a key to user, but no data this test needs).
+    expect(await migrateDown(db)).toEqual(["0009_task_branch_unique"]);
     expect(await migrateDown(db)).toEqual(["0008_quotas_pause"]);
     expect(await migrateDown(db)).toEqual(["0007_operators"]);
     // Raw SQL: the typed schema already has columns this older table lacks.
@@ -80,7 +81,11 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
           values (${id}, ${`${id}@example.com`}, null, 'x', 0, ${createdAt}, ${createdAt})`.execute(db);
     await insertUser("usr_later", 2000);
     await insertUser("usr_first", 1000);
-    expect(await migrateToLatest(db)).toEqual(["0007_operators", "0008_quotas_pause"]);
+    expect(await migrateToLatest(db)).toEqual([
+      "0007_operators",
+      "0008_quotas_pause",
+      "0009_task_branch_unique",
+    ]);
     const rows = await db.selectFrom("user").select(["id", "role", "disabled_at"]).orderBy("id").execute();
     expect(rows).toEqual([
       { id: "usr_first", role: "admin", disabled_at: null },
