@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { chatFromMessages } from "@/server/gateway/chat/chat-from-messages";
 import { chatFromResponses, TranslationError } from "@/server/gateway/chat/chat-from-responses";
 import { translateAnswer, translateError } from "@/server/gateway/chat/translate-answer";
@@ -255,9 +255,15 @@ describe("Chat Completions stream → Responses events (Codex)", () => {
   });
 
   it("gives the same events however the bytes are cut", () => {
-    expect(run("openai-responses", body, { size: 1 }).out).toEqual(
-      run("openai-responses", body, { size: 4096 }).out,
-    );
+    // One clock for both runs: the response's created_at is in seconds, and the two could straddle a second.
+    vi.useFakeTimers({ toFake: ["Date"], now: new Date("2026-12-07T00:00:00Z") });
+    try {
+      expect(run("openai-responses", body, { size: 1 }).out).toEqual(
+        run("openai-responses", body, { size: 4096 }).out,
+      );
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("estimates usage when the server reports none, and says so", () => {
