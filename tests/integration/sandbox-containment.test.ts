@@ -280,7 +280,8 @@ describe("a local sandbox's network is its own", { timeout: 120_000 }, () => {
     try {
       let body = "";
       for (let attempt = 0; attempt < 50 && body !== "victim-preview"; attempt++) {
-        body = await fetch(victim.url(3000)).then(
+        // Bounded: under load a first connection can stall while the server starts; the loop asks again.
+        body = await fetch(victim.url(3000), { signal: AbortSignal.timeout(3_000) }).then(
           (res) => res.text(),
           () => "",
         );
@@ -304,7 +305,7 @@ describe("a local sandbox's network is its own", { timeout: 120_000 }, () => {
       args: ["-e", `require('http').createServer((q,s)=>s.end('still here')).listen(${port},'127.0.0.1')`],
     });
     const read = (url: string) =>
-      fetch(url).then(
+      fetch(url, { signal: AbortSignal.timeout(3_000) }).then(
         (res) => res.text(),
         () => "",
       );
