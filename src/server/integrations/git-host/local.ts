@@ -273,6 +273,8 @@ export function createLocalGitHost(options: LocalGitHostOptions): GitHost {
         );
         if (code !== 0) {
           const now = await revParse(git, dir, branchRef);
+          // A concurrent attempt at the same commit got there first: that is this commit, made once.
+          if (now && (await isSameCommit(git, dir, now, input, snapshot.headTree))) return { sha: now };
           throw movedBranch(repo, input, now);
         }
         return { sha };
