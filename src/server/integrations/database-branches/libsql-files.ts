@@ -3,6 +3,7 @@ import { constants } from "node:fs";
 import { copyFile, mkdir, rename, rm, stat } from "node:fs/promises";
 import { setTimeout as delay } from "node:timers/promises";
 import { type Client, createClient, LibsqlError, type Transaction } from "@libsql/client";
+import { keyedQueue } from "@/server/keyed-queue";
 import { ProviderError } from "../provider-error";
 
 /**
@@ -160,28 +161,14 @@ export async function removeDatabase(file: string): Promise<void> {
 
 const lockStaleMs = 30_000;
 const lockTimeoutMs = 10_000;
-const queues = new Map<string, Promise<unknown>>();
+const inDirectoryOrder = keyedQueue("libsql-roots");
 
 /**
  * Serializes changes to one root: in-process through a promise queue (cheap, no polling), across processes
  * through a lock directory (mkdir is atomic). A lock older than 30 s belongs to a crashed process and is broken.
  */
 export function withDirectoryLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
-  const previous = queues.get(dir) ?? Promise.resolve();
-  const run = previous.then(
-    () => withLockDirectory(dir, work),
-    // The queue only orders callers; the previous caller already saw its own failure.
-    () => withLockDirectory(dir, work),
-  );
-  const settled = run.then(
-    () => undefined,
-    () => undefined,
-  );
-  queues.set(dir, settled);
-  void settled.then(() => {
-    if (queues.get(dir) === settled) queues.delete(dir);
-  });
-  return run;
+  return inDirectoryOrder(dir, () => withLockDirectory(dir, work));
 }
 
 async function withLockDirectory<T>(dir: string, work: () => Promise<T>): Promise<T> {
