@@ -61,6 +61,38 @@ describe.each(testDatabases)("operators, login and sessions on $name", (factory)
     expect(unknownEmail.message).toBe(wrongPassword.message);
   });
 
+  it("records each failed sign-in in the audit log, with the account, the reason and the address, never the password", async () => {
+    const ada = await signUp("ada@example.com");
+    const now = Date.now();
+    await appErrorOf(attempt("Ada@Example.com", wrong, now));
+    await appErrorOf(attempt("nobody@example.com", "a guess", now + 1));
+    await attempt("ada@example.com", password, now + 2);
+    const rows = await t.db
+      .selectFrom("audit_event")
+      .select(["action", "actor_user_id", "target_id", "detail", "ip", "user_agent"])
+      .orderBy("created_at")
+      .execute();
+    expect(rows.map((row) => ({ ...row, detail: JSON.parse(row.detail) }))).toEqual([
+      {
+        action: "login.failed",
+        actor_user_id: null,
+        target_id: ada.id,
+        detail: { email: "ada@example.com", reason: "wrong_password" },
+        ip: "203.0.113.7",
+        user_agent: "vitest",
+      },
+      {
+        action: "login.failed",
+        actor_user_id: null,
+        target_id: null,
+        detail: { reason: "unknown_account" },
+        ip: "203.0.113.7",
+        user_agent: "vitest",
+      },
+    ]);
+    expect(JSON.stringify(rows)).not.toMatch(/horse|a guess|nobody/);
+  });
+
   it("locks an account at one address after too many failures, even with the right password, until the window ends", async () => {
     await signUp("ada@example.com");
     const t0 = Date.now();

@@ -1,3 +1,4 @@
+import { recordAudit } from "@/server/audit/record-audit";
 import type { Executor } from "@/server/db/connection";
 import { findUserByEmail, normalizeEmail } from "@/server/db/queries/users";
 import type { User } from "@/server/db/schema";
@@ -69,7 +70,10 @@ export async function login(
     ? await verifyPassword(input.password, user.password_hash)
     : await verifyAgainstNothing(input.password);
   // A disabled operator hears the same as a wrong password: the answer does not say the account exists.
-  if (!user || !valid || user.disabled_at !== null) throw new AppError("unauthorized:credentials");
+  if (!user || !valid || user.disabled_at !== null) {
+    await recordFailedLogin(db, input, user, now);
+    throw new AppError("unauthorized:credentials");
+  }
 
   const [address, accountAtAddress, account] = claims;
   if (address) await releaseAttempt(db, address);
@@ -77,4 +81,25 @@ export async function login(
   if (account) await releaseAttempt(db, account);
   const session = await startAuthSession(db, user.id, input, policy.sessionTtlMs, now);
   return { user, ...session };
+}
+
+/**
+ * A failed sign-in goes to the audit log for admins (who tried which account, from where, and why it failed). Only
+ * attempts that reached the password check are recorded: refused ones are bounded by the limits above, so a flood
+ * of guesses cannot flood the log. The address typed is kept only when it names an operator.
+ */
+async function recordFailedLogin(db: Executor, input: LoginInput, user: User | undefined, now: number) {
+  const reason = !user ? "unknown_account" : user.disabled_at !== null ? "disabled" : "wrong_password";
+  await recordAudit(
+    db,
+    {
+      actorId: null,
+      action: "login.failed",
+      target: user ? { type: "operator", id: user.id } : null,
+      detail: user ? { email: user.email, reason } : { reason },
+      ip: input.ip,
+      userAgent: input.userAgent,
+    },
+    now,
+  );
 }
