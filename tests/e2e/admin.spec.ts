@@ -156,6 +156,11 @@ test("an admin sets an operator's quota and pauses all agent work: the operator 
   await quotas.getByLabel("Builds per day").fill("");
   await quotas.getByRole("button", { name: "Save quotas" }).click();
   await expect(quotas).toBeHidden();
+  // A project of the operator's (without a model key its build stops at the plan), whose workspace is looked at
+  // below while the banner shows.
+  const allowed = await newProject(page);
+  expect(allowed.status()).toBe(202);
+  const created = (await allowed.json()) as { project: { id: string }; task: { id: string } };
 
   // The kill switch: a reason, a confirmation, and every page shows the banner.
   const reason = `Vendor outage ${Date.now()}`;
@@ -180,6 +185,18 @@ test("an admin sets an operator's quota and pauses all agent work: the operator 
   expect(pausedError?.error.code).toBe("paused");
   expect(pausedError?.error.message).toContain(reason);
   await operatorPage.screenshot({ path: "test-results/e2e/artifacts/paused.png", fullPage: true });
+
+  // The banner takes its row from the workspace, which still fits the window: the follow-up box stays in view and
+  // the page does not scroll.
+  await operatorPage.setViewportSize({ width: 1440, height: 900 });
+  await operatorPage.goto(`/projects/${created.project.id}/tasks/${created.task.id}`);
+  await expect(operatorPage.getByTestId("pause-banner")).toBeVisible();
+  const followUp = await operatorPage.getByRole("textbox", { name: "Follow-up prompt" }).boundingBox();
+  expect(followUp && followUp.y + followUp.height).toBeLessThanOrEqual(900);
+  expect(
+    await operatorPage.evaluate(() => document.documentElement.scrollHeight - window.innerHeight),
+  ).toBeLessThanOrEqual(0);
+  await operatorPage.screenshot({ path: "test-results/e2e/artifacts/paused-workspace.png" });
 
   await page.getByRole("button", { name: "Resume agent work" }).click();
   await expect(page.getByRole("button", { name: "Pause all agent work" })).toBeVisible();

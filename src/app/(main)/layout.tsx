@@ -14,7 +14,9 @@ export default async function MainLayout({ children }: { children: React.ReactNo
   const operator = await requireOperatorOrRedirect("/projects");
   const pause = toPauseDto(await (await getPlatform()).pause.current());
   return (
-    <div className="flex min-h-dvh flex-col">
+    // At least the window's height; exactly it while a workspace is shown (MainFrame marks it), so that page never
+    // scrolls and its panes share what the header (and the pause banner) leave.
+    <div className="flex min-h-dvh flex-col has-[main[data-workspace]]:h-dvh">
       <header className="sticky top-0 z-30 border-b bg-background/90 backdrop-blur">
         <HeaderFrame>
           <Link href="/projects" className="rounded-md focus-visible:outline-2 focus-visible:outline-ring">

@@ -17,13 +17,13 @@ export function MainFrame({ children }: { children: React.ReactNode }) {
   const workspace = useIsWorkspace();
   return (
     <main
+      data-workspace={workspace || undefined}
       className={cn(
         "w-full",
-        // Its own height (the header is 3.5rem and a border), not flex-1: a flex basis would override it and let
-        // the panes grow the page.
-        workspace
-          ? "flex h-[calc(100dvh-3.5rem-1px)] min-h-0 flex-none flex-col"
-          : "mx-auto max-w-6xl flex-1 px-4 py-8",
+        // The rest of the window under the header, whatever the header holds (the pause banner too): the page
+        // frame is exactly the window's height while a workspace is shown (the main layout's outer frame), so flex-1 with
+        // min-h-0 can neither grow the page nor push the follow-up box below the fold.
+        workspace ? "flex min-h-0 flex-1 flex-col" : "mx-auto max-w-6xl flex-1 px-4 py-8",
       )}
     >
       {children}
