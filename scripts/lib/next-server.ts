@@ -9,7 +9,7 @@ import {
   resolveClientAddress,
   trustedProxies,
 } from "../../src/server/http/client-address";
-import { frontPreviewProxy } from "../../src/server/platform/front-preview-proxy";
+import { frontPreviewCallers, frontPreviewProxy } from "../../src/server/platform/front-preview-proxy";
 import { answerPing, checkPublicUrl, localUrl, newInstanceId } from "./public-url-check";
 
 // Kiln's HTTP front: Next.js behind a plain Node server of ours, because only the server that accepted the TCP
@@ -58,6 +58,8 @@ async function main() {
   const proxies = trustedProxies(env.KILN_TRUSTED_PROXIES);
   // Requests for `<label>.<KILN_PREVIEW_DOMAIN>` are a checkpoint's preview or deployment, never Kiln's pages.
   const previews = frontPreviewProxy(env);
+  // A page of a preview calling Kiln (its API, its pages, `next dev`'s reload socket) is refused outright.
+  const fromPreview = frontPreviewCallers(env);
   const server = http.createServer();
   // Next.js listens for WebSocket upgrades (its dev reload) on the server it is given: a server that never
   // listens, to which only upgrades meant for Kiln are handed, so a preview's own reload socket reaches the preview.
@@ -74,12 +76,20 @@ async function main() {
   markClientAddressStamped();
   server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (previews.owns(req)) previews.upgrade(req, socket, head);
+    else if (fromPreview(req))
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
     else nextUpgrades.emit("upgrade", req, socket, head);
   });
   const instanceId = newInstanceId();
   server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
     if (previews.owns(req)) {
       previews.request(req, res);
+      return;
+    }
+    if (fromPreview(req)) {
+      res
+        .writeHead(403, { "content-type": "text/plain; charset=utf-8" })
+        .end("Kiln does not answer pages of previews.");
       return;
     }
     if (answerPing(req, res, instanceId)) return;

@@ -87,9 +87,20 @@ test.describe(`control plane on ${E2E_LEG}`, () => {
         headers: { "content-type": "text/plain" },
         body: JSON.stringify({ prompt: "made by the preview" }),
       }).catch(() => undefined);
-      return { read, cookie: document.cookie };
+      // `next dev` opens its reload socket to any `*.localhost` page; Kiln's front refuses pages of previews first.
+      const socket = await new Promise<string>((resolve) => {
+        const ws = new WebSocket(`${kiln.replace(/^http/, "ws")}/_next/webpack-hmr`);
+        ws.onopen = () => {
+          ws.close();
+          resolve("opened");
+        };
+        ws.onerror = () => resolve("refused");
+        setTimeout(() => resolve("no answer"), 5000);
+      });
+      return { read, cookie: document.cookie, socket };
     }, E2E_BASE_URL);
-    expect(attempts.read).toMatch(/^blocked|^401/);
+    expect(attempts.read).toMatch(/^blocked|^401|^403/);
+    expect(attempts.socket).toBe("refused");
     expect(attempts.cookie).not.toContain("kiln_session");
     const projects = await page.request.get("/api/v1/projects");
     expect(JSON.stringify(await projects.json())).not.toContain("made by the preview");

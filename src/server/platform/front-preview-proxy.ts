@@ -1,5 +1,7 @@
+import type http from "node:http";
 import type { Env } from "@/server/config/env-schema";
 import { findRevisionUpstreams } from "@/server/db/queries/revisions";
+import { isPreviewCaller } from "../previews/preview-caller";
 import { previewOriginsFromEnv } from "../previews/preview-origins-from-env";
 import { createPreviewProxy, type PreviewProxy } from "../previews/preview-proxy";
 import { platformFor } from "./platform";
@@ -19,4 +21,10 @@ export function frontPreviewProxy(env: Env): PreviewProxy {
       return (target.kind === "preview" ? row?.preview_url : row?.deploy_url) ?? null;
     },
   });
+}
+
+/** The front's check that a request for Kiln itself does not come from a preview's page (see isPreviewCaller). */
+export function frontPreviewCallers(env: Env): (req: http.IncomingMessage) => boolean {
+  const origins = previewOriginsFromEnv(env);
+  return (req) => isPreviewCaller(origins, req.headers.origin);
 }
