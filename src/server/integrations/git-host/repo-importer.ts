@@ -138,7 +138,14 @@ export function createRepoImporter(options: RepoImporterOptions): RepoImporter {
   const resolveHost = options.lookup ?? systemLookup;
   const git = createGitCli({ git: options.git, secrets, timeoutMs });
 
-  type Target = { cloneUrl: string; protocol: "https" | "file"; location: string; sendToken: boolean };
+  type Target = {
+    cloneUrl: string;
+    protocol: "https" | "file";
+    location: string;
+    sendToken: boolean;
+    /** `host:port:address,…` for git's `http.curloptResolve`: the addresses that were checked, and no others. */
+    pinnedResolve?: string;
+  };
 
   async function localTarget(raw: string): Promise<Target> {
     const field = "source.url";
@@ -200,6 +207,7 @@ export function createRepoImporter(options: RepoImporterOptions): RepoImporter {
     url.hash = "";
     const host = url.hostname.replace(/^\[|\]$/g, "");
     const githubHost = gitHubWebHost(apiUrl);
+    let pinnedResolve: string | undefined;
     // The platform's configured GitHub is its own choice (GitHub Enterprise may sit on a private network).
     if (url.host !== githubHost) {
       let addresses: string[];
@@ -215,12 +223,19 @@ export function createRepoImporter(options: RepoImporterOptions): RepoImporter {
           { field, isInput: true },
         );
       }
+      // git resolves the host again when it connects: a name whose DNS answers a public address to the check and a
+      // private one a moment later (rebinding) would reach Kiln's network. git connects to the checked addresses.
+      if (!isIP(host)) {
+        const listed = addresses.map((address) => (isIP(address) === 6 ? `[${address}]` : address));
+        pinnedResolve = `${host}:${url.port || "443"}:${listed.join(",")}`;
+      }
     }
     return {
       cloneUrl: url.href,
       protocol: "https",
       location: url.href,
       sendToken: Boolean(token) && url.host === githubHost,
+      pinnedResolve,
     };
   }
 
@@ -268,11 +283,15 @@ export function createRepoImporter(options: RepoImporterOptions): RepoImporter {
   async function fetchGit(raw: string, destDir: string, sha: string | undefined): Promise<FetchedRepo> {
     const target = await targetOf(raw);
     const env = gitEnv(target);
-    const redirects = ["-c", "http.followRedirects=false"];
+    const httpPolicy = [
+      "-c",
+      "http.followRedirects=false",
+      ...(target.pinnedResolve ? ["-c", `http.curloptResolve=${target.pinnedResolve}`] : []),
+    ];
     try {
       await git.run(
         [
-          ...redirects,
+          ...httpPolicy,
           "clone",
           "--depth",
           "1",
@@ -289,7 +308,7 @@ export function createRepoImporter(options: RepoImporterOptions): RepoImporter {
       let head = (await git.run(["rev-parse", "HEAD"], { gitDir })).toString("utf8").trim();
       if (sha && head !== sha) {
         // The commit checked when the project was created, fetched by id (the branch may have moved since).
-        await git.run([...redirects, "fetch", "--depth", "1", "--quiet", "origin", sha], {
+        await git.run([...httpPolicy, "fetch", "--depth", "1", "--quiet", "origin", sha], {
           gitDir,
           cwd: destDir,
           env,
