@@ -6,6 +6,7 @@ import { checkImport } from "@/server/imports/check-import";
 import { createGitHubGitHost } from "@/server/integrations/git-host/github";
 import type { ImportSource } from "@/server/integrations/git-host/import-source";
 import { createProject } from "@/server/operations/create-project";
+import { importedConventions, templateConventions } from "@/server/planner/prompts";
 import { type FakeGitHub, startFakeGitHub } from "../fakes/github";
 import { testDatabases } from "../helpers/databases";
 import { commitAll, writeShopApp } from "../helpers/importable-repos";
@@ -85,6 +86,12 @@ describe.each(testDatabases)(
         "committing",
         "finished",
       ]);
+
+      // Planned as the repository it is: the agent is told to follow its conventions, not the template's.
+      const planned = events.flatMap((event) => (event.type === "plan" ? [event.payload.prompt] : []));
+      expect(planned).toHaveLength(1);
+      expect(planned[0]).toContain(importedConventions);
+      expect(planned[0]).not.toContain(templateConventions);
 
       // The repository's first commit is the imported tree; the checkpoint's commit builds on it.
       const project = await h.db

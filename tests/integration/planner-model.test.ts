@@ -68,6 +68,7 @@ describe.each(testDatabases)("the planner's model on $name", (factory) => {
         model: "gpt-5.5",
         projectId: created.project.id,
         revisionId: created.revision.id,
+        startingPoint: { kind: "template" },
       },
       settings,
     );

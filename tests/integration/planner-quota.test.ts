@@ -78,6 +78,7 @@ describe.each(testDatabases)("planner calls against budgets and quotas on $name"
       model: "gpt-5.5",
       projectId: created.project.id,
       revisionId: created.revision.id,
+      startingPoint: { kind: "template" },
     });
 
     const rows = await t.db

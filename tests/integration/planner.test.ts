@@ -5,6 +5,7 @@ import { z } from "zod";
 import { type PlanAppInput, planApp } from "../../src/server/planner/plan-app";
 import { planSchema } from "../../src/server/planner/plan-schema";
 import { PlannerError } from "../../src/server/planner/planner-error";
+import { importedConventions, templateConventions } from "../../src/server/planner/prompts";
 import { loadScenario, type ModelServer, type ScenarioInput, startModelServer } from "../fakes/model-server";
 import { rejectionOf } from "../helpers/errors";
 
@@ -153,6 +154,21 @@ describe.each(["openai", "anthropic"] as const)("planApp with %s", (provider) =>
     ]) {
       expect(result.agentPrompt).toContain(convention);
     }
+  });
+
+  it("plans an imported repository as itself: its own conventions, never the template's", async () => {
+    const target = await server("plan-todo");
+    const result = await plan(target, provider, {
+      startingPoint: { kind: "import", origin: "GitHub acme/shop" },
+    });
+    const body = target.modelRequests()[0]?.body;
+    const instructions =
+      provider === "openai" ? openaiBody.parse(body).instructions : anthropicBody.parse(body).system;
+    expect(instructions).toContain('existing repository the user imported ("GitHub acme/shop")');
+    expect(instructions).not.toContain("starts from a template");
+    expect(result.agentPrompt.endsWith(importedConventions)).toBe(true);
+    expect(importedConventions).toContain("npm run build");
+    expect(result.agentPrompt).not.toContain(templateConventions);
   });
 
   it("normalises the slug, and falls back to the title when nothing of it is left", async () => {

@@ -2,7 +2,7 @@ import type Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
 import { excerpt, type ModelAnswer } from "./model-answer";
 import { planAnswerJsonSchema } from "./plan-schema";
-import { plannerInstructions, planToolName } from "./prompts";
+import { type PlanCall, planToolName } from "./prompts";
 
 /** One planning request to the Anthropic Messages API: the plan is the input of a single, forced tool call. */
 
@@ -33,7 +33,7 @@ const usageSchema = z.object({
 
 export async function askAnthropic(
   client: Anthropic,
-  request: { model: string; text: string; signal: AbortSignal },
+  request: PlanCall,
   onUsage?: (usage: {
     inputTokens: number;
     outputTokens: number;
@@ -45,7 +45,7 @@ export async function askAnthropic(
     {
       model: request.model,
       max_tokens: maxTokens,
-      system: plannerInstructions,
+      system: request.instructions,
       messages: [{ role: "user", content: request.text }],
       tools: [
         {

@@ -2,7 +2,7 @@ import OpenAI from "openai";
 import { z } from "zod";
 import { excerpt, type ModelAnswer } from "./model-answer";
 import { planAnswerJsonSchema } from "./plan-schema";
-import { planFormatName, plannerInstructions, planToolName } from "./prompts";
+import { type PlanCall, planFormatName, planToolName } from "./prompts";
 
 /**
  * Planning on an OpenAI-compatible server (Chat Completions), which may not support what the vendors do. The
@@ -47,13 +47,9 @@ const completionSchema = z.object({
 const jsonInstruction =
   "\n\nAnswer with one JSON object only, no prose and no code fences, with exactly these fields: title, slug, steps (array of strings), agentPrompt.";
 
-function requestFor(
-  mode: ChatPlanMode,
-  model: string,
-  text: string,
-): OpenAI.ChatCompletionCreateParamsNonStreaming {
-  const system =
-    mode === "json_schema" || mode === "tool" ? plannerInstructions : plannerInstructions + jsonInstruction;
+function requestFor(mode: ChatPlanMode, request: PlanCall): OpenAI.ChatCompletionCreateParamsNonStreaming {
+  const { model, text, instructions } = request;
+  const system = mode === "json_schema" || mode === "tool" ? instructions : instructions + jsonInstruction;
   const base = {
     model,
     stream: false as const,
@@ -147,13 +143,13 @@ function usageOf(completion: unknown, request: OpenAI.ChatCompletionCreateParams
 /** Asks in the best way the server takes, starting at `state.mode`; leaves there the way that worked. */
 export async function askChat(
   client: OpenAI,
-  request: { model: string; text: string; signal: AbortSignal },
+  request: PlanCall,
   state: { mode: ChatPlanMode },
   onUsage: (usage: ChatPlanUsage) => void,
 ): Promise<ModelAnswer> {
   for (let at = modes.indexOf(state.mode); ; at++) {
     const mode = modes[at] ?? "text";
-    const body = requestFor(mode, request.model, request.text);
+    const body = requestFor(mode, request);
     try {
       const completion: unknown = await client.chat.completions.create(body, { signal: request.signal });
       state.mode = mode;

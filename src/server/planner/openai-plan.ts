@@ -2,7 +2,7 @@ import type OpenAI from "openai";
 import { z } from "zod";
 import { excerpt, type ModelAnswer } from "./model-answer";
 import { planAnswerJsonSchema } from "./plan-schema";
-import { planFormatName, plannerInstructions } from "./prompts";
+import { type PlanCall, planFormatName } from "./prompts";
 
 /** One structured planning request to the OpenAI Responses API (or a compatible base URL). */
 
@@ -29,7 +29,7 @@ const usageSchema = z.object({
 
 export async function askOpenAI(
   client: OpenAI,
-  request: { model: string; text: string; signal: AbortSignal },
+  request: PlanCall,
   onUsage?: (usage: {
     inputTokens: number;
     outputTokens: number;
@@ -40,7 +40,7 @@ export async function askOpenAI(
   const response = await client.responses.create(
     {
       model: request.model,
-      instructions: plannerInstructions,
+      instructions: request.instructions,
       input: [{ role: "user", content: request.text }],
       text: {
         format: { type: "json_schema", name: planFormatName, schema: planAnswerJsonSchema(), strict: true },

@@ -11,7 +11,13 @@ import type { ModelAnswer } from "./model-answer";
 import { askOpenAI } from "./openai-plan";
 import { checkPlan, type Plan, planSchema } from "./plan-schema";
 import { PlannerError, type PlannerProvider } from "./planner-error";
-import { planRequest, retryRequest, withConventions } from "./prompts";
+import {
+  plannerInstructionsFor,
+  planRequest,
+  retryRequest,
+  type StartingPoint,
+  withConventions,
+} from "./prompts";
 import { type CallContext, classifySdkError, vendorName } from "./sdk-errors";
 
 /** One planning request's tokens, for the revision's usage (estimated: the server reported none). */
@@ -43,6 +49,8 @@ export type PlanAppInput = {
   timeoutMs?: number;
   /** Told the usage of each request (the planner's calls are metered like the agents'). */
   onUsage?: (usage: PlannerUsage) => Promise<void> | void;
+  /** What the app builds on (default: Kiln's template): the planner's instructions and the agent's conventions. */
+  startingPoint?: StartingPoint;
 };
 
 const defaultTimeoutMs = 90_000;
@@ -68,15 +76,18 @@ export async function planApp(input: PlanAppInput): Promise<Plan> {
   const counted = (usage: Omit<PlannerUsage, "provider" | "model">) =>
     usages.push({ provider: input.provider, model: input.model, ...usage });
   const chatState: { mode: ChatPlanMode } = { mode: "json_schema" };
+  const start = input.startingPoint ?? { kind: "template" };
+  const instructions = plannerInstructionsFor(start);
+  const call = (text: string, signal: AbortSignal) => ({ model: input.model, instructions, text, signal });
   const ask =
     input.provider === "openai"
       ? (text: string, signal: AbortSignal) =>
-          askOpenAI(createOpenAIClient(options), { model: input.model, text, signal }, counted)
+          askOpenAI(createOpenAIClient(options), call(text, signal), counted)
       : input.provider === "anthropic"
         ? (text: string, signal: AbortSignal) =>
-            askAnthropic(createAnthropicClient(options), { model: input.model, text, signal }, counted)
+            askAnthropic(createAnthropicClient(options), call(text, signal), counted)
         : (text: string, signal: AbortSignal) =>
-            askChat(createOpenAIClient(options), { model: input.model, text, signal }, chatState, counted);
+            askChat(createOpenAIClient(options), call(text, signal), chatState, counted);
 
   const attempt = async (text: string): Promise<ModelAnswer> => {
     await checkDestination(input, baseUrl);
@@ -99,9 +110,9 @@ export async function planApp(input: PlanAppInput): Promise<Plan> {
     }
   };
 
-  const first = toOutcome(await attempt(planRequest(prompt)));
+  const first = toOutcome(await attempt(planRequest(prompt)), start);
   if (first.ok) return first.plan;
-  const second = toOutcome(await attempt(retryRequest(prompt, first.problem)));
+  const second = toOutcome(await attempt(retryRequest(prompt, first.problem)), start);
   if (second.ok) return second.plan;
   throw new PlannerError(input.provider, second.kind, scrub(second.message, [input.apiKey]));
 }
@@ -110,7 +121,7 @@ type Outcome =
   | { ok: true; plan: Plan }
   | { ok: false; kind: "invalid_plan" | "refused"; problem: string; message: string };
 
-function toOutcome(answer: ModelAnswer): Outcome {
+function toOutcome(answer: ModelAnswer, start: StartingPoint): Outcome {
   if (answer.kind === "refused") {
     return {
       ok: false,
@@ -131,7 +142,10 @@ function toOutcome(answer: ModelAnswer): Outcome {
   }
   return {
     ok: true,
-    plan: planSchema.parse({ ...checked.plan, agentPrompt: withConventions(checked.plan.agentPrompt) }),
+    plan: planSchema.parse({
+      ...checked.plan,
+      agentPrompt: withConventions(checked.plan.agentPrompt, start),
+    }),
   };
 }
 

@@ -12,6 +12,7 @@ import { type ModelPrice, parseDefaultPrice, priceOf } from "@/server/gateway/pr
 import { recordUsage } from "@/server/gateway/record-usage";
 import { type PlannerUsage, planApp } from "./plan-app";
 import type { Plan } from "./plan-schema";
+import type { StartingPoint } from "./prompts";
 
 export type PlanForOperatorInput = {
   userId: string;
@@ -24,6 +25,8 @@ export type PlanForOperatorInput = {
   /** Where the planner's usage is counted, like the agent's. */
   projectId: string;
   revisionId: string;
+  /** What the app builds on: Kiln's template, or an imported repository. */
+  startingPoint: StartingPoint;
 };
 
 /**
@@ -84,6 +87,7 @@ export async function planForOperator(
       baseUrl: credential.payload.baseUrl,
       allowPrivateBaseUrl: isTrustedModelUrl(credentials, credential),
       onUsage: record(fixedPrice, price),
+      startingPoint: input.startingPoint,
     });
   }
 
@@ -110,6 +114,7 @@ export async function planForOperator(
     baseUrl: credential.payload.baseUrl,
     allowPrivateBaseUrl: isTrustedModelUrl(credentials, credential),
     onUsage: record(undefined, price),
+    startingPoint: input.startingPoint,
   });
 }
 

@@ -1,7 +1,10 @@
 import { modelOfRun, providerOfRun } from "@/agents/models";
 import { storedAgentKind } from "@/agents/registry";
 import { nameProjectUnlessRenamed, updateRevisionRow, updateTaskRow } from "@/server/db/queries/pipeline";
+import type { Project } from "@/server/db/schema";
+import { describeOrigin } from "@/server/integrations/git-host/import-source";
 import type { Plan } from "@/server/planner/plan-schema";
+import type { StartingPoint } from "@/server/planner/prompts";
 import type { LoadedRevision, PipelineDeps } from "../pipeline-deps";
 import { emit, type RunScope, runStep } from "../run-step";
 
@@ -33,6 +36,7 @@ export async function planStep(
         model: modelOfRun(revision, project.model),
         projectId: scope.projectId,
         revisionId: scope.revisionId,
+        startingPoint: startingPointOf(project),
       });
       const now = Date.now();
       await updateRevisionRow(deps.db, scope.revisionId, { plan: JSON.stringify(plan), updated_at: now });
@@ -49,4 +53,11 @@ export async function planStep(
     },
     resume,
   );
+}
+
+/** A project imported from a repository is planned as that repository, not as Kiln's template. */
+function startingPointOf(project: Project): StartingPoint {
+  return project.source_kind && project.source_location
+    ? { kind: "import", origin: describeOrigin(project.source_kind, project.source_location) }
+    : { kind: "template" };
 }
