@@ -274,6 +274,43 @@ export function describeGitHostContract(label: string, setup: () => Promise<GitH
       expect((await harness.inspectCommit(repo, sha)).tree).toBe(headTree);
     });
 
+    it("answers a raced commit of one bundle, or one restore, with the one commit that landed", async () => {
+      const { repo, initialSha } = await newRepo("raced");
+      const { bundlePath } = await sandboxBundle(repo, initialSha, async (dir) => {
+        await writeFile(path.join(dir, "README.md"), "# Raced\n");
+      });
+      const branch = repo.defaultBranch;
+      const input = { branch, parentSha: initialSha, bundlePath, message: "Build a todo app", author };
+      // Two servers (or two copies of the pipeline in one) applying the same runner event at once.
+      const commits = await Promise.allSettled(
+        Array.from({ length: 4 }, () => host.commitFromBundle(repo, input)),
+      );
+      const committed = commits.flatMap((result) =>
+        result.status === "fulfilled" ? [result.value.sha] : [],
+      );
+      expect(committed).toHaveLength(4);
+      expect(new Set(committed).size).toBe(1);
+      expect(await host.resolveRef(repo, branch)).toBe(committed[0]);
+
+      const restore = {
+        branch,
+        parentSha: committed[0] ?? "",
+        treeOfSha: initialSha,
+        message: "Restore checkpoint 1",
+        author,
+      };
+      const restores = await Promise.allSettled(
+        Array.from({ length: 4 }, () => host.commitTree(repo, restore)),
+      );
+      const restored = restores.flatMap((result) =>
+        result.status === "fulfilled" ? [result.value.sha] : [],
+      );
+      expect(restored).toHaveLength(4);
+      expect(new Set(restored).size).toBe(1);
+      expect(await host.resolveRef(repo, branch)).toBe(restored[0]);
+      expect((await harness.inspectCommit(repo, restored[0] ?? "")).parents).toEqual([committed[0]]);
+    });
+
     it("restores an earlier commit's files as a new commit on top, refusing a branch that moved", async () => {
       const { repo, initialSha } = await newRepo("restore");
       const initialTree = (await harness.inspectCommit(repo, initialSha)).tree;

@@ -71,36 +71,6 @@ describe("local git host specifics", () => {
     expect(await readdir(path.join(work, "concurrent"))).toEqual(["same.git"]);
   });
 
-  it("commits one sandbox's bundle once when two attempts race: both answer with the one commit", async () => {
-    const host = createLocalGitHost({ root: path.join(work, "racing-commits") });
-    const { repo, initialSha } = await host.createRepo({ name: "race", templateDir });
-    const dir = path.join(work, "racing-sandbox");
-    await host.exportTree(repo, initialSha, dir);
-    const bundlePath = await bundleOf(dir, (at) => writeFile(path.join(at, "README.md"), "# Raced\n"));
-    const input = {
-      branch: repo.defaultBranch,
-      parentSha: initialSha,
-      bundlePath,
-      message: "Build a todo app",
-      author: { name: "Kiln Agent", email: "agent@kiln.local" },
-    };
-    // Two servers (or two copies of the pipeline in one) applying the same runner event at once.
-    const results = await Promise.allSettled(
-      Array.from({ length: 4 }, () => host.commitFromBundle(repo, input)),
-    );
-    expect(results.map((result) => result.status)).toEqual([
-      "fulfilled",
-      "fulfilled",
-      "fulfilled",
-      "fulfilled",
-    ]);
-    const shas = new Set(
-      results.flatMap((result) => (result.status === "fulfilled" ? [result.value.sha] : [])),
-    );
-    expect(shas.size).toBe(1);
-    expect(await host.resolveRef(repo, repo.defaultBranch)).toBe([...shas][0]);
-  });
-
   it("exports committed bytes exactly, whatever the app's .gitattributes asks", async () => {
     const host = createLocalGitHost({ root: path.join(work, "attributes") });
     const { repo, initialSha } = await host.createRepo({ name: "attrs", templateDir });

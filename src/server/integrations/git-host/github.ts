@@ -528,8 +528,7 @@ export function createGitHubGitHost(options: GitHubGitHostOptions): GitHost {
             date: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
           },
         });
-        await moveBranch(at, repo, input, current, sha);
-        return { sha };
+        return { sha: await moveBranch(at, repo, input, current, sha, tree) };
       });
     });
   }
@@ -598,13 +597,19 @@ export function createGitHubGitHost(options: GitHubGitHostOptions): GitHost {
     return changes;
   }
 
+  /**
+   * Moves the branch to `sha` and answers where it ends. When the move loses a race to a commit of the same files,
+   * parent, message and author (two servers, or two copies of the pipeline, applying one runner event at once),
+   * that commit is the answer for both: the work landed once.
+   */
   async function moveBranch(
     at: Coordinates,
     repo: RepoRef,
-    input: Pick<CommitFromBundleInput, "branch" | "parentSha">,
+    input: CommitIdentity & { branch: string },
     current: string | null,
     sha: string,
-  ): Promise<void> {
+    tree: string,
+  ): Promise<string> {
     const action = `moving branch ${input.branch} of ${repo.fullName}`;
     // Not forced: GitHub refuses with 422 unless the new commit descends from the branch's commit, so a branch
     // that moved meanwhile is never overwritten.
@@ -621,8 +626,11 @@ export function createGitHubGitHost(options: GitHubGitHostOptions): GitHost {
           refSchema,
           { action, handled: [422], forbidden: contentsForbidden(at) },
         );
-    if (answer.ok) return;
-    throw movedBranch(repo, input, await branchHead(at, input.branch));
+    if (answer.ok) return sha;
+    const head = await branchHead(at, input.branch);
+    const landed = head ? await findCommit(at, head) : null;
+    if (head && landed && isSameCommit(landed, input, tree)) return head;
+    throw movedBranch(repo, input, head);
   }
 
   async function commitTree(repo: RepoRef, input: CommitTreeInput): Promise<{ sha: string }> {
@@ -636,7 +644,11 @@ export function createGitHubGitHost(options: GitHubGitHostOptions): GitHost {
       if (!parent)
         throw fail("not_found", `The parent commit ${input.parentSha} is not in ${repo.fullName}.`);
       const current = await branchHead(at, input.branch);
-      if (current && current !== input.parentSha) throw movedBranch(repo, input, current);
+      if (current && current !== input.parentSha) {
+        const landed = await findCommit(at, current);
+        if (landed && isSameCommit(landed, input, source.tree.sha)) return { sha: current };
+        throw movedBranch(repo, input, current);
+      }
       const sha = await createCommit(at, {
         message: input.message,
         tree: source.tree.sha,
@@ -647,8 +659,7 @@ export function createGitHubGitHost(options: GitHubGitHostOptions): GitHost {
           date: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
         },
       });
-      await moveBranch(at, repo, input, current, sha);
-      return { sha };
+      return { sha: await moveBranch(at, repo, input, current, sha, source.tree.sha) };
     });
   }
 
@@ -682,8 +693,11 @@ function isBootstrap(commit: GitCommit): boolean {
   return commit.parents.length === 0 && commit.message.trim() === bootstrapMessage;
 }
 
+/** What makes two commits the same piece of work: parent, message and author (the files are compared apart). */
+type CommitIdentity = Pick<CommitFromBundleInput, "parentSha" | "message" | "author">;
+
 /** A retry of a commit that already landed: same parent, files, message and author. */
-function isSameCommit(commit: GitCommit, input: CommitFromBundleInput, tree: string): boolean {
+function isSameCommit(commit: GitCommit, input: CommitIdentity, tree: string): boolean {
   return (
     commit.tree.sha === tree &&
     commit.parents.length === 1 &&

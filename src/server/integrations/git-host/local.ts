@@ -296,7 +296,10 @@ export function createLocalGitHost(options: LocalGitHostOptions): GitHost {
       }
       const branchRef = `refs/heads/${input.branch}`;
       const current = await revParse(git, dir, branchRef);
-      if (current && current !== input.parentSha) throw movedBranch(repo, input, current);
+      if (current && current !== input.parentSha) {
+        if (await isSameCommit(git, dir, current, input, tree)) return { sha: current };
+        throw movedBranch(repo, input, current);
+      }
       const sha = (
         await git.run(["commit-tree", tree, "-p", input.parentSha, "-F", "-"], {
           gitDir: dir,
@@ -309,8 +312,10 @@ export function createLocalGitHost(options: LocalGitHostOptions): GitHost {
       const { code } = await git.probe(["update-ref", "-m", "kiln: restore", branchRef, sha, current ?? ""], {
         gitDir: dir,
       });
-      if (code !== 0) throw movedBranch(repo, input, await revParse(git, dir, branchRef));
-      return { sha };
+      if (code === 0) return { sha };
+      const now = await revParse(git, dir, branchRef);
+      if (now && (await isSameCommit(git, dir, now, input, tree))) return { sha: now };
+      throw movedBranch(repo, input, now);
     });
   }
 
@@ -349,7 +354,7 @@ async function isSameCommit(
   git: GitCli,
   gitDir: string,
   sha: string,
-  input: CommitFromBundleInput,
+  input: Pick<CommitFromBundleInput, "parentSha" | "message" | "author">,
   tree: string,
 ): Promise<boolean> {
   const commit = await readCommit(git, gitDir, sha);
