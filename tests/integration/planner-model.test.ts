@@ -1,11 +1,10 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOperator } from "@/server/auth/operators";
-import { type CredentialContext, saveCredential } from "@/server/credentials/credential-store";
+import type { CredentialContext } from "@/server/credentials/credential-store";
 import { createProject } from "@/server/operations/create-project";
 import { planForOperator } from "@/server/planner/plan-for-operator";
-import { type ModelServer, startModelServer } from "../fakes/model-server";
+import type { ModelServer } from "../fakes/model-server";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { openPlannerWorld, type PlannerWorld } from "../helpers/planner-world";
 
 // The platform chooses the planner's model on each vendor (OPENAI_PLANNER_MODEL, ANTHROPIC_PLANNER_MODEL): the
 // planner asks that model, its call is metered as that model, and a model Kiln has no price for is refused before
@@ -14,45 +13,18 @@ import { type TestDatabase, testDatabases } from "../helpers/databases";
 const local = { git: "local", database: "libsql", sandbox: "local", blob: "local", deploy: "local" } as const;
 
 describe.each(testDatabases)("the planner's model on $name", (factory) => {
+  let world: PlannerWorld;
   let t: TestDatabase;
   let models: ModelServer;
   let credentials: CredentialContext;
   let userId: string;
-  const openaiKey = `sk-planner-${randomBytes(8).toString("hex")}`;
 
   beforeAll(async () => {
-    t = await factory.open();
-    models = await startModelServer({ scenario: "plan-todo", auth: { bearer: openaiKey } });
-    credentials = {
-      key: randomBytes(32),
-      endpoints: {
-        githubApiUrl: "http://127.0.0.1:1",
-        vercelApiUrl: "http://127.0.0.1:1",
-        tidbCloudApiUrl: "http://127.0.0.1:1",
-        openaiBaseUrl: models.openaiBaseUrl,
-        anthropicBaseUrl: models.url,
-        allowPrivateModelUrls: true,
-      },
-      platformDefaults: {},
-      // The key is the scripted server's: nothing to ask a vendor.
-      verify: async () => ({ status: "verified", detail: "the scripted model server" }),
-    };
-    userId = (
-      await createOperator(
-        t.db,
-        { email: "planner@example.com", password: "correct horse battery" },
-        { bcryptCost: 4 },
-      )
-    ).id;
-    await saveCredential(t.db, credentials, userId, {
-      kind: "openai",
-      apiKey: openaiKey,
-      baseUrl: models.openaiBaseUrl,
-    });
+    world = await openPlannerWorld(factory);
+    ({ t, models, credentials, userId } = world);
   });
   afterAll(async () => {
-    await models?.close();
-    await t?.drop();
+    await world?.close();
   });
 
   async function planWith(settings: Parameters<typeof planForOperator>[3]) {

@@ -1,7 +1,5 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createOperator } from "@/server/auth/operators";
-import { type CredentialContext, saveCredential } from "@/server/credentials/credential-store";
+import type { CredentialContext } from "@/server/credentials/credential-store";
 import { findMeteredRun } from "@/server/db/queries/usage";
 import { checkBudget } from "@/server/gateway/budget";
 import { assertWithinQuota } from "@/server/governance/assert-within-quota";
@@ -10,54 +8,27 @@ import { readQuotaStatus } from "@/server/governance/read-quota-status";
 import { createProject } from "@/server/operations/create-project";
 import { planForOperator } from "@/server/planner/plan-for-operator";
 import { listProjects } from "@/server/projects/project-queries";
-import { type ModelServer, startModelServer } from "../fakes/model-server";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
+import { openPlannerWorld, type PlannerWorld } from "../helpers/planner-world";
 
 // The planner's calls are metered like the agent's (issue 11): against the scripted model server, one planning call
 // is a usage row of the revision, in the revision's totals (its budget), the dashboard's totals and the operator's
 // monthly quota.
 
 describe.each(testDatabases)("planner calls against budgets and quotas on $name", (factory) => {
+  let world: PlannerWorld;
   let t: TestDatabase;
-  let models: ModelServer;
   let credentials: CredentialContext;
   let userId: string;
-  const openaiKey = `sk-planner-${randomBytes(8).toString("hex")}`;
 
   beforeAll(async () => {
-    t = await factory.open();
-    models = await startModelServer({ scenario: "plan-todo", auth: { bearer: openaiKey } });
-    credentials = {
-      key: randomBytes(32),
-      endpoints: {
-        githubApiUrl: "http://127.0.0.1:1",
-        vercelApiUrl: "http://127.0.0.1:1",
-        tidbCloudApiUrl: "http://127.0.0.1:1",
-        openaiBaseUrl: models.openaiBaseUrl,
-        anthropicBaseUrl: models.url,
-        allowPrivateModelUrls: true,
-      },
-      platformDefaults: {},
-      verify: async () => ({ status: "verified", detail: "the scripted model server" }),
-    };
-    userId = (
-      await createOperator(
-        t.db,
-        { email: "planner@example.com", password: "correct horse battery" },
-        { bcryptCost: 4 },
-      )
-    ).id;
-    await saveCredential(t.db, credentials, userId, {
-      kind: "openai",
-      apiKey: openaiKey,
-      baseUrl: models.openaiBaseUrl,
-    });
+    world = await openPlannerWorld(factory);
+    ({ t, credentials, userId } = world);
   });
   afterAll(async () => {
-    await models?.close();
-    await t?.drop();
+    await world?.close();
   });
 
   it("counts a planning call in the revision's totals, the dashboard and the month's quota", async () => {
