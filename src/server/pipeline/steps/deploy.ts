@@ -3,6 +3,7 @@ import type { Database } from "@/server/db/connection";
 import {
   findDbBranch,
   findDeployedRevisions,
+  findPublishedRevisionId,
   getProjectById,
   getRevisionById,
   getTaskById,
@@ -51,13 +52,20 @@ async function databaseUrlOf(
   return { url: connection.databaseUrl, hostPaths: connection.hostPaths };
 }
 
-/** The task's older deployments the Deployer retires once a newer one is ready stop being its deploy. */
+/**
+ * The task's older deployments the Deployer retires once a newer one is ready stop being its deploy; the project's
+ * published checkpoint keeps its deployment (its stable URL serves it) until another is published or it is
+ * unpublished (projects/publication.ts retires it then).
+ */
 async function retireReplacedDeployments(
   ctx: DeployContext,
+  projectId: string,
   taskId: string,
   revisionId: string,
 ): Promise<void> {
+  const published = await findPublishedRevisionId(ctx.db, projectId);
   for (const older of await findDeployedRevisions(ctx.db, taskId, revisionId)) {
+    if (older.id === published) continue;
     if (!older.deployment_id || !(await ctx.providers.deployer.retireReplaced(older.deployment_id))) continue;
     await updateRevisionRow(ctx.db, older.id, {
       deployment_id: null,
@@ -134,7 +142,7 @@ export async function deployRevision(
     }
     await updateRevisionRow(ctx.db, revision.id, { deploy_url: done.url, updated_at: Date.now() });
     await retireFormer(ctx, former);
-    await retireReplacedDeployments(ctx, task.id, revision.id);
+    await retireReplacedDeployments(ctx, project.id, task.id, revision.id);
     return done.url;
   } catch (error) {
     // A redeploy that started and failed is the checkpoint's deployment now (its error and log are what to read).
