@@ -14,6 +14,7 @@ import {
   decryptBranchConnection,
   tcpEndpointsOf,
 } from "@/server/integrations/database-branches/branch-connection";
+import type { Deployer } from "@/server/integrations/deployer/port";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import { ProviderError } from "@/server/integrations/provider-error";
 import type { Providers } from "@/server/integrations/registry";
@@ -57,17 +58,16 @@ async function databaseUrlOf(
  * published checkpoint keeps its deployment (its stable URL serves it) until another is published or it is
  * unpublished (projects/publication.ts retires it then).
  */
-async function retireReplacedDeployments(
-  ctx: DeployContext,
-  projectId: string,
-  taskId: string,
-  revisionId: string,
+export async function retireReplacedDeployments(
+  db: Database,
+  deployer: Deployer,
+  replacedBy: { projectId: string; taskId: string; revisionId: string },
 ): Promise<void> {
-  const published = await findPublishedRevisionId(ctx.db, projectId);
-  for (const older of await findDeployedRevisions(ctx.db, taskId, revisionId)) {
+  const published = await findPublishedRevisionId(db, replacedBy.projectId);
+  for (const older of await findDeployedRevisions(db, replacedBy.taskId, replacedBy.revisionId)) {
     if (older.id === published) continue;
-    if (!older.deployment_id || !(await ctx.providers.deployer.retireReplaced(older.deployment_id))) continue;
-    await updateRevisionRow(ctx.db, older.id, {
+    if (!older.deployment_id || !(await deployer.retireReplaced(older.deployment_id))) continue;
+    await updateRevisionRow(db, older.id, {
       deployment_id: null,
       deploy_url: null,
       updated_at: Date.now(),
@@ -142,7 +142,11 @@ export async function deployRevision(
     }
     await updateRevisionRow(ctx.db, revision.id, { deploy_url: done.url, updated_at: Date.now() });
     await retireFormer(ctx, former);
-    await retireReplacedDeployments(ctx, project.id, task.id, revision.id);
+    await retireReplacedDeployments(ctx.db, deployer, {
+      projectId: project.id,
+      taskId: task.id,
+      revisionId: revision.id,
+    });
     return done.url;
   } catch (error) {
     // A redeploy that started and failed is the checkpoint's deployment now (its error and log are what to read).
