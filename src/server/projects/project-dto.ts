@@ -34,6 +34,8 @@ export type ProjectDto = {
 export type ProjectSummaryDto = ProjectDto & {
   /** The checkpoint served at the project's stable URL; null: unpublished (docs/pipeline.md "Publishing"). */
   published: PublishedDto | null;
+  /** The main task's newest finished checkpoint with a running deployment: what Publish (or Update) would serve. */
+  publishable: { revisionId: string; ordinal: number } | null;
   /** What the dashboard card shows: from the newest finished checkpoint plus any running one. */
   card: CardStatus;
   /** The task whose workspace the card opens (the project's first). */
@@ -104,6 +106,10 @@ export function toProjectSummaryDto(row: ProjectListRow): ProjectSummaryDto {
             ordinal: row.published_ordinal,
             publishedAt: Number(row.published_at ?? 0),
           }
+        : null,
+    publishable:
+      row.publishable_revision_id && row.publishable_ordinal !== null
+        ? { revisionId: row.publishable_revision_id, ordinal: row.publishable_ordinal }
         : null,
     mainTaskId: row.main_task_id,
     taskCount: row.task_count,
