@@ -16,7 +16,7 @@ async function deployAndWait(page: Page, revisionId: string): Promise<void> {
     .poll(
       async () => {
         const answer = await page.request.get(`/api/v1/revisions/${revisionId}/deployment`);
-        return ((await answer.json()) as { state: string; redeploying: boolean }).state;
+        return ((await answer.json()) as { deployment: { state: string } }).deployment.state;
       },
       { timeout: DEPLOY_MS, intervals: [2_000] },
     )
