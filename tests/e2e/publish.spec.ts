@@ -66,6 +66,11 @@ test("Publish serves the finished checkpoint at the project's stable URL, and Un
   expect(url).toMatch(/^http:\/\/a-[0-9a-f]{32}\.localhost:\d+\/$/);
   await page.screenshot({ path: "test-results/e2e/artifacts/publish-header.png" });
   await page.keyboard.press("Escape");
+  // On a phone the header keeps Publish beside Share.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.getByRole("button", { name: "Published" })).toBeVisible();
+  await page.screenshot({ path: "test-results/e2e/artifacts/publish-header-phone.png" });
+  await page.setViewportSize({ width: 1440, height: 900 });
 
   // A visitor with no Kiln session opens the stable URL and gets the app.
   const visitor = await browser.newContext({ viewport: { width: 390, height: 844 } });
