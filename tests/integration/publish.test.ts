@@ -221,6 +221,12 @@ describe.each(testDatabases)("publishing a project on $name", (factory) => {
     expect(again.status).toBe(200);
     expect(((await again.json()) as { published: { url: string } }).published.url).toBe(published.url);
     expect(await open(published.url)).toEqual({ status: 200, body: "checkpoint 1's app" });
+    // The header offers Update: a newer checkpoint of the main task has a running deployment.
+    const project = await call(routes.project.GET, "GET", projectId, { token: adaToken, what: "" });
+    expect(((await project.json()) as { project: { publishable: unknown } }).project.publishable).toEqual({
+      revisionId: revisionIds[1],
+      ordinal: 2,
+    });
 
     const gone = await unpublish(projectId, adaToken);
     expect(gone.status).toBe(204);
