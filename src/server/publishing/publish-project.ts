@@ -1,4 +1,5 @@
 import type { Database } from "@/server/db/connection";
+import { findRevisionById } from "@/server/db/queries/pipeline";
 import { findProjectOfUser, setProjectPublicationOfUser } from "@/server/db/queries/projects";
 import { findNewestFinishedCheckpoint, findRevisionOfUser } from "@/server/db/queries/revisions";
 import { findMainTask } from "@/server/db/queries/tasks";
@@ -100,6 +101,17 @@ export async function publishProject(
     throw new AppError("not_found:project");
   }
   const former = project.published_revision_id;
+  // A deploy of a newer checkpoint that read the old publication just before this write may have retired this
+  // deployment meanwhile: then the publication goes back to what it was, and the answer says to redeploy.
+  const after = await findRevisionById(ctx.db, revision.id);
+  if (after?.deployment_id !== revision.deployment_id || !after?.deploy_url) {
+    const previous =
+      former && project.published_url
+        ? { revisionId: former, url: project.published_url, at: Number(project.published_at ?? 0) }
+        : null;
+    await setProjectPublicationOfUser(ctx.db, userId, project.id, previous);
+    throw notDeployed;
+  }
   if (former && former !== revision.id) await retireUnpublished(ctx.db, deployer, former);
   return { url: publicUrl, revisionId: revision.id, ordinal: revision.ordinal, publishedAt };
 }
