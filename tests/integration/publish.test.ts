@@ -332,6 +332,16 @@ describe.each(testDatabases)("publishing a project on $name", (factory) => {
       ).map((row) => row.id);
     expect(await deployed()).toEqual([one, three]);
     expect(await open(published.published.url)).toEqual({ status: 200, body: "checkpoint 1's app" });
+    // Its deployment stopped (a failed redeploy clears the URL): published, but not running.
+    await t.db.updateTable("revision").set({ deploy_url: null }).where("id", "=", one).execute();
+    const stopped = await open(published.published.url);
+    expect(stopped.status).toBe(503);
+    expect(stopped.body).toContain("This app is not running right now.");
+    await t.db
+      .updateTable("revision")
+      .set({ deploy_url: appUrls[0] ?? null })
+      .where("id", "=", one)
+      .execute();
 
     // Publishing checkpoint 3 instead: checkpoint 1's deployment was kept only for the stable URL.
     expect((await publish(projectId, adaToken, { revisionId: three })).status).toBe(200);

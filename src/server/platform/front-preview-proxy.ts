@@ -1,4 +1,5 @@
 import type { Env } from "@/server/config/env-schema";
+import { findPublishedRevisionId } from "@/server/db/queries/pipeline";
 import { findPublishedUpstream, findRevisionUpstreams } from "@/server/db/queries/revisions";
 import { previewOriginsFromEnv } from "../previews/preview-origins-from-env";
 import { createPreviewProxy, type PreviewProxy } from "../previews/preview-proxy";
@@ -19,5 +20,7 @@ export function frontPreviewProxy(env: Env): PreviewProxy {
       const row = await findRevisionUpstreams(db, target.revisionId);
       return (target.kind === "preview" ? row?.preview_url : row?.deploy_url) ?? null;
     },
+    isPublished: async (projectId) =>
+      (await findPublishedRevisionId((await platformFor(env)).db, projectId)) !== null,
   });
 }

@@ -17,6 +17,8 @@ export type PreviewProxyDeps = {
    * published checkpoint's deployment, or null when the project is not published.
    */
   resolveUpstream(target: PreviewTarget): Promise<string | null>;
+  /** Whether the project publishes a checkpoint at all: an app host without an upstream says which case it is. */
+  isPublished?(projectId: string): Promise<boolean>;
 };
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's own, never relayed.
@@ -90,6 +92,9 @@ export function createPreviewProxy(deps: PreviewProxyDeps): PreviewProxy {
     const upstream = await upstreamOf(deps, target);
     if (!upstream && target.kind === "app") {
       // Whoever has the stable URL may be anyone: it says nothing of Kiln or of what was there before.
+      if (await deps.isPublished?.(target.projectId)) {
+        return unavailable(res, 503, "This app is not running right now.", "Try again in a few minutes.");
+      }
       return unavailable(res, 404, "This app is not published.", "Ask its owner to publish it again.");
     }
     if (!upstream) return unavailable(res, 404, "This preview does not exist or is not running.");
