@@ -55,6 +55,17 @@ test("Publish serves the finished checkpoint at the project's stable URL, and Un
   const first = revisions.revisions.find((revision) => revision.ordinal === 1);
   if (!first) throw new Error("no checkpoint 1");
   await deployAndWait(page, first.id);
+  // The deployer reports ready a moment before the checkpoint records its URL: wait for the project to offer it.
+  await expect
+    .poll(
+      async () => {
+        const answer = await page.request.get(`/api/v1/projects/${projectId}`);
+        return ((await answer.json()) as { project: { publishable: { ordinal: number } | null } }).project
+          .publishable?.ordinal;
+      },
+      { timeout: 30_000 },
+    )
+    .toBe(1);
 
   await page.reload();
   await expect(publish).toBeEnabled();
