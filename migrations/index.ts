@@ -8,6 +8,7 @@ import { projectSource } from "./0006_project_source";
 import { operators } from "./0007_operators";
 import { quotasPause } from "./0008_quotas_pause";
 import { taskBranchUnique } from "./0009_task_branch_unique";
+import { publish } from "./0010_publish";
 
 /**
  * Every migration, in order. A static list (not a folder scan) so the same set runs from the CLI, from
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   "0007_operators": operators,
   "0008_quotas_pause": quotasPause,
   "0009_task_branch_unique": taskBranchUnique,
+  "0010_publish": publish,
 };

@@ -4,9 +4,12 @@ import { revalidatePath } from "next/cache";
 import { z } from "zod";
 import { createProjectInputSchema } from "@/server/operations/create-project";
 import { startProjectDeletion } from "@/server/operations/delete-project";
+import { publish } from "@/server/operations/publish-project";
 import { startProject } from "@/server/operations/start-project";
+import { unpublish } from "@/server/operations/unpublish-project";
 import { renameProject, renameProjectInputSchema } from "@/server/projects/rename-project";
 import { projectBudgetSchema, updateProject } from "@/server/projects/update-project";
+import { type PublishedDto, publishInputSchema } from "@/server/publishing/publication-types";
 import { authedAction } from "./safe-action";
 
 export const createProjectAction = authedAction(
@@ -46,6 +49,29 @@ export const setProjectBudgetAction = authedAction(
   async ({ projectId, budgetTokens, budgetUsd }, { operator, db }) => {
     await updateProject(db, operator.id, projectId, { budgetTokens, budgetUsd });
     revalidatePath(`/projects/${projectId}`);
+    return null;
+  },
+);
+
+const projectRef = z.object({ projectId: z.string().min(1).max(40) });
+
+export const publishProjectAction = authedAction(
+  "publishProject",
+  publishInputSchema.extend(projectRef.shape).strict(),
+  async ({ projectId, ...input }, { operator, platform }): Promise<PublishedDto> => {
+    const published = await publish(platform, operator.id, projectId, input);
+    // The dashboard card, the project page and the workspace header show the stable URL.
+    revalidatePath("/projects", "layout");
+    return published;
+  },
+);
+
+export const unpublishProjectAction = authedAction(
+  "unpublishProject",
+  projectRef.strict(),
+  async ({ projectId }, { operator, platform }) => {
+    await unpublish(platform, operator.id, projectId);
+    revalidatePath("/projects", "layout");
     return null;
   },
 );

@@ -55,6 +55,16 @@ const registry = {
     visibility: "user",
     message: "This checkpoint is not built far enough for this yet.",
   },
+  "conflict:not_deployed": {
+    status: 409,
+    visibility: "user",
+    message: "This checkpoint has no running deployment: redeploy it, then publish.",
+  },
+  "unavailable:deployer": {
+    status: 503,
+    visibility: "user",
+    message: "The deployer could not be reached. Try again in a moment.",
+  },
   "not_found:revision": { status: 404, visibility: "user", message: "Revision not found." },
   "not_found:task": { status: 404, visibility: "user", message: "Task not found." },
   "not_found:table": { status: 404, visibility: "user", message: "The database has no such table." },

@@ -19,7 +19,10 @@ import {
  * - `GET /v13/deployments/:id` → the deployment; every read advances it QUEUED → BUILDING → READY or ERROR
  *   (`errorCode`, `errorMessage`, `errorStep`) after `pollsPerState` reads per state;
  * - `GET /v3/deployments/:id/events?builds=1&direction=backward&limit=N` → build events, a JSON array;
- * - `DELETE /v13/deployments/:id` → `{uid, state: "DELETED"}`; unknown ids 404 `not_found`.
+ * - `DELETE /v13/deployments/:id` → `{uid, state: "DELETED"}`; unknown ids 404 `not_found`;
+ * - `POST /v2/deployments/:id/aliases` `{alias}` → `{uid, alias, created, oldDeploymentId?}`: the alias moves to this
+ *   (ready) deployment from whichever held it in the account; another account's alias is 409 `alias_in_use`;
+ * - `DELETE /v2/aliases/:aliasOrId` → `{status: "SUCCESS"}`; an unknown alias 404 `not_found`.
  * Each deployment records the env it was created with, so tests can show concurrent deploys kept their own.
  */
 
@@ -59,7 +62,13 @@ export type FakeVercelDeploymentsOptions = FakeVendorOptions & {
   eventShape?: "flat" | "payload";
 };
 
-export type FakeVercelDeployments = FakeServer & { deployments: Map<string, FakeVercelDeployment> };
+export type FakeVercelAlias = { uid: string; alias: string; deploymentId: string; accountId: string };
+
+export type FakeVercelDeployments = FakeServer & {
+  deployments: Map<string, FakeVercelDeployment>;
+  /** Aliases by host name. */
+  aliases: Map<string, FakeVercelAlias>;
+};
 
 function vercelError(status: number, code: string, message: string, extra: Record<string, unknown> = {}) {
   return json(status, { error: { code, message, ...extra } });
@@ -108,6 +117,48 @@ export function startFakeVercelDeployments(
   const teams = options.teams ?? [];
   const pollsPerState = options.pollsPerState ?? 1;
   const deployments = new Map<string, FakeVercelDeployment>();
+  const aliases = new Map<string, FakeVercelAlias>();
+
+  function assignAlias(request: FakeRequest): FakeReply {
+    const found = findDeployment(request);
+    if (!("id" in found)) return found;
+    let body: unknown;
+    try {
+      body = JSON.parse(request.body);
+    } catch (error) {
+      if (error instanceof SyntaxError) return vercelError(400, "bad_request", "Invalid JSON body");
+      throw error;
+    }
+    const alias = field(body, "alias");
+    if (typeof alias !== "string" || !/^[a-z0-9.-]+\.[a-z]+$/.test(alias)) {
+      return vercelError(400, "invalid_alias", "The alias is not a valid host name.");
+    }
+    if (stateOf(found) !== "READY") {
+      return vercelError(400, "deployment_not_ready", "The deployment is not ready yet.");
+    }
+    const held = aliases.get(alias);
+    if (held && held.accountId !== found.accountId) {
+      return vercelError(409, "alias_in_use", `The alias ${alias} is in use by another account.`);
+    }
+    const uid = held?.uid ?? `als_${randomBytes(8).toString("hex")}`;
+    aliases.set(alias, { uid, alias, deploymentId: found.id, accountId: found.accountId });
+    return json(200, {
+      uid,
+      alias,
+      created: new Date().toISOString(),
+      ...(held ? { oldDeploymentId: held.deploymentId } : {}),
+    });
+  }
+
+  function removeAlias(request: FakeRequest): FakeReply {
+    const account = accountOf(request);
+    if (typeof account !== "string") return account;
+    const key = request.params.alias ?? "";
+    const held = aliases.get(key) ?? [...aliases.values()].find((candidate) => candidate.uid === key);
+    if (!held || held.accountId !== account) return vercelError(404, "not_found", "Alias not found");
+    aliases.delete(held.alias);
+    return json(200, { status: "SUCCESS" });
+  }
 
   /** The account a request acts for, or a 403 reply for a team the token is not a member of. */
   function accountOf(request: FakeRequest): string | FakeReply {
@@ -282,6 +333,8 @@ export function startFakeVercelDeployments(
       if (!("id" in found)) return found;
       return json(200, eventsOf(found, request.url.searchParams));
     }),
+    route("POST", "/v2/deployments/:id/aliases", assignAlias),
+    route("DELETE", "/v2/aliases/:alias", removeAlias),
     route("DELETE", "/v13/deployments/:id", (request) => {
       const found = findDeployment(request);
       if (!("id" in found)) return found;
@@ -306,5 +359,5 @@ export function startFakeVercelDeployments(
     return (
       (await dispatch(routes, request)) ?? vercelError(404, "not_found", "The requested path was not found")
     );
-  }).then((server) => Object.assign(server, { deployments }));
+  }).then((server) => Object.assign(server, { deployments, aliases }));
 }

@@ -35,11 +35,13 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
       "0007_operators",
       "0008_quotas_pause",
       "0009_task_branch_unique",
+      "0010_publish",
     ]);
     expect(await tableNames(current)).toEqual(appTables);
 
     // Down runs newest first.
     expect(await migrateAllDown(current.db)).toEqual([
+      "0010_publish",
       "0009_task_branch_unique",
       "0008_quotas_pause",
       "0007_operators",
@@ -72,6 +74,7 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
     current = await factory.open();
     const { db } = current;
     // Later migrations go down first (0008_quotas_pause has a key to user, but no data this test needs).
+    expect(await migrateDown(db)).toEqual(["0010_publish"]);
     expect(await migrateDown(db)).toEqual(["0009_task_branch_unique"]);
     expect(await migrateDown(db)).toEqual(["0008_quotas_pause"]);
     expect(await migrateDown(db)).toEqual(["0007_operators"]);
@@ -85,6 +88,7 @@ describe.each(testDatabases)("migrations on $name", (factory) => {
       "0007_operators",
       "0008_quotas_pause",
       "0009_task_branch_unique",
+      "0010_publish",
     ]);
     const rows = await db.selectFrom("user").select(["id", "role", "disabled_at"]).orderBy("id").execute();
     expect(rows).toEqual([

@@ -39,7 +39,7 @@ describe("preview proxy", () => {
     const proxy = createPreviewProxy({
       origins,
       resolveUpstream: async (target) =>
-        target.revisionId === revisionId && target.kind === "preview"
+        target.kind === "preview" && target.revisionId === revisionId
           ? `http://127.0.0.1:${upstreamPort}`
           : null,
     });

@@ -1,7 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { newId } from "@/server/ids";
-import { parsePreviewHost, previewOrigins, publicPreviewUrl } from "@/server/previews/preview-origin";
+import {
+  parsePreviewHost,
+  previewOrigins,
+  publicPreviewUrl,
+  publishedAppUrl,
+} from "@/server/previews/preview-origin";
 
 const origins = previewOrigins("http://127.0.0.1:3000", "localhost", randomBytes(32));
 
@@ -15,6 +20,17 @@ describe("preview origins", () => {
     expect(parsePreviewHost(origins, host)).toEqual({ kind: "preview", revisionId });
     const deploy = publicPreviewUrl(origins, { kind: "deploy", revisionId }, "http://localhost:5000/");
     expect(parsePreviewHost(origins, new URL(deploy ?? "").host)).toEqual({ kind: "deploy", revisionId });
+  });
+
+  it("gives a project one stable app host, opaque, that names the project and no checkpoint", () => {
+    const projectId = newId("project");
+    const url = publishedAppUrl(origins, projectId);
+    expect(url).toMatch(/^http:\/\/a-[0-9a-f]{32}\.localhost:3000\/$/);
+    expect(url).not.toContain(projectId.slice(4));
+    expect(publishedAppUrl(origins, projectId)).toBe(url);
+    expect(parsePreviewHost(origins, new URL(url ?? "").host)).toEqual({ kind: "app", projectId });
+    // Not a project id: no host.
+    expect(publishedAppUrl(origins, newId("revision"))).toBeNull();
   });
 
   it("leaves a cloud preview (its own origin already) as it is, and an absent one absent", () => {

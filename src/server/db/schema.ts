@@ -94,6 +94,11 @@ export interface ProjectTable {
   source_location: string | null;
   /** The commit that was checked and becomes the repository's first commit. */
   source_sha: string | null;
+  /** The checkpoint served at the project's stable URL (migrations/0010); null: unpublished. */
+  published_revision_id: string | null;
+  /** Where it is served: the preview proxy's project host (local) or the deployer's alias (Vercel). */
+  published_url: string | null;
+  published_at: number | null;
   created_at: number;
   updated_at: number;
   last_activity_at: number;
@@ -387,6 +392,9 @@ export const schemaColumns = {
     "source_kind",
     "source_location",
     "source_sha",
+    "published_revision_id",
+    "published_url",
+    "published_at",
     "created_at",
     "updated_at",
     "last_activity_at",

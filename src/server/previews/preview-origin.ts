@@ -4,15 +4,20 @@ import { createCipheriv, createDecipheriv, createHmac } from "node:crypto";
  * Where a browser reaches a local preview or deployment: an origin of its own, `<label>.<preview domain>`, never
  * the host name operators use for Kiln. Browsers scope cookies by host name (not port), so Kiln's host-only session
  * cookie never reaches generated code, and the app's own scripts cannot read Kiln's pages (other origin).
- * The label names what is served (`p-` a preview, `d-` a deployment) and the checkpoint, encrypted: a revision id
- * is exactly one AES block, so the label is opaque (the public replay hides ids) and needs no table to map back.
+ * The label names what is served (`p-` a preview, `d-` a deployment, `a-` a project's published app) and the
+ * checkpoint (or project), encrypted: the random part of an id is exactly one AES block, so the label is opaque (the
+ * public replay hides ids) and needs no table to map back. The `a-` host is stable: it names the project, and the
+ * database says which checkpoint's deployment it serves now (docs/pipeline.md "Publishing").
  *
  * Only loopback upstreams (the local adapters) are served this way; a cloud preview already has its own origin
  * (Vercel's) and is linked as it is.
  */
 
 export type PreviewKind = "preview" | "deploy";
-export type PreviewTarget = { kind: PreviewKind; revisionId: string };
+export type PreviewTarget =
+  | { kind: PreviewKind; revisionId: string }
+  /** The project's published checkpoint, whichever it is now. */
+  | { kind: "app"; projectId: string };
 export type PreviewOrigins = {
   /** e.g. "localhost" (browsers resolve every *.localhost to loopback) or "preview.example.net". */
   domain: string;
@@ -23,11 +28,12 @@ export type PreviewOrigins = {
   labelKey: Buffer;
 };
 
-const labelPrefix: Record<PreviewKind, string> = { preview: "p", deploy: "d" };
+const labelPrefix: Record<PreviewTarget["kind"], string> = { preview: "p", deploy: "d", app: "a" };
 const REVISION_PREFIX = "rev_";
-// `rev_` + 16 Crockford base32 characters (80 bits): the 16 characters are the block that is encrypted.
-const revisionSuffix = /^[0-9a-hjkmnp-tv-z]{16}$/;
-const labelPattern = /^([pd])-([0-9a-f]{32})$/;
+const PROJECT_PREFIX = "prj_";
+// `rev_`/`prj_` + 16 Crockford base32 characters (80 bits): the 16 characters are the block that is encrypted.
+const idSuffix = /^[0-9a-hjkmnp-tv-z]{16}$/;
+const labelPattern = /^([pda])-([0-9a-f]{32})$/;
 
 /** The preview origins follow Kiln's public URL (scheme and port), on the configured preview domain. */
 export function previewOrigins(publicUrl: string, domain: string, secretKey: Buffer): PreviewOrigins {
@@ -40,21 +46,22 @@ export function previewOrigins(publicUrl: string, domain: string, secretKey: Buf
   };
 }
 
-function labelOf(key: Buffer, revisionId: string): string | null {
-  const suffix = revisionId.slice(REVISION_PREFIX.length);
-  if (!revisionId.startsWith(REVISION_PREFIX) || !revisionSuffix.test(suffix)) return null;
+function labelOf(key: Buffer, id: string, prefix: string): string | null {
+  const suffix = id.slice(prefix.length);
+  if (!id.startsWith(prefix) || !idSuffix.test(suffix)) return null;
   // One block, no padding: ECB of a single, unique block is a keyed permutation, which is all a label needs.
   const cipher = createCipheriv("aes-256-ecb", key, null).setAutoPadding(false);
   return Buffer.concat([cipher.update(suffix, "latin1"), cipher.final()]).toString("hex");
 }
 
-function revisionOfLabel(key: Buffer, label: string): string | null {
+/** The id's random part a label was made from, or null for a label this key did not make. */
+function suffixOfLabel(key: Buffer, label: string): string | null {
   const decipher = createDecipheriv("aes-256-ecb", key, null).setAutoPadding(false);
   const suffix = Buffer.concat([decipher.update(Buffer.from(label, "hex")), decipher.final()]).toString(
     "latin1",
   );
   // A label not made by this key decrypts to noise, which is never 16 base32 characters.
-  return revisionSuffix.test(suffix) ? `${REVISION_PREFIX}${suffix}` : null;
+  return idSuffix.test(suffix) ? suffix : null;
 }
 
 export function isLoopbackUrl(value: string): boolean {
@@ -75,13 +82,28 @@ export function publicPreviewUrl(
   upstreamUrl: string | null,
 ): string | null {
   if (!upstreamUrl || !isLoopbackUrl(upstreamUrl)) return upstreamUrl;
-  const label = labelOf(origins.labelKey, target.revisionId);
+  return hostUrl(origins, target);
+}
+
+function hostUrl(origins: PreviewOrigins, target: PreviewTarget): string | null {
+  const label =
+    target.kind === "app"
+      ? labelOf(origins.labelKey, target.projectId, PROJECT_PREFIX)
+      : labelOf(origins.labelKey, target.revisionId, REVISION_PREFIX);
   if (!label) return null;
   const port = origins.port ? `:${origins.port}` : "";
   return `${origins.protocol}//${labelPrefix[target.kind]}-${label}.${origins.domain}${port}/`;
 }
 
-/** Which checkpoint a request's Host header names, or null when it is not a preview host (Kiln's own pages). */
+/**
+ * The project's stable URL on the preview proxy (`a-<label>`), served by whichever checkpoint is published; null
+ * for an id that is not a project id.
+ */
+export function publishedAppUrl(origins: PreviewOrigins, projectId: string): string | null {
+  return hostUrl(origins, { kind: "app", projectId });
+}
+
+/** Which checkpoint (or published project) a request's Host header names, or null when it is not a preview host (Kiln's own pages). */
 export function parsePreviewHost(
   origins: PreviewOrigins,
   hostHeader: string | undefined,
@@ -92,6 +114,8 @@ export function parsePreviewHost(
   if (!host.endsWith(suffix)) return null;
   const match = labelPattern.exec(host.slice(0, -suffix.length));
   if (!match?.[1] || !match[2]) return null;
-  const revisionId = revisionOfLabel(origins.labelKey, match[2]);
-  return revisionId ? { kind: match[1] === "p" ? "preview" : "deploy", revisionId } : null;
+  const idPart = suffixOfLabel(origins.labelKey, match[2]);
+  if (!idPart) return null;
+  if (match[1] === "a") return { kind: "app", projectId: `${PROJECT_PREFIX}${idPart}` };
+  return { kind: match[1] === "p" ? "preview" : "deploy", revisionId: `${REVISION_PREFIX}${idPart}` };
 }

@@ -5,15 +5,20 @@ import { isLoopbackUrl, type PreviewOrigins, type PreviewTarget, parsePreviewHos
 
 /**
  * Serves local previews and deployments on their own origins (see preview-origin.ts): a request whose Host names a
- * checkpoint is relayed to the loopback address its sandbox listens on; WebSocket upgrades too (`next dev`'s hot
+ * checkpoint (or a project's published app) is relayed to the loopback address its sandbox listens on; WebSocket upgrades too (`next dev`'s hot
  * reload). Nothing of Kiln's is served on those hosts, and nothing of the request is trusted to pick the upstream:
  * the Host only names a checkpoint, the database says where it listens, and only loopback addresses are relayed.
  */
 
 export type PreviewProxyDeps = {
   origins: PreviewOrigins;
-  /** The checkpoint's upstream (e.g. http://127.0.0.1:41234), or null when it has none. */
+  /**
+   * The checkpoint's upstream (e.g. http://127.0.0.1:41234), or null when it has none; for a project's app host, the
+   * published checkpoint's deployment, or null when the project is not published.
+   */
   resolveUpstream(target: PreviewTarget): Promise<string | null>;
+  /** Whether the project publishes a checkpoint at all: an app host without an upstream says which case it is. */
+  isPublished?(projectId: string): Promise<boolean>;
 };
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) are the connection's own, never relayed.
@@ -49,7 +54,12 @@ function relayedHeaders(
   return headers;
 }
 
-function unavailable(res: http.ServerResponse, status: number, message: string): void {
+function unavailable(
+  res: http.ServerResponse,
+  status: number,
+  message: string,
+  hint = "Open the project in Kiln to wake or rebuild it.",
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -58,7 +68,7 @@ function unavailable(res: http.ServerResponse, status: number, message: string):
   res.end(
     `<!doctype html><meta charset="utf-8"><title>Preview unavailable</title>` +
       `<body style="font:15px system-ui;margin:3rem;color:#444"><h1 style="font-size:18px">${message}</h1>` +
-      "<p>Open the project in Kiln to wake or rebuild it.</p></body>",
+      `<p>${hint}</p></body>`,
   );
 }
 
@@ -80,6 +90,13 @@ export function createPreviewProxy(deps: PreviewProxyDeps): PreviewProxy {
 
   async function relayRequest(req: http.IncomingMessage, res: http.ServerResponse, target: PreviewTarget) {
     const upstream = await upstreamOf(deps, target);
+    if (!upstream && target.kind === "app") {
+      // Whoever has the stable URL may be anyone: it says nothing of Kiln or of what was there before.
+      if (await deps.isPublished?.(target.projectId)) {
+        return unavailable(res, 503, "This app is not running right now.", "Try again in a few minutes.");
+      }
+      return unavailable(res, 404, "This app is not published.", "Ask its owner to publish it again.");
+    }
     if (!upstream) return unavailable(res, 404, "This preview does not exist or is not running.");
     const outgoing = http.request(
       {

@@ -3,6 +3,7 @@ import type { ProjectListRow } from "@/server/db/queries/projects";
 import type { TaskListRow } from "@/server/db/queries/tasks";
 import type { Project } from "@/server/db/schema";
 import type { ProviderChoices } from "../integrations/providers";
+import type { PublishedDto } from "../publishing/publication-types";
 import { type CardStatus, deriveCardStatus } from "./card-status";
 import { providerChoicesOf } from "./project-resources";
 
@@ -31,6 +32,10 @@ export type ProjectDto = {
 };
 
 export type ProjectSummaryDto = ProjectDto & {
+  /** The checkpoint served at the project's stable URL; null: unpublished (docs/pipeline.md "Publishing"). */
+  published: PublishedDto | null;
+  /** The main task's newest finished checkpoint with a running deployment: what Publish (or Update) would serve. */
+  publishable: { revisionId: string; ordinal: number } | null;
   /** What the dashboard card shows: from the newest finished checkpoint plus any running one. */
   card: CardStatus;
   /** The task whose workspace the card opens (the project's first). */
@@ -93,6 +98,19 @@ export function toProjectSummaryDto(row: ProjectListRow): ProjectSummaryDto {
       lastEndedStatus: row.last_ended_revision_status,
       hasFinished: row.has_finished_revision,
     }),
+    published:
+      row.published_revision_id && row.published_url && row.published_ordinal !== null
+        ? {
+            url: row.published_url,
+            revisionId: row.published_revision_id,
+            ordinal: row.published_ordinal,
+            publishedAt: Number(row.published_at ?? 0),
+          }
+        : null,
+    publishable:
+      row.publishable_revision_id && row.publishable_ordinal !== null
+        ? { revisionId: row.publishable_revision_id, ordinal: row.publishable_ordinal }
+        : null,
     mainTaskId: row.main_task_id,
     taskCount: row.task_count,
     screenshotUrl: row.latest_screenshot_revision_id

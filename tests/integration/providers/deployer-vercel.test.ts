@@ -226,6 +226,73 @@ describe("vercel Deployer on the wire", () => {
   });
 });
 
+describe("vercel Deployer publishing (a project's stable alias)", () => {
+  async function readyDeployment(deployer: Deployer): Promise<string> {
+    const started = await deployer.deploy({ name: "publish", source: gitSource(), env: {} });
+    const done = await deployer.waitForDeployment(started.id, { timeoutMs: 10_000 });
+    expect(done.state).toBe("ready");
+    return done.id;
+  }
+
+  it("assigns <alias>.vercel.app to the deployment in the team, and moves it to the next one published", async () => {
+    const deployer = makeDeployer();
+    const first = await readyDeployment(deployer);
+    const before = fake.requests.length;
+    expect(await deployer.publish(first, "guestbook-5k3x")).toEqual({
+      url: "https://guestbook-5k3x.vercel.app",
+    });
+    const request = fake.requests.slice(before).find((candidate) => candidate.method === "POST");
+    const url = new URL(request?.path ?? "/", "http://fake");
+    expect(url.pathname).toBe(`/v2/deployments/${first}/aliases`);
+    expect(url.searchParams.get("teamId")).toBe(teamId);
+    expect(request?.headers.authorization).toBe(`Bearer ${token}`);
+    expect(JSON.parse(request?.body ?? "{}")).toEqual({ alias: "guestbook-5k3x.vercel.app" });
+    expect(fake.aliases.get("guestbook-5k3x.vercel.app")?.deploymentId).toBe(first);
+
+    // The same stable URL, now serving the newer deployment; the older one is left as it was.
+    const second = await readyDeployment(deployer);
+    expect(await deployer.publish(second, "guestbook-5k3x")).toEqual({
+      url: "https://guestbook-5k3x.vercel.app",
+    });
+    expect(fake.aliases.get("guestbook-5k3x.vercel.app")?.deploymentId).toBe(second);
+    expect(fake.deployments.get(first)?.deleted).toBe(false);
+  });
+
+  it("removes the alias on unpublish, and an alias already gone is fine", async () => {
+    const deployer = makeDeployer();
+    await deployer.publish(await readyDeployment(deployer), "notes-7q2m");
+    const before = fake.requests.length;
+    await deployer.unpublish("notes-7q2m");
+    const request = fake.requests.slice(before).find((candidate) => candidate.method === "DELETE");
+    expect(new URL(request?.path ?? "/", "http://fake").pathname).toBe("/v2/aliases/notes-7q2m.vercel.app");
+    expect(fake.aliases.has("notes-7q2m.vercel.app")).toBe(false);
+    await expect(deployer.unpublish("notes-7q2m")).resolves.toBeUndefined();
+  });
+
+  it("refuses an alias that is not one DNS label before any call, and maps Vercel's refusals", async () => {
+    const deployer = makeDeployer();
+    const id = await readyDeployment(deployer);
+    const before = fake.requests.length;
+    for (const alias of ["Has Spaces", "evil.example.com", "-dash", ""]) {
+      expect((await providerErrorOf(deployer.publish(id, alias))).kind).toBe("invalid");
+    }
+    expect(fake.requests.length).toBe(before);
+    // Another Vercel account holds the alias.
+    fake.aliases.set("taken-1234.vercel.app", {
+      uid: "als_other",
+      alias: "taken-1234.vercel.app",
+      deploymentId: "dpl_other",
+      accountId: "team_someoneElse",
+    });
+    const taken = await providerErrorOf(deployer.publish(id, "taken-1234"));
+    expect(taken.kind).toBe("conflict");
+    expect(taken.message).toContain("in use by another account");
+    expect((await providerErrorOf(deployer.publish("dpl_missing00000000", "gone-1234"))).kind).toBe(
+      "not_found",
+    );
+  });
+});
+
 describe("vercel Deployer failures", () => {
   const once = (method: string, match: string, reply: FakeReply): FakeInterceptor => {
     return (request) => (request.method === method && request.path.includes(match) ? reply : undefined);

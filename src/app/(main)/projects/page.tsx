@@ -1,3 +1,4 @@
+import { GlobeIcon } from "lucide-react";
 import type { Metadata } from "next";
 import Link from "next/link";
 import { z } from "zod";
@@ -158,6 +159,18 @@ export default async function ProjectsPage({
                     {findAgentDefinition(project.agent)?.label ?? project.agent} · {project.taskCount} task
                     {project.taskCount === 1 ? "" : "s"}
                   </CardDescription>
+                  {project.published ? (
+                    // Above the name link's card-wide overlay, so it opens the app rather than the workspace.
+                    <a
+                      href={project.published.url}
+                      target="_blank"
+                      rel="noreferrer"
+                      className="relative z-10 flex min-w-0 items-center gap-1.5 text-emerald-700 text-xs hover:underline dark:text-emerald-400"
+                    >
+                      <GlobeIcon className="size-3.5 shrink-0" aria-hidden />
+                      <span className="truncate font-mono">Live: {new URL(project.published.url).host}</span>
+                    </a>
+                  ) : null}
                 </div>
                 <CardContent className="flex flex-wrap justify-between gap-x-3 gap-y-1 text-muted-foreground text-xs">
                   <span>Last activity {timeAgo(project.lastActivityAt, now)}</span>

@@ -230,3 +230,26 @@ export async function clearBuildKeys(db: Executor, projectId: string, keys: stri
     .where("build_key", "in", keys)
     .execute();
 }
+
+/** The project's published checkpoint, if any: its deployment outlives newer ones (steps/deploy.ts). */
+export async function findPublishedRevisionId(db: Executor, projectId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("project")
+    .select("published_revision_id")
+    .where("id", "=", projectId)
+    .executeTakeFirst();
+  return row?.published_revision_id ?? null;
+}
+
+/** Whether a later checkpoint of the task has a deployment of its own, i.e. this one's was kept only while published. */
+export async function hasNewerDeployment(db: Executor, taskId: string, ordinal: number): Promise<boolean> {
+  const row = await db
+    .selectFrom("revision")
+    .select("id")
+    .where("task_id", "=", taskId)
+    .where("ordinal", ">", ordinal)
+    .where("deployment_id", "is not", null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

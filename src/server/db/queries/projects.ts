@@ -22,6 +22,11 @@ export type ProjectListRow = Project & {
   task_count: number;
   /** The newest checkpoint that has a screenshot. */
   latest_screenshot_revision_id: string | null;
+  /** The published checkpoint's ordinal, when one is published. */
+  published_ordinal: number | null;
+  /** The main task's newest finished checkpoint with a deployment: what Publish (or Update) serves. */
+  publishable_revision_id: string | null;
+  publishable_ordinal: number | null;
   input_tokens: number;
   output_tokens: number;
   cost_usd_micros: number;
@@ -44,6 +49,26 @@ export async function isProjectSlugTaken(db: Executor, userId: string, slug: str
 /** `%`, `_` and the escape character itself match literally in a LIKE pattern escaped with `!`. */
 function containsPattern(text: string): string {
   return `%${text.replace(/[!%_]/g, (char) => `!${char}`)}%`;
+}
+
+/** The main task's newest finished checkpoint that has a deployment (what Publish serves by default). */
+function newestPublishable(eb: ExpressionBuilder<DB, "project">) {
+  return eb
+    .selectFrom("revision")
+    .whereRef("revision.project_id", "=", "project.id")
+    .where("revision.status", "=", "finished")
+    .where("revision.deploy_url", "is not", null)
+    .where("revision.task_id", "=", (inner) =>
+      inner
+        .selectFrom("task")
+        .select("task.id")
+        .whereRef("task.project_id", "=", "project.id")
+        .orderBy("task.created_at", "asc")
+        .orderBy("task.id", "asc")
+        .limit(1),
+    )
+    .orderBy("revision.ordinal", "desc")
+    .limit(1);
 }
 
 /** The status of the project's newest checkpoint: of all, of those still running, or of those that ended. */
@@ -100,6 +125,13 @@ export async function listProjectsOfUser(
         .orderBy("revision.ordinal", "desc")
         .limit(1)
         .as("latest_screenshot_revision_id"),
+      eb
+        .selectFrom("revision")
+        .select("revision.ordinal")
+        .whereRef("revision.id", "=", "project.published_revision_id")
+        .as("published_ordinal"),
+      newestPublishable(eb).select("revision.id").as("publishable_revision_id"),
+      newestPublishable(eb).select("revision.ordinal").as("publishable_ordinal"),
       // Usage totals over every checkpoint (the gateway keeps each revision's running sums).
       eb
         .selectFrom("revision")
@@ -136,6 +168,9 @@ export async function listProjectsOfUser(
     main_task_id: row.main_task_id ?? null,
     task_count: Number(row.task_count ?? 0),
     latest_screenshot_revision_id: row.latest_screenshot_revision_id ?? null,
+    published_ordinal: row.published_ordinal == null ? null : Number(row.published_ordinal),
+    publishable_revision_id: row.publishable_revision_id ?? null,
+    publishable_ordinal: row.publishable_ordinal == null ? null : Number(row.publishable_ordinal),
     // SUM is NULL over no rows, and a DECIMAL string on MySQL.
     input_tokens: Number(row.input_tokens ?? 0),
     output_tokens: Number(row.output_tokens ?? 0),
@@ -209,4 +244,30 @@ export async function listProjectOutsideIds(db: Executor, projectId: string) {
     revisionIds: revisions.map((row) => row.id),
     deploymentIds: revisions.flatMap((row) => (row.deployment_id ? [row.deployment_id] : [])),
   };
+}
+
+export type Publication = { revisionId: string; url: string; at: number };
+
+/**
+ * Sets (or, with null, clears) which checkpoint the operator's project serves at its stable URL; false when the
+ * project is not theirs (or does not exist).
+ */
+export async function setProjectPublicationOfUser(
+  db: Executor,
+  userId: string,
+  projectId: string,
+  publication: Publication | null,
+): Promise<boolean> {
+  await db
+    .updateTable("project")
+    .set({
+      published_revision_id: publication?.revisionId ?? null,
+      published_url: publication?.url ?? null,
+      published_at: publication?.at ?? null,
+    })
+    .where("project.id", "=", projectId)
+    .where((eb) => projectOwnedBy(eb, userId))
+    .execute();
+  // Affected-row counts differ between drivers (MySQL may count only changed rows), so ask again.
+  return (await findProjectOfUser(db, userId, projectId)) !== undefined;
 }

@@ -164,6 +164,21 @@ export async function findRevisionUpstreams(
     .executeTakeFirst();
 }
 
+/** Where the project's published checkpoint's deployment listens; null when unpublished (or it has none). */
+export async function findPublishedUpstream(db: Executor, projectId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom("project")
+    .innerJoin("revision", (join) =>
+      join
+        .onRef("revision.id", "=", "project.published_revision_id")
+        .onRef("revision.project_id", "=", "project.id"),
+    )
+    .select("revision.deploy_url")
+    .where("project.id", "=", projectId)
+    .executeTakeFirst();
+  return row?.deploy_url ?? null;
+}
+
 /**
  * Running revisions no live app server holds (no lease, or its lease ran out): the recovery scan decides for each
  * whether it must be carried on (src/server/maintenance/recover-revisions.ts).

@@ -446,5 +446,16 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
       await remove(id);
       return true;
     },
+
+    // The stable host is the preview proxy's (`a-<label>`), which reads the published checkpoint from the database.
+    async publish(id) {
+      const record = await load(id);
+      if (!record || (await refreshed(record)).state !== "ready") {
+        throw new ProviderError("local-deploy", "not_found", `Local deployment ${id} is not serving.`);
+      }
+      return { url: null };
+    },
+
+    unpublish: async () => undefined,
   };
 }

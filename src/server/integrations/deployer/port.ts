@@ -82,4 +82,13 @@ export interface Deployer {
    * (immutable, and cheap to keep).
    */
   retireReplaced(id: string): Promise<boolean>;
+  /**
+   * Serves deployment `id` (ready) at the project's stable address named `alias` (a DNS label, e.g. "todo-5k3x"),
+   * moving it off whichever deployment it served before; answers the public URL, or null where Kiln serves the
+   * stable address itself. Vercel: the alias `<alias>.vercel.app` assigned to the deployment; local: nothing to do
+   * (the preview proxy's project host follows the database, docs/pipeline.md "Publishing").
+   */
+  publish(id: string, alias: string): Promise<{ url: string | null }>;
+  /** Stops serving the stable address `alias`; idempotent (an address already gone is fine). */
+  unpublish(alias: string): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { ProviderError } from "../provider-error";
 import { boundedLogOf } from "./deployment-log";
 import type { Deployer, DeployInput, Deployment } from "./port";
@@ -43,6 +44,16 @@ const shaPattern = /^[0-9a-f]{7,64}$/i;
 function formatDuration(ms: number): string {
   return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
+
+const aliasLabelPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** A published project's stable host on Vercel: a label of its own under vercel.app. */
+function aliasHost(alias: string): string {
+  if (!aliasLabelPattern.test(alias)) throw invalid(`"${alias.slice(0, 80)}" is not a valid alias name.`);
+  return `${alias}.vercel.app`;
+}
+
+const assignedAliasSchema = z.object({ uid: z.string(), alias: z.string().min(1) });
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -274,5 +285,36 @@ export function createVercelDeployer(options: VercelDeployerOptions): Deployer {
 
     // Vercel deployments are immutable and cheap to keep: a newer one replaces none of them.
     retireReplaced: async () => false,
+
+    // Assigning an alias another deployment holds moves it (Vercel's "assign an alias"): one call switches what the
+    // stable URL serves, with no gap.
+    async publish(id, alias) {
+      if (!deploymentIdPattern.test(id)) throw invalid(`"${id.slice(0, 80)}" is not a Vercel deployment id.`);
+      const host = aliasHost(alias);
+      const assigned = await api.call({
+        method: "POST",
+        path: `/v2/deployments/${encodeURIComponent(id)}/aliases`,
+        body: { alias: host },
+        action: `assigning ${host} to deployment ${id}`,
+        parse: jsonOf(assignedAliasSchema, "an alias assignment"),
+        // The same alias on the same deployment again is the same state.
+        idempotent: true,
+      });
+      if (!assigned) throw new ProviderError("vercel", "internal", "Vercel answered the alias with nothing.");
+      return { url: `https://${assigned.alias}` };
+    },
+
+    async unpublish(alias) {
+      const host = aliasHost(alias);
+      await api.call({
+        method: "DELETE",
+        path: `/v2/aliases/${encodeURIComponent(host)}`,
+        action: `removing alias ${host}`,
+        parse: () => undefined,
+        idempotent: true,
+        // Already gone is what unpublish wants.
+        nullOn404: true,
+      });
+    },
   };
 }

@@ -3,6 +3,7 @@ import type { Database } from "@/server/db/connection";
 import {
   findDbBranch,
   findDeployedRevisions,
+  findPublishedRevisionId,
   getProjectById,
   getRevisionById,
   getTaskById,
@@ -13,6 +14,7 @@ import {
   decryptBranchConnection,
   tcpEndpointsOf,
 } from "@/server/integrations/database-branches/branch-connection";
+import type { Deployer } from "@/server/integrations/deployer/port";
 import type { RepoRef } from "@/server/integrations/git-host/port";
 import { ProviderError } from "@/server/integrations/provider-error";
 import type { Providers } from "@/server/integrations/registry";
@@ -51,15 +53,21 @@ async function databaseUrlOf(
   return { url: connection.databaseUrl, hostPaths: connection.hostPaths };
 }
 
-/** The task's older deployments the Deployer retires once a newer one is ready stop being its deploy. */
-async function retireReplacedDeployments(
-  ctx: DeployContext,
-  taskId: string,
-  revisionId: string,
+/**
+ * The task's older deployments the Deployer retires once a newer one is ready stop being its deploy; the project's
+ * published checkpoint keeps its deployment (its stable URL serves it) until another is published or it is
+ * unpublished (projects/publication.ts retires it then).
+ */
+export async function retireReplacedDeployments(
+  db: Database,
+  deployer: Deployer,
+  replacedBy: { projectId: string; taskId: string; revisionId: string },
 ): Promise<void> {
-  for (const older of await findDeployedRevisions(ctx.db, taskId, revisionId)) {
-    if (!older.deployment_id || !(await ctx.providers.deployer.retireReplaced(older.deployment_id))) continue;
-    await updateRevisionRow(ctx.db, older.id, {
+  const published = await findPublishedRevisionId(db, replacedBy.projectId);
+  for (const older of await findDeployedRevisions(db, replacedBy.taskId, replacedBy.revisionId)) {
+    if (older.id === published) continue;
+    if (!older.deployment_id || !(await deployer.retireReplaced(older.deployment_id))) continue;
+    await updateRevisionRow(db, older.id, {
       deployment_id: null,
       deploy_url: null,
       updated_at: Date.now(),
@@ -134,7 +142,11 @@ export async function deployRevision(
     }
     await updateRevisionRow(ctx.db, revision.id, { deploy_url: done.url, updated_at: Date.now() });
     await retireFormer(ctx, former);
-    await retireReplacedDeployments(ctx, task.id, revision.id);
+    await retireReplacedDeployments(ctx.db, deployer, {
+      projectId: project.id,
+      taskId: task.id,
+      revisionId: revision.id,
+    });
     return done.url;
   } catch (error) {
     // A redeploy that started and failed is the checkpoint's deployment now (its error and log are what to read).

@@ -18,7 +18,7 @@ import { isAppError } from "@/server/errors";
 import { describeOrigin } from "@/server/integrations/git-host/import-source";
 import { getPlatform } from "@/server/platform/get-platform";
 import { getProjectBudgetView } from "@/server/projects/project-budget-view";
-import type { ProjectDto } from "@/server/projects/project-dto";
+import type { ProjectSummaryDto } from "@/server/projects/project-dto";
 import { getProjectOrThrow } from "@/server/projects/project-queries";
 import { listTaskStartPoints } from "@/server/tasks/task-start-points";
 
@@ -57,6 +57,9 @@ function ResourceCard(props: {
   title: string;
   provider: string;
   value: string | null;
+  /** Shown as a link that opens in a new tab (the published app). */
+  href?: string | null;
+  note?: string | null;
   empty: string;
 }) {
   const Icon = props.icon;
@@ -70,17 +73,27 @@ function ResourceCard(props: {
         <CardDescription>{providerNames[props.provider] ?? props.provider}</CardDescription>
       </CardHeader>
       <CardContent className="text-sm">
-        {props.value ? (
+        {props.value && props.href ? (
+          <a
+            href={props.href}
+            target="_blank"
+            rel="noreferrer"
+            className="break-all font-mono underline underline-offset-2 hover:text-primary"
+          >
+            {props.value}
+          </a>
+        ) : props.value ? (
           <span className="break-all font-mono">{props.value}</span>
         ) : (
           <span className="text-muted-foreground">{props.empty}</span>
         )}
+        {props.note ? <p className="mt-1 text-muted-foreground text-xs">{props.note}</p> : null}
       </CardContent>
     </Card>
   );
 }
 
-function resources(project: ProjectDto) {
+function resources(project: ProjectSummaryDto) {
   return [
     {
       icon: GitBranchIcon,
@@ -105,10 +118,12 @@ function resources(project: ProjectDto) {
     },
     {
       icon: CloudIcon,
-      title: "Deployment",
+      title: "Published app",
       provider: project.providers.deploy,
-      value: project.deployUrl,
-      empty: "Not deployed yet",
+      value: project.published?.url ?? null,
+      href: project.published?.url ?? null,
+      note: project.published ? `Serving checkpoint ${project.published.ordinal}` : null,
+      empty: "Not published: press Publish in the workspace",
     },
   ];
 }

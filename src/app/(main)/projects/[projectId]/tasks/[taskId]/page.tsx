@@ -3,11 +3,13 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache } from "react";
 import { ProjectNameEditor } from "@/components/projects/project-name-editor";
+import { PublishControl } from "@/components/workspace/publish-control";
 import { ShareControl } from "@/components/workspace/share-control";
 import { Workspace } from "@/components/workspace/workspace";
 import { requireOperatorOrRedirect } from "@/server/entry/current-user";
 import { isAppError } from "@/server/errors";
 import { getPlatform } from "@/server/platform/get-platform";
+import { getProjectOrThrow } from "@/server/projects/project-queries";
 import { getShareLink } from "@/server/share-links/share-link";
 import { getWorkspace } from "@/server/tasks/workspace";
 
@@ -33,6 +35,7 @@ const load = cache(async (userId: string, projectId: string, taskId: string) => 
     return await Promise.all([
       getWorkspace(db, previewOrigins, userId, projectId, taskId),
       getShareLink(db, publicUrl, userId, taskId),
+      getProjectOrThrow(db, userId, projectId),
     ]);
   } catch (error) {
     if (isAppError(error) && (error.code === "not_found:task" || error.code === "not_found:project"))
@@ -44,7 +47,7 @@ const load = cache(async (userId: string, projectId: string, taskId: string) => 
 export default async function WorkspacePage({ params }: { params: Promise<Params> }) {
   const ids = await params;
   const operator = await requireOperatorOrRedirect(returnPath(ids));
-  const [workspace, share] = await load(operator.id, ids.projectId, ids.taskId);
+  const [workspace, share, { project }] = await load(operator.id, ids.projectId, ids.taskId);
   return (
     <div className="flex min-h-0 flex-1 flex-col">
       <div className="flex shrink-0 items-center justify-between gap-3 border-b px-4 py-1.5">
@@ -72,7 +75,13 @@ export default async function WorkspacePage({ params }: { params: Promise<Params
             className="font-semibold text-base tracking-tight"
           />
         </div>
-        <ShareControl taskId={workspace.task.id} initial={share} />
+        <div className="flex shrink-0 items-center gap-2">
+          <PublishControl
+            projectId={workspace.project.id}
+            initial={{ published: project.published, publishable: project.publishable }}
+          />
+          <ShareControl taskId={workspace.task.id} initial={share} />
+        </div>
       </div>
       <Workspace
         projectId={workspace.project.id}
