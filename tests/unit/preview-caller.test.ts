@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { newId } from "@/server/ids";
 import { isPreviewCaller } from "@/server/previews/preview-caller";
-import { previewOrigins, publicPreviewUrl } from "@/server/previews/preview-origin";
+import { previewOrigins, publicPreviewUrl, publishedAppUrl } from "@/server/previews/preview-origin";
 
 const origins = previewOrigins("http://localhost:3000", "localhost", randomBytes(32));
 
@@ -13,9 +13,11 @@ function originOf(kind: "preview" | "deploy"): string {
 }
 
 describe("requests to Kiln from a preview's page", () => {
-  it("are recognised by their Origin: a preview's or a deployment's", () => {
+  it("are recognised by their Origin: a preview's, a deployment's or a published app's", () => {
     expect(isPreviewCaller(origins, originOf("preview"))).toBe(true);
     expect(isPreviewCaller(origins, originOf("deploy"))).toBe(true);
+    const app = new URL(publishedAppUrl(origins, newId("project")) ?? "").origin;
+    expect(isPreviewCaller(origins, app)).toBe(true);
   });
 
   it("leave Kiln's own pages, requests without an Origin and unparseable ones alone", () => {
