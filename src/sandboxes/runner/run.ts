@@ -223,6 +223,8 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
     step("generate", "failed", 1, turn.reason);
     return fail("generate", turn.reason ?? "the agent failed");
   }
+  // The agent's edits compile while migrations run.
+  devServer?.lookNow();
   step("generate", "finished", 1);
 
   for (let attempt = 1; ; attempt++) {
