@@ -446,6 +446,10 @@ describe("waking a sleeping preview, end to end on local adapters", { timeout: 9
     expect(built.status).toBe("finished");
     expect(built.preview_url).not.toBeNull();
     const id = built.id;
+    // The build its runner verified, still in the checkpoint's sandbox (and stored as its build output).
+    const verifiedBuildId = (await (await h.sandboxOf(built))?.readFile(".next/BUILD_ID"))?.toString();
+    expect(verifiedBuildId).toMatch(/\S/);
+    expect(built.build_key).not.toBeNull();
 
     const slept = await sleepIdleSandboxes(
       { db: h.db, providersFor: async () => h.providers },
@@ -466,6 +470,8 @@ describe("waking a sleeping preview, end to end on local adapters", { timeout: 9
     expect(woken.preview_url).not.toBeNull();
     // /api/health checks the app's database: the woken preview runs on the checkpoint's branch.
     expect(await answers(woken.preview_url ?? "")).toBe(true);
+    // Woken with `next start` on the checkpoint's stored build, not a cold dev server (which has no BUILD_ID).
+    expect((await (await h.sandboxOf(woken))?.readFile(".next/BUILD_ID"))?.toString()).toBe(verifiedBuildId);
     expect((await getRevisionOrThrow(h.db, testPreviewOrigins, h.userId, id)).previewAsleep).toBe(false);
     expect((await progress(id)).slice(-2)).toEqual(["Waking the preview…", "The preview is awake."]);
 

@@ -54,9 +54,9 @@ http
   return dir;
 }
 
-async function devServerIn(dir: string, settleMs?: number): Promise<DevServer> {
+async function devServerIn(dir: string, settleMs?: number, rewarmMs = 200): Promise<DevServer> {
   const server = new DevServer({
-    rewarmMs: 200,
+    rewarmMs,
     workdir: dir,
     env: { PATH: process.env.PATH ?? "", HOME: os.tmpdir() },
     port: await freePort(),
@@ -116,6 +116,22 @@ describe("the runner's dev server", () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(lines(requests)).toHaveLength(asked);
+  }, 40_000);
+
+  it("looks at the sources at once when told the agent's turn ended, not at its next look", async () => {
+    const dir = appWith(200);
+    const requests = path.join(dir, "requests.log");
+    // Looks a minute apart: only being told makes it look within the test's time.
+    const server = await devServerIn(dir, undefined, 60_000);
+    server.start(120_000);
+    await until(() => lines(requests).length >= 2);
+    // Past the first look's own wait: the loop is between looks now.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    fs.mkdirSync(path.join(dir, "src", "app"), { recursive: true });
+    fs.writeFileSync(path.join(dir, "src", "app", "page.tsx"), "export default function Page() {}\n");
+    server.lookNow();
+    await until(() => lines(requests).length >= 4, 5_000);
+    expect(lines(requests)).toEqual(["/", "/api/health", "/", "/api/health"]);
   }, 40_000);
 
   it("gives up on a page that keeps answering something else after the settle time, not the whole bound", async () => {

@@ -79,6 +79,20 @@ describe("event poster", () => {
     expect(events.stats).toMatchObject({ sent: 2, dropped: 0, requests: 1 });
   });
 
+  it("sends a report the platform acts on (the preview is up) at once, with what was queued before it", async () => {
+    const hook = await receiver();
+    const clock = manualClock();
+    const { poster: events } = poster(hook.url, { flushIntervalMs: 250, clock });
+    events.post(progress(1));
+    expect(events.stats.requests).toBe(0);
+    events.post({ type: "runner.preview", payload: { port: 3000 } });
+    // No time has passed on this clock: the batch left without waiting for the flush interval.
+    expect(events.stats.requests).toBe(1);
+    await waitUntil(() => events.stats.sent + events.stats.dropped > 0, "the webhook to answer the batch");
+    expect(hook.events().map((event) => event.type)).toEqual(["runner.output", "runner.preview"]);
+    expect(clock.pending()).toEqual([]);
+  });
+
   it("keeps order while events arrive during a slow request", async () => {
     const hook = await receiver({ delayMs: 150 });
     const clock = manualClock();

@@ -4,8 +4,9 @@ import { signWebhookBody } from "../../server/events/sign";
 
 /**
  * Sends the runner's events to the platform's webhook: numbered (`seq` from `firstSeq`, ids `<runId>-<seq>`), in signed
- * batches (at most 500 events and ~900 KB, or whatever accumulated in 250 ms), one request at a time so the
- * platform sees them in order. Network errors, 5xx and 429 are retried with exponential backoff and jitter
+ * batches (at most 500 events and ~900 KB, or whatever accumulated in 250 ms; an event the platform acts on at once,
+ * such as the preview being up, goes without waiting, with whatever is queued before it), one request at a time so
+ * the platform sees them in order. Network errors, 5xx and 429 are retried with exponential backoff and jitter
  * (honouring Retry-After), each request signed afresh, up to a bounded time per batch; any other 4xx is final:
  * the batch is dropped with a warning, as is one that exhausts its retry time. Retries are safe because the
  * webhook stores each event id once.
@@ -68,6 +69,17 @@ export type PosterStats = {
 };
 
 const defaultHeartbeatMs = 20_000;
+
+/**
+ * The reports the platform acts on (health-checks the preview, makes the commit, finishes or fails the run): sent
+ * at once, since the operator waits for what follows them; everything else waits for company.
+ */
+const sentAtOnce = new Set<EventBody["type"]>([
+  "runner.preview",
+  "runner.committed",
+  "runner.finished",
+  "runner.failed",
+]);
 
 /** Retry-After as milliseconds (seconds or an HTTP date); undefined when absent or unreadable. */
 export function retryAfterMs(header: string | null, now: number): number | undefined {
@@ -153,7 +165,7 @@ export class EventPoster {
     };
     this.queue.push(event);
     this.stats.queued += 1;
-    if (this.queue.length >= (this.options.maxBatchEvents ?? 500)) {
+    if (this.queue.length >= (this.options.maxBatchEvents ?? 500) || sentAtOnce.has(event.type)) {
       this.kick();
     } else {
       const flushIntervalMs = this.options.flushIntervalMs ?? 250;

@@ -57,6 +57,8 @@ export class DevServer {
   private restarted = false;
   /** True until someone waits for the preview: until then the agent may still be editing. */
   private warming = true;
+  /** Ends the warming loop's current wait between looks at the sources (set while it waits). */
+  private lookSooner: (() => void) | undefined;
   private readonly fetchImpl: typeof fetch;
   private readonly url: string;
 
@@ -121,7 +123,14 @@ export class DevServer {
     }
     await ask(`${this.url}api/health`, this.fetchImpl, 120_000);
     while (this.warming && alive()) {
-      await sleep(this.options.rewarmMs ?? 2_000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.rewarmMs ?? 2_000);
+        this.lookSooner = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.lookSooner = undefined;
       const latest = await this.latestSourceChange();
       if (latest > seen && this.warming) {
         seen = latest;
@@ -152,6 +161,14 @@ export class DevServer {
       if (error instanceof Error && "code" in error && error.code === "ENOENT") return 0;
       throw error;
     }
+  }
+
+  /**
+   * The agent's turn ended: its last edits are looked at (and their page asked for) now rather than at the next
+   * look, so they compile while migrations run instead of after.
+   */
+  lookNow(): void {
+    this.lookSooner?.();
   }
 
   get port(): number {

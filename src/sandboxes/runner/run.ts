@@ -223,6 +223,8 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
     step("generate", "failed", 1, turn.reason);
     return fail("generate", turn.reason ?? "the agent failed");
   }
+  // The agent's edits compile while migrations run.
+  devServer?.lookNow();
   step("generate", "finished", 1);
 
   for (let attempt = 1; ; attempt++) {
@@ -247,9 +249,12 @@ export async function runRun(context: RunnerContext): Promise<RunOutcome> {
   if (spec.steps.commit) {
     step("commit", "started", 1);
     try {
-      const committed = await commitWork(gitContext, spec.prompt);
-      // The tree just committed is the one the build step verified: its output is handed back with it.
-      const buildFile = spec.steps.build ? await packedBuildOrNone(gitContext, context.log) : undefined;
+      // The tree committed is the one the build step verified: its output is handed back with it, packed while the
+      // commit is made (the pack goes to `.kiln/`, which git never sees; git never touches `.next`).
+      const [committed, buildFile] = await Promise.all([
+        commitWork(gitContext, spec.prompt),
+        spec.steps.build ? packedBuildOrNone(gitContext, context.log) : undefined,
+      ]);
       poster.post({
         type: "runner.committed",
         payload: {

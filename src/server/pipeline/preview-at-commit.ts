@@ -12,8 +12,9 @@ import {
   decryptBranchConnection,
   tcpEndpointsOf,
 } from "@/server/integrations/database-branches/branch-connection";
+import { unpackTarball } from "@/server/integrations/sandboxes/unpack-tarball";
 import { repoRefOf } from "@/server/projects/project-resources";
-import { startDevServer } from "@/server/templates/dev-server";
+import { startBuiltServer, startDevServer } from "@/server/templates/dev-server";
 import { ensureTemplateCache } from "@/server/templates/template-cache";
 import { waitForHealthyPreview } from "./steps/preview";
 import { type ProvisionContext, startRevisionSandbox } from "./steps/provision";
@@ -21,9 +22,11 @@ import { type ProvisionContext, startRevisionSandbox } from "./steps/provision";
 const PREVIEW_HEALTH_TIMEOUT_MS = 60_000;
 
 /**
- * A new sandbox holding the revision's commit, its dev server on the revision's own database branch, healthy, and
+ * A new sandbox holding the revision's commit, its app served on the revision's own database branch, healthy, and
  * the revision pointed at it. Used to wake a sleeping checkpoint and to bring a preview back after its app server
- * died. Nothing is left running on failure.
+ * died. The revision's stored build (its own tree's verified `next build`: docs/pipeline.md "Build output") is
+ * served with `next start`, which answers in about a second; a revision without one gets a dev server, which
+ * compiles for many. Nothing is left running on failure.
  */
 export async function startPreviewAtCommit(
   deps: ProvisionContext,
@@ -54,9 +57,10 @@ export async function startPreviewAtCommit(
   });
   try {
     const { env: appEnv } = await appEnvForRun(deps.db, deps.key, project.id);
-    const server = await startDevServer(sandbox, {
-      env: { ...appEnv, DATABASE_URL: connection.databaseUrl },
-    });
+    const env = { ...appEnv, DATABASE_URL: connection.databaseUrl };
+    const build = revision.build_key ? await deps.providers.blob.get(revision.build_key) : null;
+    if (build) await unpackTarball(sandbox, build.body, "the checkpoint's verified build");
+    const server = build ? await startBuiltServer(sandbox, { env }) : await startDevServer(sandbox, { env });
     await waitForHealthyPreview(server.url, PREVIEW_HEALTH_TIMEOUT_MS);
     const ready = Date.now();
     await updateSandboxRow(deps.db, sandboxRowId, { preview_url: server.url, updated_at: ready });

@@ -117,7 +117,7 @@ async function answers(url: string): Promise<boolean> {
 export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
   const buildTimeoutMs = options.buildTimeoutMs ?? 10 * 60_000;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
-  const pollIntervalMs = options.pollIntervalMs ?? 250;
+  const pollIntervalMs = options.pollIntervalMs ?? 100;
   /** Builds running in this process; a "building" record without one was interrupted by a restart. */
   const running = new Map<string, Promise<void>>();
 
@@ -168,6 +168,11 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
   async function build(record: DeploymentRecord, input: DeployInput & { source: { kind: "directory" } }) {
     let sandbox: SandboxHandle | null = null;
     const log = logs.start(record.id, secretsOfEnv(input.env));
+    // The verified build is read while the sandbox is made (settled either way: a failed read is thrown below).
+    const prebuiltRead = (input.prebuilt?.() ?? Promise.resolve(null)).then(
+      (data) => ({ data }),
+      (error: unknown) => ({ error }),
+    );
     try {
       sandbox = await options.sandboxes.create({
         name: `deploy-${record.id}`,
@@ -217,7 +222,9 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
         }
       }
 
-      const prebuilt = await input.prebuilt?.();
+      const read = await prebuiltRead;
+      if ("error" in read) throw read.error;
+      const prebuilt = read.data;
       if (prebuilt) {
         log.note("Serving the checkpoint's verified build (no second `npm run build`).");
         await unpackTarball(sandbox, prebuilt, "the verified build");

@@ -30,7 +30,7 @@ export async function waitForHealthyPreview(url: string, timeoutMs: number): Pro
       if (!(error instanceof Error)) throw error;
       last = error.message;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new ProviderError("local-sandbox", "timeout", `The preview did not become healthy (${last}).`);
 }
