@@ -69,6 +69,9 @@ export async function highlightCode(text: string, language: string | null): Prom
     themes,
     // A minified line would tokenize for seconds: past this length the rest of the line stays one plain token.
     tokenizeMaxLineLength: 2000,
+    // Per line; shiki's default (500 ms) is hit on a loaded box while the grammar's patterns first compile, and the
+    // rest of the line (kept in the cache) would be plain.
+    tokenizeTimeLimit: 5000,
   });
   const colors: Array<[string, string]> = [];
   const indexOf = new Map<string, number>();
