@@ -141,8 +141,8 @@ test.describe("workspace", () => {
     expect(await distinctTokenColors(fileView.locator("pre"))).toBeGreaterThan(2);
     await page.screenshot({ path: "test-results/e2e/artifacts/workspace-code.png" });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.getByRole("tab", { name: "Preview" }).click();
-    await page.getByRole("tab", { name: "Code" }).click();
+    await page.getByRole("group", { name: "Show" }).getByRole("button", { name: "Preview" }).click();
+    await expect(page.getByRole("navigation", { name: "Files" })).toBeHidden();
     await expect(page.getByLabel("File", { exact: true })).toBeVisible();
     await page.screenshot({ path: "test-results/e2e/artifacts/workspace-code-phone.png" });
     await page.setViewportSize({ width: 1440, height: 900 });
