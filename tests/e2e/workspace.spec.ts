@@ -123,14 +123,14 @@ test.describe("workspace", () => {
     // with line numbers and its path in the URL.
     await page.getByRole("tab", { name: "Code" }).click();
     const files = page.getByRole("navigation", { name: "Files" });
-    await expect(files.getByRole("button", { name: "src", exact: true })).toHaveAttribute(
+    await expect(files.getByRole("button", { name: /^src( \(\d+ changed\))?$/ })).toHaveAttribute(
       "aria-expanded",
       "true",
       {
         timeout: 30_000,
       },
     );
-    await files.getByRole("button", { name: "migrations", exact: true }).click();
+    await files.getByRole("button", { name: "migrations (1 changed)", exact: true }).click();
     const migration = files.getByRole("button", { name: /_add_todos_username\.ts/ });
     await expect(migration).toContainText("(added by this checkpoint)");
     await migration.click();

@@ -186,10 +186,10 @@ function TreeNode({
         <Folder className="size-3.5 shrink-0 text-muted-foreground" aria-hidden />
         <span className="min-w-0 flex-1 truncate">{node.name}</span>
         {node.changed > 0 ? (
-          <span
-            className="size-1.5 shrink-0 rounded-full bg-amber-500"
-            title={`${node.changed} changed by this checkpoint`}
-          />
+          <>
+            <span className="size-1.5 shrink-0 rounded-full bg-amber-500" aria-hidden />
+            <span className="sr-only">({node.changed} changed)</span>
+          </>
         ) : null}
       </button>
       {isOpen ? (
