@@ -33,6 +33,8 @@ const nextConfig: NextConfig = {
     "mysql2",
     "bcryptjs",
     "esbuild",
+    // Syntax highlighting runs on the server only; its grammars and wasm load from node_modules at run time.
+    "shiki",
   ],
   poweredByHeader: false,
   allowedDevOrigins: devOrigins(),

@@ -66,6 +66,7 @@ const registry = {
     message: "The deployer could not be reached. Try again in a moment.",
   },
   "not_found:revision": { status: 404, visibility: "user", message: "Revision not found." },
+  "not_found:file": { status: 404, visibility: "user", message: "This checkpoint has no such file." },
   "not_found:task": { status: 404, visibility: "user", message: "Task not found." },
   "not_found:table": { status: 404, visibility: "user", message: "The database has no such table." },
   "not_found:screenshot": { status: 404, visibility: "user", message: "This revision has no screenshot." },

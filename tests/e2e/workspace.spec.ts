@@ -1,4 +1,4 @@
-import { expect, type Page, test } from "@playwright/test";
+import { expect, type Locator, type Page, test } from "@playwright/test";
 import { E2E_MODEL_KEY, E2E_MODEL_URL } from "./env";
 import { createOperator } from "./operators";
 import { copyShareLink, useScript } from "./workspace-actions";
@@ -12,6 +12,19 @@ const BUILD_MS = 300_000;
 /** How far the page is wider than its window (0 or less: no sideways scrolling). */
 function horizontalOverflow(page: Page): Promise<number> {
   return page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+}
+
+/** How many different colours the highlighted tokens under `root` use (plain text has none). */
+function distinctTokenColors(root: Locator): Promise<number> {
+  return root.evaluate(
+    (element) =>
+      new Set(
+        Array.from(
+          element.querySelectorAll<HTMLElement>("span[style*='--code-light']"),
+          (span) => getComputedStyle(span).color,
+        ),
+      ).size,
+  );
 }
 
 function step(page: Page, name: string) {
@@ -95,9 +108,44 @@ test.describe("workspace", () => {
     await expect(
       page.getByText('+  await db.schema.alterTable("todos")', { exact: false }).first(),
     ).toBeVisible();
+    // The patch is coloured by the server: the migration's keywords and strings in colours of their own.
+    const migrationPatch = page
+      .locator('pre[data-highlighted="true"]')
+      .filter({ hasText: "alterTable" })
+      .first();
+    await expect(migrationPatch).toBeVisible();
+    expect(await distinctTokenColors(migrationPatch)).toBeGreaterThan(2);
     await page.getByRole("tab", { name: "Database" }).click();
     await expect(page.getByText("username", { exact: true }).first()).toBeVisible({ timeout: 30_000 });
     await page.screenshot({ path: "test-results/e2e/artifacts/workspace-diff.png", fullPage: true });
+
+    // The Code tab: the checkpoint's files, the app's src/ open, changed files marked; a file opens highlighted
+    // with line numbers and its path in the URL.
+    await page.getByRole("tab", { name: "Code" }).click();
+    const files = page.getByRole("navigation", { name: "Files" });
+    await expect(files.getByRole("button", { name: /^src( \(\d+ changed\))?$/ })).toHaveAttribute(
+      "aria-expanded",
+      "true",
+      {
+        timeout: 30_000,
+      },
+    );
+    await files.getByRole("button", { name: "migrations (1 changed)", exact: true }).click();
+    const migration = files.getByRole("button", { name: /_add_todos_username\.ts/ });
+    await expect(migration).toContainText("(added by this checkpoint)");
+    await migration.click();
+    await expect(page).toHaveURL(/[?&]file=migrations%2F\d+_add_todos_username\.ts/);
+    const fileView = page.getByRole("region", { name: /^File migrations\/\d+_add_todos_username\.ts$/ });
+    await expect(fileView.locator("pre")).toContainText("alterTable");
+    await expect(fileView.locator("pre")).toHaveAttribute("data-language", "typescript");
+    expect(await distinctTokenColors(fileView.locator("pre"))).toBeGreaterThan(2);
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-code.png" });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByRole("group", { name: "Show" }).getByRole("button", { name: "Preview" }).click();
+    await expect(page.getByRole("navigation", { name: "Files" })).toBeHidden();
+    await expect(page.getByLabel("File", { exact: true })).toBeVisible();
+    await page.screenshot({ path: "test-results/e2e/artifacts/workspace-code-phone.png" });
+    await page.setViewportSize({ width: 1440, height: 900 });
 
     // Restore checkpoint 1: a third checkpoint with checkpoint 1's code and data.
     await page.getByRole("tab", { name: /Checkpoints/ }).click();

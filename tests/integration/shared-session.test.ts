@@ -701,6 +701,12 @@ describe.each(testDatabases)("shared checkpoint diff on $name", (factory) => {
     expect(json).toContain("[redacted]");
     expect(json).not.toContain("Pl4nted-Db-Passw0rd");
     expect(json).not.toContain(project.revisionId);
+    // The patch is coloured after it was scrubbed: the tokens hold the redacted text, never the original.
+    const coloured = (diff.files[0]?.highlight?.lines ?? [])
+      .flatMap((line) => line ?? [])
+      .map(([text]) => text);
+    expect(coloured.join("")).toContain("[redacted]");
+    expect(coloured.join("")).toContain("// built by [hidden]");
 
     const unknown = await appErrorOf(
       getSharedCheckpointDiff(t.db, testPublicSite, project.slug, 2, async () => providers),

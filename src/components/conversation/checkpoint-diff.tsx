@@ -2,9 +2,11 @@
 
 import { useEffect, useState } from "react";
 import { z } from "zod";
+import { highlightedPatchSchema } from "@/components/code/code-schemas";
+import { CodeTokens } from "@/components/code/code-tokens";
 import { Spinner } from "@/components/ui/spinner";
 import { cn } from "@/lib/utils";
-import type { RevisionDiff } from "@/server/revisions/revision-diff-types";
+import type { HighlightedDiff, HighlightedPatch } from "@/server/revisions/revision-diff-types";
 import { LazyDetails } from "./conversation";
 
 // What a checkpoint changed, loaded when opened (a diff can be large, and most viewers never look).
@@ -21,11 +23,12 @@ const diffSchema = z.object({
         deletions: z.number(),
         binary: z.boolean(),
         patch: z.string(),
+        highlight: highlightedPatchSchema.nullable(),
       }),
     ),
     truncated: z.boolean(),
   }),
-}) satisfies z.ZodType<{ diff: Pick<RevisionDiff, "files" | "truncated"> }>;
+}) satisfies z.ZodType<{ diff: Pick<HighlightedDiff, "files" | "truncated"> }>;
 type Diff = z.infer<typeof diffSchema>["diff"];
 const errorSchema = z.object({ error: z.object({ message: z.string() }) });
 
@@ -36,15 +39,29 @@ function lineClass(line: string): string | undefined {
   return undefined;
 }
 
-function Patch({ patch }: { patch: string }) {
+/** The patch's lines, added and removed ones on their backgrounds; coloured by the server when it could. */
+function Patch({ patch, highlight }: { patch: string; highlight: HighlightedPatch | null }) {
   return (
-    <pre className="mt-1 max-h-96 overflow-auto rounded-md bg-muted py-1 font-mono text-xs">
-      {patch.split("\n").map((line, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: lines of a fixed text, never reordered
-        <span key={index} className={cn("block px-2 whitespace-pre", lineClass(line))}>
-          {line || " "}
-        </span>
-      ))}
+    <pre
+      className="mt-1 max-h-96 overflow-auto rounded-md bg-muted py-1 font-mono text-xs"
+      data-highlighted={highlight ? "true" : "false"}
+    >
+      {patch.split("\n").map((line, index) => {
+        const tokens = highlight?.lines[index];
+        return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: lines of a fixed text, never reordered
+          <span key={index} className={cn("block px-2 whitespace-pre", lineClass(line))}>
+            {tokens && highlight ? (
+              <>
+                <span className="select-none">{line[0]}</span>
+                <CodeTokens tokens={tokens} colors={highlight.colors} />
+              </>
+            ) : (
+              line || " "
+            )}
+          </span>
+        );
+      })}
     </pre>
   );
 }
@@ -100,7 +117,7 @@ export function DiffFiles({
         >
           {() =>
             file.patch ? (
-              <Patch patch={file.patch} />
+              <Patch patch={file.patch} highlight={file.highlight} />
             ) : (
               <p className="mt-1 text-muted-foreground text-xs">
                 {file.binary ? "Binary file." : "Not shown (a lockfile, or too large)."}

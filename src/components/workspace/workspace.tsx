@@ -1,6 +1,6 @@
 "use client";
 
-import { useRouter } from "next/navigation";
+import { useRouter, useSearchParams } from "next/navigation";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { z } from "zod";
 import { Conversation } from "@/components/conversation/conversation";
@@ -14,6 +14,7 @@ import type { RevisionDto } from "@/server/revisions/revision-types";
 import { AppEnvSettings } from "./app-env-settings";
 import { CheckpointHeader } from "./checkpoint-header";
 import { CheckpointList } from "./checkpoint-list";
+import { CodeView } from "./code-view";
 import { DatabaseView } from "./database-view";
 import { DiffView } from "./diff-view";
 import { FollowUpForm } from "./follow-up-form";
@@ -90,7 +91,9 @@ export function Workspace(props: WorkspaceProps) {
   const latest = newestCheckpoint(revisions);
   const running = latest && !terminal.has(latest.status) ? latest : null;
   // The Settings tab is the project's, not a checkpoint's: the "Showing checkpoint" line is left out there.
-  const [tab, setTab] = useState("preview");
+  // A link to a file (`?file=`) opens the Code tab.
+  const searchParams = useSearchParams();
+  const [tab, setTab] = useState(() => (searchParams.get("file") ? "code" : "preview"));
   const [pick, setPick] = useState<CheckpointPick | null>(null);
   const selected = shownCheckpoint(revisions, pick);
   const currentGroup = groups.find((group) => group.checkpoint === latest?.ordinal);
@@ -170,6 +173,7 @@ export function Workspace(props: WorkspaceProps) {
         <TabsList className="max-w-full justify-start overflow-x-auto">
           <TabsTrigger value="preview">Preview</TabsTrigger>
           <TabsTrigger value="changes">Changes</TabsTrigger>
+          <TabsTrigger value="code">Code</TabsTrigger>
           <TabsTrigger value="database">Database</TabsTrigger>
           <TabsTrigger value="checkpoints">Checkpoints ({revisions.length})</TabsTrigger>
           <TabsTrigger value="settings">Settings</TabsTrigger>
@@ -186,6 +190,9 @@ export function Workspace(props: WorkspaceProps) {
       </TabsContent>
       <TabsContent value="changes" className="min-h-0 overflow-y-auto p-3">
         <DiffView revision={selected} />
+      </TabsContent>
+      <TabsContent value="code" className="flex min-h-0 flex-col">
+        <CodeView revision={selected} />
       </TabsContent>
       <TabsContent value="database" className="min-h-0 overflow-y-auto p-3">
         <DatabaseView revision={selected} />

@@ -6,6 +6,7 @@ import type { Providers } from "@/server/integrations/registry";
 import { deleteAgentSession } from "@/server/pipeline/agent-sessions";
 import { deleteStoredBuilds } from "@/server/pipeline/build-output";
 import { revisionScreenshotKey } from "@/server/pipeline/revision-screenshot";
+import { revisionCodeKey } from "@/server/revisions/checkpoint-code";
 import { revisionDiffKey } from "@/server/revisions/revision-diff";
 import { dbRootOf, repoRefOf } from "../projects/project-resources";
 
@@ -60,7 +61,11 @@ export async function tearDownProject(providers: Providers, leftovers: ProjectLe
       `files of checkpoint ${revisionId}`,
       async () => {
         await deleteAgentSession(providers.blob, revisionId);
-        await providers.blob.delete([revisionScreenshotKey(revisionId), revisionDiffKey(revisionId)]);
+        await providers.blob.delete([
+          revisionScreenshotKey(revisionId),
+          revisionDiffKey(revisionId),
+          revisionCodeKey(revisionId),
+        ]);
       },
       failures,
     );

@@ -1,3 +1,4 @@
+import type { HighlightedCode, HighlightedToken } from "@/server/highlight/highlight-types";
 import type { DiffFile } from "./parse-git-diff";
 
 // Client-safe: what the browser reads of a checkpoint's diff.
@@ -10,4 +11,15 @@ export type RevisionDiff = {
   files: DiffFile[];
   /** Some patch text was left out to keep the response bounded (the counts are always complete). */
   truncated: boolean;
+};
+
+/** A patch's lines coloured by the file's grammar: one entry per line of `patch.split("\n")`, null for hunk headers. */
+export type HighlightedPatch = {
+  colors: HighlightedCode["colors"];
+  lines: Array<HighlightedToken[] | null>;
+};
+
+export type HighlightedDiff = Omit<RevisionDiff, "files"> & {
+  /** `highlight` is null for a file shown plain (no patch, an unknown language, or past the highlighting caps). */
+  files: Array<DiffFile & { highlight: HighlightedPatch | null }>;
 };

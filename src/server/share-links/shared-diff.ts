@@ -2,8 +2,9 @@ import type { Executor } from "@/server/db/connection";
 import { findCheckpointOfTask } from "@/server/db/queries/share-links";
 import { AppError, isAppError } from "@/server/errors";
 import { createRedactor } from "@/server/events/redact";
+import { highlightDiff } from "@/server/revisions/highlight-diff";
 import { getRevisionDiff, type ProvidersFor } from "@/server/revisions/revision-diff";
-import type { RevisionDiff } from "@/server/revisions/revision-diff-types";
+import type { HighlightedDiff, RevisionDiff } from "@/server/revisions/revision-diff-types";
 import { loadPublicEventContext, type PublicSite } from "./public-events";
 import { getPublicSessionOrThrow } from "./shared-session";
 
@@ -13,7 +14,7 @@ const tokenShapes = createRedactor([]);
 /**
  * What a shared session's checkpoint changed, by ordinal, for anyone holding the link: the operator's diff
  * (`getRevisionDiff`, on behalf of the link's owner), with credential-shaped strings redacted and the platform's
- * ids scrubbed. An unknown or revoked link, or an unknown checkpoint, is not_found:route; a checkpoint without a
+ * ids scrubbed, its patches coloured. An unknown or revoked link, or an unknown checkpoint, is not_found:route; a checkpoint without a
  * commit yet is conflict:revision_not_ready.
  */
 export async function getSharedCheckpointDiff(
@@ -22,7 +23,7 @@ export async function getSharedCheckpointDiff(
   slug: string,
   ordinal: number,
   providersFor: ProvidersFor,
-): Promise<RevisionDiff> {
+): Promise<HighlightedDiff> {
   const session = await getPublicSessionOrThrow(db, slug);
   const checkpoint = await findCheckpointOfTask(db, session.task_id, ordinal);
   if (!checkpoint) throw new AppError("not_found:route");
@@ -36,7 +37,8 @@ export async function getSharedCheckpointDiff(
   }
   const context = await loadPublicEventContext(db, site, session);
   const clean = (text: string) => context.scrub(tokenShapes(text));
-  return {
+  // Coloured after scrubbing, so the tokens hold only the text the replay may show.
+  return highlightDiff({
     ...diff,
     files: diff.files.map((file) => ({
       ...file,
@@ -44,5 +46,5 @@ export async function getSharedCheckpointDiff(
       oldPath: file.oldPath === null ? null : clean(file.oldPath),
       patch: clean(file.patch),
     })),
-  };
+  });
 }
