@@ -4,7 +4,8 @@ import { findRevisionOfUser } from "@/server/db/queries/revisions";
 import type { Project } from "@/server/db/schema";
 import { AppError } from "@/server/errors";
 import type { Providers } from "@/server/integrations/registry";
-import type { ProvidersFor } from "./revision-diff";
+
+export type ProvidersFor = (project: Project) => Promise<Providers>;
 
 export type CommittedCheckpoint = {
   revisionId: string;
@@ -30,7 +31,7 @@ export async function getCommittedCheckpoint(
   if (!headSha) {
     throw new AppError(
       "conflict:revision_not_ready",
-      `Checkpoint ${revision.ordinal} has no commit yet: its code can be shown once it is committed.`,
+      `Checkpoint ${revision.ordinal} has no commit yet: its code and changes can be shown once it is committed.`,
     );
   }
   const project = await findProjectOfUser(db, userId, revision.project_id);

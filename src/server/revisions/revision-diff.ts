@@ -4,14 +4,12 @@ import os from "node:os";
 import path from "node:path";
 import { z } from "zod";
 import type { Executor } from "@/server/db/connection";
-import { findProjectOfUser } from "@/server/db/queries/projects";
-import { findRevisionOfUser } from "@/server/db/queries/revisions";
 import type { Project } from "@/server/db/schema";
-import { AppError } from "@/server/errors";
 import { logError } from "@/server/http/log";
 import type { Providers } from "@/server/integrations/registry";
 import { asProcessEnv } from "@/server/process-env";
 import { repoRefOf } from "@/server/projects/project-resources";
+import { getCommittedCheckpoint, type ProvidersFor } from "./committed-checkpoint";
 import { capPatches, parseGitDiff } from "./parse-git-diff";
 import type { RevisionDiff } from "./revision-diff-types";
 
@@ -20,7 +18,7 @@ import type { RevisionDiff } from "./revision-diff-types";
 // repositories; git itself compares them. Commits never change, so the answer is computed once and kept in the
 // project's blob store.
 
-export type ProvidersFor = (project: Project) => Promise<Providers>;
+export type { ProvidersFor };
 
 // Listed with their counts, never with their patch: generated text nobody reviews line by line.
 const lockfiles = new Set([
@@ -167,24 +165,18 @@ export async function getRevisionDiff(
   revisionId: string,
   providersFor: ProvidersFor,
 ): Promise<RevisionDiff> {
-  const revision = await findRevisionOfUser(db, userId, revisionId);
-  if (!revision) throw new AppError("not_found:revision");
-  const headSha = revision.commit_sha;
-  if (!headSha) {
-    throw new AppError(
-      "conflict:revision_not_ready",
-      `Checkpoint ${revision.ordinal} has no commit yet: its changes can be shown once its code is committed.`,
-    );
-  }
-  const project = await findProjectOfUser(db, userId, revision.project_id);
-  if (!project) throw new AppError("not_found:revision");
-  const providers = await providersFor(project);
-  const key = revisionDiffKey(revision.id);
+  const { project, providers, baseSha, headSha } = await getCommittedCheckpoint(
+    db,
+    userId,
+    revisionId,
+    providersFor,
+  );
+  const key = revisionDiffKey(revisionId);
   const cached = await providers.blob.get(key);
-  const hit = cached && fromCache(cached.body, revision.base_sha, headSha);
+  const hit = cached && fromCache(cached.body, baseSha, headSha);
   if (hit) return hit;
 
-  const diff = await computeDiff(providers, project, revision.base_sha, headSha);
+  const diff = await computeDiff(providers, project, baseSha, headSha);
   try {
     await providers.blob.put(key, JSON.stringify(diff), { contentType: "application/json" });
   } catch (error) {
