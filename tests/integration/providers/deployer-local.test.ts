@@ -50,8 +50,7 @@ function app(build: string): string {
 const buildOk = `node -e "require('fs').writeFileSync('build-output.json', JSON.stringify({BUILT_WITH: process.env.KILN_CONTRACT_RUN || process.env.KILN_REVISION || ''}))"`;
 const buildFails = `node -e "console.error('Error: Type error in app/page.tsx: x is not assignable'); process.exit(1)"`;
 
-function makeDeployer(options: Partial<LocalDeployerOptions> = {}) {
-  const dataDir = tempDir("kiln-deploy-data-");
+function makeDeployer(options: Partial<LocalDeployerOptions> = {}, dataDir = tempDir("kiln-deploy-data-")) {
   const sandboxes = createLocalSandboxes({ root: path.join(dataDir, "sandboxes") });
   return createLocalDeployer({
     root: path.join(dataDir, "deployments"),
@@ -119,6 +118,32 @@ describe("local deployer specifics", () => {
         env: {},
       }),
     ).rejects.toMatchObject({ kind: "invalid", message: expect.stringMatching(/directory/) });
+  });
+
+  it("lets another deployer of the same process read a build in progress without calling it interrupted", {
+    timeout: 180_000,
+  }, async () => {
+    // The platform makes a deployer per request: the status route's is not the one building the deployment.
+    const dataDir = tempDir("kiln-deploy-data-");
+    const building = makeDeployer({}, dataDir);
+    const reading = makeDeployer({}, dataDir);
+    const slowBuild = `node -e "setTimeout(() => require('fs').writeFileSync('build-output.json', '{}'), 3000)"`;
+    const started = await building.deploy({
+      name: "slow",
+      source: { kind: "directory", path: app(slowBuild) },
+      env: {},
+    });
+    const seen = await reading.getDeployment(started.id);
+    expect({ state: seen?.state, errorMessage: seen?.errorMessage ?? null }).toEqual({
+      state: "building",
+      errorMessage: null,
+    });
+    const ready = await building.waitForDeployment(started.id, { timeoutMs: 90_000 });
+    expect({ state: ready.state, errorMessage: ready.errorMessage }).toEqual({
+      state: "ready",
+      errorMessage: null,
+    });
+    await building.remove(started.id);
   });
 
   it("builds with the deployment's env and serves it on its own port", { timeout: 180_000 }, async () => {

@@ -114,12 +114,20 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
+/**
+ * Builds running in this process, by deployment id; a "building" record without one was interrupted by a restart.
+ * Shared by every deployer made in the process: the platform makes one per request (a project's providers), so the
+ * deployer that answers a status read is rarely the one building, and must not take the build for interrupted.
+ */
+const holder = globalThis as typeof globalThis & { __kilnLocalBuilds?: Map<string, Promise<void>> };
+holder.__kilnLocalBuilds ??= new Map<string, Promise<void>>();
+const buildsInThisProcess = holder.__kilnLocalBuilds;
+
 export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
   const buildTimeoutMs = options.buildTimeoutMs ?? 10 * 60_000;
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const pollIntervalMs = options.pollIntervalMs ?? 100;
-  /** Builds running in this process; a "building" record without one was interrupted by a restart. */
-  const running = new Map<string, Promise<void>>();
+  const running = buildsInThisProcess;
 
   const fileOf = (id: string) => path.join(options.root, `${id}.json`);
   const logs = createLocalDeploymentLogs({ fileOf: (id) => path.join(options.root, `${id}.log.json`) });
