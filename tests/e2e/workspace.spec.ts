@@ -156,6 +156,8 @@ test.describe("workspace", () => {
     await dialog.getByRole("button", { name: "Restore checkpoint 1" }).click();
     await waitForCheckpoint(page, 3, "finished");
     await page.getByRole("tab", { name: "Database" }).click();
+    // Leaving the Code tab forgets the file: a reload shows the tab the operator is on, not the code.
+    await expect(page).not.toHaveURL(/[?&]file=/);
     await expect(page.getByText("todos", { exact: true }).first()).toBeVisible({ timeout: 30_000 });
     await expect(page.getByText("username", { exact: true })).toHaveCount(0);
 

@@ -94,6 +94,15 @@ export function Workspace(props: WorkspaceProps) {
   // A link to a file (`?file=`) opens the Code tab.
   const searchParams = useSearchParams();
   const [tab, setTab] = useState(() => (searchParams.get("file") ? "code" : "preview"));
+  // Leaving the Code tab drops `?file=` from the address, so a reload shows the tab the operator was on.
+  const showTab = useCallback((next: string) => {
+    setTab(next);
+    if (next === "code") return;
+    const url = new URL(window.location.href);
+    if (!url.searchParams.has("file")) return;
+    url.searchParams.delete("file");
+    window.history.replaceState(null, "", url);
+  }, []);
   const [pick, setPick] = useState<CheckpointPick | null>(null);
   const selected = shownCheckpoint(revisions, pick);
   const currentGroup = groups.find((group) => group.checkpoint === latest?.ordinal);
@@ -168,7 +177,7 @@ export function Workspace(props: WorkspaceProps) {
   );
 
   const pane = (
-    <Tabs value={tab} onValueChange={setTab} className="min-h-0 flex-1 gap-0">
+    <Tabs value={tab} onValueChange={showTab} className="min-h-0 flex-1 gap-0">
       <div className="flex shrink-0 flex-wrap items-center gap-x-3 gap-y-1 border-b px-3 py-1.5">
         <TabsList className="max-w-full justify-start overflow-x-auto">
           <TabsTrigger value="preview">Preview</TabsTrigger>
