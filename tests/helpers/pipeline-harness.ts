@@ -288,6 +288,7 @@ export async function startPipelineHarness(options: PipelineHarnessOptions): Pro
           apiKey: openai ? openaiKey : anthropicKey,
           baseUrl: openai ? models.openaiBaseUrl : models.url,
           allowPrivateBaseUrl: true,
+          startingPoint: input.startingPoint,
         });
       },
     };
