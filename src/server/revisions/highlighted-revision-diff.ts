@@ -1,6 +1,7 @@
 import type { Executor } from "@/server/db/connection";
+import type { ProvidersFor } from "./committed-checkpoint";
 import { highlightDiff } from "./highlight-diff";
-import { getRevisionDiff, type ProvidersFor } from "./revision-diff";
+import { getRevisionDiff } from "./revision-diff";
 import type { HighlightedDiff } from "./revision-diff-types";
 
 /** The Changes tab: what checkpoint `revisionId` changed (`getRevisionDiff`, same rules), its patches coloured. */

@@ -18,8 +18,6 @@ import type { RevisionDiff } from "./revision-diff-types";
 // repositories; git itself compares them. Commits never change, so the answer is computed once and kept in the
 // project's blob store.
 
-export type { ProvidersFor };
-
 // Listed with their counts, never with their patch: generated text nobody reviews line by line.
 const lockfiles = new Set([
   "package-lock.json",

@@ -4,8 +4,8 @@ import { AppError } from "@/server/errors";
 import { highlightCode } from "@/server/highlight/highlight";
 import { languageOf } from "@/server/highlight/languages";
 import { loadCheckpointCode, maxShownFileBytes } from "./checkpoint-code";
+import type { ProvidersFor } from "./committed-checkpoint";
 import { getCommittedCheckpoint } from "./committed-checkpoint";
-import type { ProvidersFor } from "./revision-diff";
 import type { CheckpointFileContent } from "./revision-files-types";
 
 /**

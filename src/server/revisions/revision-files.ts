@@ -1,8 +1,9 @@
 import type { Executor } from "@/server/db/connection";
 import { languageOf } from "@/server/highlight/languages";
 import { loadCheckpointCode } from "./checkpoint-code";
+import type { ProvidersFor } from "./committed-checkpoint";
 import { getCommittedCheckpoint } from "./committed-checkpoint";
-import { getRevisionDiff, type ProvidersFor } from "./revision-diff";
+import { getRevisionDiff } from "./revision-diff";
 import type { CheckpointFileChange, CheckpointFiles } from "./revision-files-types";
 
 /**
