@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { createConnection } from "mysql2/promise";
 import { mysqlPoolOptions } from "../src/server/db/connection";
 import { fail, loadScriptEnv } from "./lib/context";
+import { discardDevOutput } from "./lib/fresh-dev-output";
 import { prepareRuntime } from "./lib/prepare-runtime";
 import { runNext } from "./lib/run-next";
 
@@ -30,6 +31,7 @@ async function main() {
   if (process.env.KILN_E2E_SERVER_LOG) fs.rmSync(process.env.KILN_E2E_SERVER_LOG, { force: true });
   if (env.DATABASE_URL?.startsWith("mysql:")) await dropDatabase(env.DATABASE_URL);
   await prepareRuntime(env);
+  if (dev) discardDevOutput();
   const nextArgs = args.filter((arg) => arg !== "--dev");
   runNext([dev ? "dev" : "start", ...nextArgs], { logFile: process.env.KILN_E2E_SERVER_LOG });
 }

@@ -8,6 +8,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createConnection } from "mysql2/promise";
 import { z } from "zod";
+import { discardDevOutput } from "../../scripts/lib/fresh-dev-output";
 import { E2E_MODEL_KEY } from "./env";
 import { createToken } from "./operators";
 
@@ -160,6 +161,8 @@ export class KilnServer {
       mode: 0o600,
     });
     const { script, portFrom, hostname } = this.launch;
+    // A dev server starts as on a fresh clone, never on the compile cache an earlier test's server left.
+    if (script === "dev") discardDevOutput();
     const child = spawnGroup(
       [
         `scripts/${script}.ts`,
