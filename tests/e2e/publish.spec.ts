@@ -1,7 +1,5 @@
 import { expect, type Page, test } from "@playwright/test";
-import { E2E_MODEL_KEY, E2E_MODEL_URL } from "./env";
-import { createOperator } from "./operators";
-import { useScript } from "./workspace-actions";
+import { createProjectFromDashboard, signInWithScriptedModel, useScript } from "./workspace-actions";
 
 // Issue 12: Publish serves the project at a stable URL. The e2e server deploys nothing on its own (KILN_AUTO_DEPLOY=0),
 // so the spec deploys the finished checkpoint the way an operator does (Redeploy, here through the API), then presses
@@ -29,21 +27,9 @@ test("Publish serves the finished checkpoint at the project's stable URL, and Un
 }) => {
   test.setTimeout(BUILD_MS + DEPLOY_MS + 120_000);
   await page.setViewportSize({ width: 1440, height: 900 });
-  const operator = createOperator();
-  await page.goto("/projects");
-  await page.getByLabel("Email").fill(operator.email);
-  await page.getByLabel("Password").fill(operator.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible();
-  const saved = await page.request.put("/api/v1/credentials/openai", {
-    data: { apiKey: E2E_MODEL_KEY, baseUrl: `${E2E_MODEL_URL}/v1` },
-  });
-  expect(saved.status()).toBe(200);
+  await signInWithScriptedModel(page);
   await useScript(["plan-todo", "codex-todo-app"]);
-  await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("build a todo app");
-  await page.getByRole("button", { name: "Create project" }).click();
-  await expect(page).toHaveURL(/\/projects\/prj_\w+\/tasks\/tsk_\w+/);
-  const [, projectId = "", taskId = ""] = /\/projects\/(prj_\w+)\/tasks\/(tsk_\w+)/.exec(page.url()) ?? [];
+  const { projectId, taskId } = await createProjectFromDashboard(page, "build a todo app");
   await expect(page.getByText("Checkpoint 1 · finished", { exact: true })).toBeVisible({ timeout: BUILD_MS });
 
   // Nothing deployed yet: Publish waits for a deployment.

@@ -1,7 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { E2E_MODEL_KEY, E2E_MODEL_URL } from "./env";
-import { createOperator } from "./operators";
-import { useScript } from "./workspace-actions";
+import { createProjectFromDashboard, signInWithScriptedModel, useScript } from "./workspace-actions";
 
 // Issue 12: a failed checkpoint offers one click on. "Fix it" hands the failure (the step and its error) to the agent
 // as a follow-up, which shows in the conversation as the next checkpoint's prompt.
@@ -12,21 +10,10 @@ test("a checkpoint whose build fails offers Fix it, which sends the failure as a
   page,
 }) => {
   test.setTimeout(600_000);
-  const operator = createOperator();
-  await page.goto("/projects");
-  await page.getByLabel("Email").fill(operator.email);
-  await page.getByLabel("Password").fill(operator.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible();
-  const saved = await page.request.put("/api/v1/credentials/openai", {
-    data: { apiKey: E2E_MODEL_KEY, baseUrl: `${E2E_MODEL_URL}/v1` },
-  });
-  expect(saved.status()).toBe(200);
+  await signInWithScriptedModel(page);
   // The agent writes a page that does not type-check, and its fix turn does the same: verify fails.
   await useScript(["plan-todo", "codex-build-fails-twice"]);
-  await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("build a todo app");
-  await page.getByRole("button", { name: "Create project" }).click();
-  await expect(page).toHaveURL(/\/projects\/prj_\w+\/tasks\/tsk_\w+/);
+  await createProjectFromDashboard(page, "build a todo app");
   await expect(page.getByText("Checkpoint 1 · failed", { exact: true })).toBeVisible({ timeout: BUILD_MS });
 
   const fixIt = page.getByRole("button", { name: "Fix it" });

@@ -1,7 +1,11 @@
 import { expect, type Locator, type Page, test } from "@playwright/test";
-import { E2E_MODEL_KEY, E2E_MODEL_URL } from "./env";
-import { createOperator } from "./operators";
-import { copyShareLink, useScript } from "./workspace-actions";
+import { E2E_MODEL_KEY } from "./env";
+import {
+  copyShareLink,
+  createProjectFromDashboard,
+  signInWithScriptedModel,
+  useScript,
+} from "./workspace-actions";
 
 // The operator's whole loop in the browser, on local adapters with the real Codex CLI and the scripted model:
 // prompt → live steps → preview → follow-up → its diff → restore → share; then the public replay in a fresh
@@ -47,22 +51,10 @@ test.describe("workspace", () => {
     browser,
     context,
   }) => {
-    const operator = createOperator();
-    await page.goto("/projects");
-    await page.getByLabel("Email").fill(operator.email);
-    await page.getByLabel("Password").fill(operator.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await expect(page.getByRole("heading", { name: "What do you want to build?" })).toBeVisible();
-    // The operator's own OpenAI key, pointing at the scripted vendor (as a key for a compatible server would).
-    const saved = await page.request.put("/api/v1/credentials/openai", {
-      data: { apiKey: E2E_MODEL_KEY, baseUrl: `${E2E_MODEL_URL}/v1` },
-    });
-    expect(saved.status()).toBe(200);
+    const operator = await signInWithScriptedModel(page);
     await useScript(["plan-todo", "codex-todo-app"]);
 
-    await page.getByRole("textbox", { name: "What should Kiln build?" }).fill("build a todo app");
-    await page.getByRole("button", { name: "Create project" }).click();
-    await expect(page).toHaveURL(/\/projects\/prj_\w+\/tasks\/tsk_\w+/);
+    await createProjectFromDashboard(page, "build a todo app");
 
     // Live: the steps move without a reload.
     await expect(step(page, "Generate")).toHaveAttribute("data-state", "running", { timeout: BUILD_MS });

@@ -74,6 +74,16 @@ function vercelError(status: number, code: string, message: string, extra: Recor
   return json(status, { error: { code, message, ...extra } });
 }
 
+/** The request's JSON body, or Vercel's 400 for one that is not JSON. */
+function jsonBodyOf(request: FakeRequest): { body: unknown } | FakeReply {
+  try {
+    return { body: JSON.parse(request.body) };
+  } catch (error) {
+    if (error instanceof SyntaxError) return vercelError(400, "bad_request", "Invalid JSON body");
+    throw error;
+  }
+}
+
 /** A 429 as Vercel sends it: rate-limit headers with the reset as epoch seconds. */
 export function vercelRateLimited(resetInSeconds: number): FakeReply {
   const reset = Math.ceil(Date.now() / 1000) + resetInSeconds;
@@ -122,13 +132,9 @@ export function startFakeVercelDeployments(
   function assignAlias(request: FakeRequest): FakeReply {
     const found = findDeployment(request);
     if (!("id" in found)) return found;
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body);
-    } catch (error) {
-      if (error instanceof SyntaxError) return vercelError(400, "bad_request", "Invalid JSON body");
-      throw error;
-    }
+    const parsed = jsonBodyOf(request);
+    if (!("body" in parsed)) return parsed;
+    const { body } = parsed;
     const alias = field(body, "alias");
     if (typeof alias !== "string" || !/^[a-z0-9.-]+\.[a-z]+$/.test(alias)) {
       return vercelError(400, "invalid_alias", "The alias is not a valid host name.");
@@ -220,13 +226,9 @@ export function startFakeVercelDeployments(
   function create(request: FakeRequest): FakeReply {
     const account = accountOf(request);
     if (typeof account !== "string") return account;
-    let body: unknown;
-    try {
-      body = JSON.parse(request.body);
-    } catch (error) {
-      if (error instanceof SyntaxError) return vercelError(400, "bad_request", "Invalid JSON body");
-      throw error;
-    }
+    const parsed = jsonBodyOf(request);
+    if (!("body" in parsed)) return parsed;
+    const { body } = parsed;
     const name = field(body, "name");
     if (typeof name !== "string" || !name) {
       return vercelError(400, "bad_request", "Invalid request: missing required property `name`.");

@@ -1,23 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { appEnvForRun } from "@/server/app-env/app-env-for-run";
 import type { Database } from "@/server/db/connection";
-import type { ProviderChoices } from "@/server/integrations/providers";
 import { createProject } from "@/server/operations/create-project";
 import { deleteProject } from "@/server/projects/project-queries";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { localProviderChoices } from "../helpers/local-providers";
 import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // The app environment routes (`src/app/api/v1/projects/[projectId]/env…`), called as Next.js calls them with real API
 // tokens: what they store, what they give back (never a secret's value), what they refuse and how. What the
 // variables reach (the preview, migrations, deployments; not the agent) is in app-env-pipeline.test.ts.
-
-const localOnly: ProviderChoices = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-};
 
 const KEY = Buffer.alloc(32, 7);
 
@@ -51,7 +43,8 @@ describe.each(testDatabases)("app env routes on $name", (factory) => {
     ada = world.ada;
     adaToken = world.adaToken;
     graceToken = world.graceToken;
-    projectId = (await createProject(t.db, ada.id, { prompt: "A guestbook" }, localOnly)).project.id;
+    projectId = (await createProject(t.db, ada.id, { prompt: "A guestbook" }, localProviderChoices)).project
+      .id;
     routes = await loadRoutes(t.db);
   });
   afterEach(async () => {

@@ -6,20 +6,12 @@ import type { Database } from "@/server/db/connection";
 import type { WireEvent } from "@/server/events/schema";
 import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
 import { newId } from "@/server/ids";
-import type { ProviderChoices } from "@/server/integrations/providers";
 import { verifyCredential } from "@/server/integrations/verify-credential";
 import { createProject } from "@/server/operations/create-project";
+import { localProviderChoices } from "../helpers/local-providers";
 
 // Shared set-up for the event store, webhook and streaming tests: an operator with stored credentials, a project
 // (task, revision, share session) and sandboxes with their webhook secrets.
-
-const localOnly: ProviderChoices = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-};
 
 /** Nothing listens on the discard port: credential checks are "unreachable" and the credentials are saved as is. */
 const nowhere = "http://127.0.0.1:9";
@@ -80,7 +72,12 @@ export async function createProjectFixture(db: Database, ctx: CredentialContext)
     { kind: "openai", apiKey: planted.operatorOpenai },
   ];
   for (const input of credentials) await saveCredential(db, ctx, user.id, input);
-  const created = await createProject(db, user.id, { prompt: "A todo list with due dates" }, localOnly);
+  const created = await createProject(
+    db,
+    user.id,
+    { prompt: "A todo list with due dates" },
+    localProviderChoices,
+  );
   return {
     userId: user.id,
     projectId: created.project.id,

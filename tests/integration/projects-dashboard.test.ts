@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@/server/db/connection";
-import type { ProviderChoices } from "@/server/integrations/providers";
 import { type CreateProjectInput, createProject } from "@/server/operations/create-project";
 import { loadRevision } from "@/server/pipeline/pipeline-deps";
 import { planStep } from "@/server/pipeline/steps/plan";
@@ -10,19 +9,12 @@ import { renameProject, renameProjectInputSchema } from "@/server/projects/renam
 import { createFollowUp } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProviderChoices } from "../helpers/local-providers";
 import { testPreviewOrigins } from "../helpers/public-site";
 import { closeRouteWorld, importRoutesOn, type RouteHandler, twoOperators } from "../helpers/route-world";
 
 // The dashboard's reads and the rename, through the domain functions and through the REST routes themselves
 // (`src/app/api/v1/projects/…`, called as Next.js calls them, authenticated by a real API token).
-
-const localOnly: ProviderChoices = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-};
 
 type Handler = RouteHandler;
 type Routes = { project: { GET: Handler; PATCH: Handler }; projects: { GET: Handler } };
@@ -56,7 +48,7 @@ describe.each(testDatabases)("the dashboard's projects on $name", (factory) => {
   });
 
   function create(userId: string, input: CreateProjectInput, now?: number) {
-    return createProject(t.db, userId, input, localOnly, now);
+    return createProject(t.db, userId, input, localProviderChoices, now);
   }
 
   async function setStatus(revisionId: string, status: string, extra: { commit_sha?: string } = {}) {

@@ -1,21 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ZodError } from "zod";
 import { createOperator } from "@/server/auth/operators";
-import type { ProviderChoices } from "@/server/integrations/providers";
 import { type CreateProjectInput, createProject } from "@/server/operations/create-project";
 import { deleteProject, getProjectOrThrow, listProjects } from "@/server/projects/project-queries";
 import { createFollowUp } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf, rejectionOf } from "../helpers/errors";
+import { localProviderChoices } from "../helpers/local-providers";
 import { testPreviewOrigins } from "../helpers/public-site";
 
-const localOnly: ProviderChoices = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-};
 /** Crockford base32 as used for ids and share slugs. */
 const base32 = /^[0-9abcdefghjkmnpqrstvwxyz]+$/;
 
@@ -37,7 +30,7 @@ describe.each(testDatabases)("projects on $name", (factory) => {
   });
 
   function create(userId: string, input: CreateProjectInput, now?: number) {
-    return createProject(t.db, userId, input, localOnly, now);
+    return createProject(t.db, userId, input, localProviderChoices, now);
   }
 
   /** How many rows of each table hang off the project, plus the project row itself. */
@@ -135,7 +128,7 @@ describe.each(testDatabases)("projects on $name", (factory) => {
       agent: "claude-code",
       model: "claude-sonnet-4-5",
       status: "queued",
-      providers: localOnly,
+      providers: localProviderChoices,
       createdAt: now,
     });
     expect(created.revision).toMatchObject({ ordinal: 1, status: "queued" });
@@ -202,7 +195,7 @@ describe.each(testDatabases)("projects on $name", (factory) => {
       slug: "acme-crm",
       agent: "codex",
       model: null,
-      providers: { ...localOnly, git: "github" },
+      providers: { ...localProviderChoices, git: "github" },
     });
   });
 
@@ -412,7 +405,9 @@ describe.each(testDatabases)("projects on $name", (factory) => {
     ["providers.database", { prompt: "Build a todo app", providers: { database: "postgres" } }],
   ])("refuses input with a bad %s and stores nothing", async (field, input) => {
     // The input comes from outside (a form, the REST API): its type is not trusted.
-    const error = await rejectionOf(createProject(t.db, ada.id, input as CreateProjectInput, localOnly));
+    const error = await rejectionOf(
+      createProject(t.db, ada.id, input as CreateProjectInput, localProviderChoices),
+    );
     expect(error).toBeInstanceOf(ZodError);
     if (!(error instanceof ZodError)) return;
     expect(error.issues.map((issue) => issue.path.join("."))).toEqual([field]);

@@ -7,23 +7,15 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { parseEnv } from "@/server/config/env-schema";
 import type { Database } from "@/server/db/connection";
 import { newId } from "@/server/ids";
-import type { ProviderChoices } from "@/server/integrations/providers";
 import { createProject } from "@/server/operations/create-project";
 import type { PreviewProxy } from "@/server/previews/preview-proxy";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { localProviderChoices } from "../helpers/local-providers";
 import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // Publish (issue 12): a project's stable URL serves the checkpoint its operator published, through the routes as
 // Next.js calls them (real API tokens) and through Kiln's HTTP front (the preview proxy), on the local deployer's own
 // records. The deployments' servers are two small HTTP servers standing in for `next start` of two checkpoints.
-
-const localOnly: ProviderChoices = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-};
 
 type Routes = {
   publish: { POST: RouteHandler; DELETE: RouteHandler };
@@ -120,7 +112,7 @@ describe.each(testDatabases)("publishing a project on $name", (factory) => {
   async function adasProject(
     checkpoints: Array<{ status: string; deployed?: boolean }>,
   ): Promise<{ projectId: string; taskId: string; revisionIds: string[] }> {
-    const created = await createProject(t.db, ada.id, { prompt: "A guestbook" }, localOnly);
+    const created = await createProject(t.db, ada.id, { prompt: "A guestbook" }, localProviderChoices);
     const first = await t.db
       .selectFrom("revision")
       .selectAll()
@@ -251,7 +243,7 @@ describe.each(testDatabases)("publishing a project on $name", (factory) => {
       .select("id")
       .where("email", "=", "grace@example.com")
       .executeTakeFirstOrThrow();
-    const graces = await createProject(t.db, grace.id, { prompt: "A notes app" }, localOnly);
+    const graces = await createProject(t.db, grace.id, { prompt: "A notes app" }, localProviderChoices);
     expect(
       await errorOf(await publish(graces.project.id, graceToken, { revisionId: revisionIds[0] })),
     ).toEqual({

@@ -1,23 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Database } from "@/server/db/connection";
-import type { ProviderChoices } from "@/server/integrations/providers";
 import { createProject } from "@/server/operations/create-project";
 import { requestRedeploy } from "@/server/revisions/redeploy-request";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
+import { localProviderChoices } from "../helpers/local-providers";
 import { testPreviewOrigins } from "../helpers/public-site";
 import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
 // The redeploy and deployment routes (`src/app/api/v1/revisions/[revisionId]/deploy|deployment`), called as Next.js
 // calls them with a real API token: what they refuse and how. The redeploy itself (202, a new deployment that
 // serves the checkpoint) is in redeploy.test.ts.
-
-const localOnly: ProviderChoices = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-};
 
 type Handler = RouteHandler;
 type Routes = { deploy: { POST: Handler }; deployment: { GET: Handler } };
@@ -55,7 +47,7 @@ describe.each(testDatabases)("redeploy routes on $name", (factory) => {
 
   /** Ada's first checkpoint, with the given status (finished ones have a commit and a database branch). */
   async function checkpoint(status: string): Promise<string> {
-    const created = await createProject(t.db, ada.id, { prompt: "A guestbook" }, localOnly);
+    const created = await createProject(t.db, ada.id, { prompt: "A guestbook" }, localProviderChoices);
     await t.db
       .updateTable("revision")
       .set(

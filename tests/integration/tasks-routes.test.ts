@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Database } from "@/server/db/connection";
-import type { ProviderChoices } from "@/server/integrations/providers";
 import { type CreatedProject, createProject } from "@/server/operations/create-project";
 import { createTask } from "@/server/operations/create-task";
 import { createFollowUp } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
+import { localProviderChoices } from "../helpers/local-providers";
 import { testPreviewOrigins } from "../helpers/public-site";
 import { closeRouteWorld, importRoutesOn, openRouteWorld, type RouteHandler } from "../helpers/route-world";
 
@@ -22,14 +22,6 @@ vi.mock("next/server", async (importOriginal) => ({
     scheduled.count++;
   },
 }));
-
-const localOnly: ProviderChoices = {
-  git: "local",
-  database: "libsql",
-  sandbox: "local",
-  blob: "local",
-  deploy: "local",
-};
 
 type Handler = RouteHandler;
 type Routes = { tasks: { GET: Handler; POST: Handler }; restore: { POST: Handler } };
@@ -59,7 +51,12 @@ describe.each(testDatabases)("task routes on $name", (factory) => {
     ada = world.ada;
     adaToken = world.adaToken;
     graceToken = world.graceToken;
-    project = await createProject(t.db, ada.id, { prompt: "A guestbook", agent: "claude-code" }, localOnly);
+    project = await createProject(
+      t.db,
+      ada.id,
+      { prompt: "A guestbook", agent: "claude-code" },
+      localProviderChoices,
+    );
     routes = await loadRoutes(t.db);
     scheduled.count = 0;
   });
@@ -217,7 +214,7 @@ describe.each(testDatabases)("task routes on $name", (factory) => {
     ).toEqual(missing);
     expect(await errorOf(await listTasks(project.project.id, graceToken))).toEqual(missing);
 
-    const other = await createProject(t.db, ada.id, { prompt: "A wiki" }, localOnly);
+    const other = await createProject(t.db, ada.id, { prompt: "A wiki" }, localProviderChoices);
     await settle(other.revision.id);
     const foreign = await errorOf(
       await postTask(project.project.id, { prompt: "Add a dark mode", fromRevisionId: other.revision.id }),
@@ -337,7 +334,7 @@ describe.each(testDatabases)("task routes on $name", (factory) => {
     });
     await settle(task.revision.id, "finished", "c".repeat(40));
 
-    const other = await createProject(t.db, ada.id, { prompt: "A wiki" }, localOnly);
+    const other = await createProject(t.db, ada.id, { prompt: "A wiki" }, localProviderChoices);
     expect(await errorOf(await restore(task.revision.id, { taskId: other.task.id }))).toEqual({
       status: 404,
       code: "not_found:task",
