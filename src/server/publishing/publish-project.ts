@@ -8,6 +8,7 @@ import { AppError } from "@/server/errors";
 import type { Deployer } from "@/server/integrations/deployer/port";
 import { ProviderError } from "@/server/integrations/provider-error";
 import { type PreviewOrigins, publishedAppUrl } from "@/server/previews/preview-origin";
+import { publicationAlias } from "./publication-alias";
 import type { PublishedDto, PublishInput } from "./publication-types";
 import { retireUnpublished } from "./retire-unpublished";
 
@@ -17,17 +18,6 @@ export type PublicationContext = {
   deployerFor(project: Project): Promise<Deployer>;
   now?: () => number;
 };
-
-/** The project's stable address on a deployer that names one (Vercel): its slug and a piece of its id, one label. */
-export function publicationAlias(project: Project): string {
-  const slug = project.slug
-    .toLowerCase()
-    .replace(/[^a-z0-9-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 40);
-  const unique = project.id.slice(project.id.indexOf("_") + 1, project.id.indexOf("_") + 9);
-  return `${slug || "app"}-${unique}`.replace(/-{2,}/g, "-");
-}
 
 async function checkpointToPublish(
   ctx: PublicationContext,

@@ -1,7 +1,8 @@
 import { findProjectOfUser, setProjectPublicationOfUser } from "@/server/db/queries/projects";
 import { AppError } from "@/server/errors";
 import { ProviderError } from "@/server/integrations/provider-error";
-import { type PublicationContext, publicationAlias } from "./publish-project";
+import { publicationAlias } from "./publication-alias";
+import type { PublicationContext } from "./publish-project";
 import { retireUnpublished } from "./retire-unpublished";
 
 /**

@@ -19,6 +19,7 @@ import type { RepoRef } from "@/server/integrations/git-host/port";
 import { ProviderError } from "@/server/integrations/provider-error";
 import type { Providers } from "@/server/integrations/registry";
 import { repoRefOf } from "@/server/projects/project-resources";
+import { publicationAlias } from "@/server/publishing/publication-alias";
 
 // Deploy: a finished checkpoint's commit, built and served by the project's Deployer with the checkpoint's own database
 // branch; its verified build, when stored (build-output.ts), goes with it so the local deployer does not build the same
@@ -141,6 +142,11 @@ export async function deployRevision(
       );
     }
     await updateRevisionRow(ctx.db, revision.id, { deploy_url: done.url, updated_at: Date.now() });
+    // A redeploy of the published checkpoint takes the project's stable URL with it: on Vercel the alias names one
+    // deployment (locally the stable host reads the checkpoint's deployment on each request). Before the former one
+    // is retired, so the stable URL never points at a retired deployment.
+    if (former && (await findPublishedRevisionId(ctx.db, project.id)) === revision.id)
+      await deployer.publish(started.id, publicationAlias(project));
     await retireFormer(ctx, former);
     await retireReplacedDeployments(ctx.db, deployer, {
       projectId: project.id,
