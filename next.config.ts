@@ -24,6 +24,16 @@ function devOrigins(): string[] {
   return origins.includes(hostname) ? origins : [...origins, hostname];
 }
 
+/**
+ * KILN_DEV_COMPILE_CACHE (on by default; parsed in env-schema.ts): `next dev` keeps Turbopack's persistent compile
+ * cache in `.next/dev`, so a restart compiles only what changed. `0` compiles from scratch at every start: for a
+ * machine where a cache left by a killed dev server makes the next one panic. `next build` and `next start` ignore it.
+ */
+function devCompileCache(): boolean {
+  const value = process.env.KILN_DEV_COMPILE_CACHE?.trim().toLowerCase();
+  return !(value === "0" || value === "false" || value === "no");
+}
+
 const nextConfig: NextConfig = {
   // Native and server-only drivers stay external so Next.js does not try to bundle them.
   serverExternalPackages: [
@@ -45,6 +55,7 @@ const nextConfig: NextConfig = {
   async headers() {
     return [{ source: "/:path*", headers: securityHeaders }];
   },
+  experimental: { turbopackFileSystemCacheForDev: devCompileCache() },
   typedRoutes: false,
   devIndicators: false,
 };

@@ -59,6 +59,9 @@ export const e2eServerEnv: Record<string, string> = {
   KILN_PREPARE_AT_BOOT: "0",
   // Operators save the scripted model's http://127.0.0.1 address as their base URL, like a self-hoster's Ollama.
   KILN_ALLOW_PRIVATE_MODEL_URLS: "1",
+  // The mysql-dev leg's `next dev` keeps no persistent compile cache: none is worth keeping between legs, and a cache
+  // left by another dev server once made it panic mid-run ("task is missing in memory or persistent storage").
+  KILN_DEV_COMPILE_CACHE: "0",
 };
 
 export function chromiumPath(): string | null {

@@ -136,6 +136,8 @@ export const envSchema = z.object({
   KILN_AUTO_DEPLOY: flagDefaultOn,
   /** Install the template's dependencies and the agents' CLIs in the background at boot (else: on first use). */
   KILN_PREPARE_AT_BOOT: flagDefaultOn,
+  /** `next dev` keeps Turbopack's persistent compile cache (`.next/dev`); read by next.config.ts. */
+  KILN_DEV_COMPILE_CACHE: flagDefaultOn,
   KILN_SANDBOX_IDLE_MINUTES: z.coerce.number().int().min(1).default(30),
   // Host uid (and gid) local sandboxes run as when Kiln runs as root; used by nothing else on the host.
   KILN_SANDBOX_UID: z.coerce.number().int().min(1).max(4_294_967_294).default(64100),
