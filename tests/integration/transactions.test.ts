@@ -15,16 +15,22 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-/** Until some transaction waits for a row lock (the statement under test, blocked by the open transaction). */
-async function waitForLockWait(t: TestDatabase): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+/**
+ * Until some transaction waits for a row lock (the statement under test, blocked by the open transaction). Bounded
+ * generously: on a busy box the statement can take seconds to reach the server; it returns as soon as it waits.
+ */
+async function waitForLockWait(t: TestDatabase, statement: { settled: string | undefined }): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
     const waiting = await sql<{
       n: number;
     }>`select count(*) as n from information_schema.innodb_trx where trx_state = 'LOCK WAIT'`.execute(t.db);
     if (Number(waiting.rows[0]?.n ?? 0) > 0) return;
+    if (statement.settled !== undefined)
+      throw new Error(`the statement ended without waiting for the lock: ${statement.settled}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error("the statement never waited for the transaction's lock");
+  throw new Error("the statement never waited for the transaction's lock (30 s)");
 }
 
 describe.each(testDatabases.filter((factory) => factory.name === "mysql"))(
@@ -76,11 +82,15 @@ describe.each(testDatabases.filter((factory) => factory.name === "mysql"))(
           sql`update deadlock_statement_probe set n = n + 10 where id in (1, 2) order by id desc`.execute(
             t.db,
           );
+        const settle: { settled: string | undefined } = { settled: undefined };
         const outcome = statement.then(
           () => "done",
           (error: unknown) => (error instanceof Error ? error.message : String(error)),
         );
-        await waitForLockWait(t);
+        void outcome.then((result) => {
+          settle.settled = result;
+        });
+        await waitForLockWait(t, settle);
         // Now the transaction asks for row 2: a cycle, and the statement is the cheaper one to undo.
         await sql`update deadlock_statement_probe set n = n + 1 where id = 2`.execute(tx);
         // Handed out unawaited: the statement finishes only once this transaction commits.
