@@ -146,6 +146,36 @@ describe("local deployer specifics", () => {
     await building.remove(started.id);
   });
 
+  it("never calls a build interrupted that ended while a status read was in flight", {
+    timeout: 180_000,
+  }, async () => {
+    // Status reads keep coming while the build ends (the workspace polls): a read that loaded the record just
+    // before the build wrote "ready", and looked for the build just after it ended, took it for interrupted.
+    const dataDir = tempDir("kiln-deploy-data-");
+    const building = makeDeployer({}, dataDir);
+    const reading = makeDeployer({}, dataDir);
+    const slowBuild = `node -e "setTimeout(() => require('fs').writeFileSync('build-output.json', '{}'), 2000)"`;
+    const started = await building.deploy({
+      name: "polled",
+      source: { kind: "directory", path: app(slowBuild) },
+      env: {},
+    });
+    const poll = async (): Promise<string | undefined> => {
+      for (;;) {
+        const seen = await reading.getDeployment(started.id);
+        if (seen?.state !== "building") return seen?.state;
+      }
+    };
+    const seen = await Promise.all(Array.from({ length: 16 }, poll));
+    const ready = await building.waitForDeployment(started.id, { timeoutMs: 90_000 });
+    expect({ state: ready.state, errorMessage: ready.errorMessage }).toEqual({
+      state: "ready",
+      errorMessage: null,
+    });
+    expect(new Set(seen)).toEqual(new Set(["ready"]));
+    await building.remove(started.id);
+  });
+
   it("builds with the deployment's env and serves it on its own port", { timeout: 180_000 }, async () => {
     const deployer = makeDeployer();
     const started = await deployer.deploy({

@@ -325,8 +325,12 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
 
   async function refreshed(record: DeploymentRecord): Promise<DeploymentRecord> {
     if (record.state === "building" && !running.has(record.id)) {
+      // The build may have ended between this read and the check: it writes its outcome before it leaves
+      // `running`, so a record still "building" when read again was interrupted.
+      const current = await load(record.id);
+      if (current?.state !== "building") return current ? refreshed(current) : record;
       const interrupted = {
-        ...record,
+        ...current,
         state: "error" as const,
         errorMessage: "The build was interrupted by a platform restart: press Redeploy on the checkpoint.",
       };
@@ -369,17 +373,33 @@ export function createLocalDeployer(options: LocalDeployerOptions): Deployer {
       sandboxId: null,
       createdAt: Date.now(),
     };
-    await save(record);
+    // In `running` before its record exists, so no reader ever sees a "building" record that is not.
+    let buildEnded: () => void = () => undefined;
+    running.set(
+      record.id,
+      new Promise<void>((resolve) => {
+        buildEnded = resolve;
+      }),
+    );
+    const ended = () => {
+      running.delete(record.id);
+      buildEnded();
+    };
+    try {
+      await save(record);
+    } catch (error) {
+      ended();
+      throw error;
+    }
     const source = input.source;
-    // `settled` never rejects: an unexpected failure is already recorded on the deployment and is logged here.
-    const settled = build(record, { ...input, source })
+    // Never rejects: an unexpected failure is already recorded on the deployment and is logged here.
+    void build(record, { ...input, source })
       .finally(() => afterBuild?.())
       .then(
         () => undefined,
         (error: unknown) => console.error(`[kiln] local deploy ${record.id}:`, error),
       )
-      .finally(() => running.delete(record.id));
-    running.set(record.id, settled);
+      .finally(ended);
     return toDeployment(record);
   }
 
