@@ -1,10 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createOperator } from "@/server/auth/operators";
 import { createProject } from "@/server/operations/create-project";
 import { createFollowUp, createRestore } from "@/server/revisions/create-revision";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { appErrorOf } from "../helpers/errors";
 import { localProviderChoices } from "../helpers/local-providers";
+import { testOperator } from "../helpers/operators";
 import { testPreviewOrigins } from "../helpers/public-site";
 
 const local = localProviderChoices;
@@ -17,20 +17,8 @@ describe.each(testDatabases)("follow-ups and restores on $name", (factory) => {
 
   beforeEach(async () => {
     t = await factory.open();
-    ada = (
-      await createOperator(
-        t.db,
-        { email: "ada@example.com", password: "correct horse battery" },
-        { bcryptCost: 4 },
-      )
-    ).id;
-    grace = (
-      await createOperator(
-        t.db,
-        { email: "grace@example.com", password: "correct horse battery" },
-        { bcryptCost: 4 },
-      )
-    ).id;
+    ada = (await testOperator(t.db, "ada@example.com")).id;
+    grace = (await testOperator(t.db, "grace@example.com")).id;
     created = await createProject(t.db, ada, { prompt: "A todo app", agent: "claude-code" }, local);
   });
   afterEach(async () => {

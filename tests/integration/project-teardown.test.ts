@@ -2,7 +2,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createOperator } from "@/server/auth/operators";
 import { updateProjectRow } from "@/server/db/queries/pipeline";
 import { encryptWebhookSecret, newWebhookSecret } from "@/server/events/webhook-secret";
 import { newId } from "@/server/ids";
@@ -13,6 +12,7 @@ import { findProjectLeftovers, tearDownProject } from "@/server/operations/teard
 import { deleteProject } from "@/server/projects/project-queries";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
+import { testOperator } from "../helpers/operators";
 
 // Deleting a project removes what it holds outside the control plane, for real on local adapters: the preview's
 // process dies, the database root (every branch) and the local repository are gone, and so are its blobs.
@@ -31,13 +31,7 @@ describe.each(testDatabases)("tearing down a deleted project on $name", (factory
     t = await factory.open();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-teardown-"));
     providers = localProvidersAt(dataDir);
-    ada = (
-      await createOperator(
-        t.db,
-        { email: "ada@example.com", password: "correct horse battery" },
-        { bcryptCost: 4 },
-      )
-    ).id;
+    ada = (await testOperator(t.db, "ada@example.com")).id;
     created = await createProject(t.db, ada, { prompt: "A todo app" }, local);
   });
   afterEach(async () => {
@@ -120,11 +114,7 @@ describe.each(testDatabases)("tearing down a deleted project on $name", (factory
   });
 
   it("another operator's project yields nothing to tear down", async () => {
-    const grace = await createOperator(
-      t.db,
-      { email: "grace@example.com", password: "correct horse battery" },
-      { bcryptCost: 4 },
-    );
+    const grace = await testOperator(t.db, "grace@example.com");
     expect(await findProjectLeftovers(t.db, grace.id, created.project.id)).toBeUndefined();
   });
 });

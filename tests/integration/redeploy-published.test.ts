@@ -2,7 +2,6 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createOperator } from "@/server/auth/operators";
 import { encryptSecret } from "@/server/crypto/encryption";
 import { setProjectPublicationOfUser } from "@/server/db/queries/projects";
 import { newId } from "@/server/ids";
@@ -13,6 +12,7 @@ import { publicationAlias } from "@/server/publishing/publication-alias";
 import { type FakeVercelDeployments, startFakeVercelDeployments } from "../fakes/vercel-deployments";
 import { type TestDatabase, testDatabases } from "../helpers/databases";
 import { localProviderChoices, localProvidersAt } from "../helpers/local-providers";
+import { testOperator } from "../helpers/operators";
 
 // A redeploy of the published checkpoint on Vercel (the operator's Redeploy, e.g. after changing the app's
 // variables): the project's stable URL is a Vercel alias, which names one deployment, so it must move to the new
@@ -61,13 +61,7 @@ describe.each(testDatabases)("redeploying the published checkpoint on Vercel, on
   beforeEach(async () => {
     t = await factory.open();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-redeploy-published-test-"));
-    ada = (
-      await createOperator(
-        t.db,
-        { email: "ada@example.com", password: "correct horse battery" },
-        { bcryptCost: 4 },
-      )
-    ).id;
+    ada = (await testOperator(t.db, "ada@example.com")).id;
     const choices = { ...localProviderChoices, git: "github", deploy: "vercel" } as const;
     created = await createProject(t.db, ada, { prompt: "A guestbook" }, choices);
     await t.db
